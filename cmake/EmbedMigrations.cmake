@@ -1,0 +1,12 @@
+# Writes OUT: a C++ source with every migration in FILES (sorted, named NNNN_name.sql).
+set(body "// Generated from src/store/migrations by cmake/EmbedMigrations.cmake. Do not edit.\n#include \"store/migrations.hpp\"\nnamespace mcid::store {\nconst std::vector<Migration>& migrations() {\n    static const std::vector<Migration> k_all = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name "${f}" NAME_WE)
+  string(REGEX MATCH "^[0-9]+" num "${name}")
+  math(EXPR num "${num} + 0")
+  file(READ "${f}" sql)
+  string(APPEND body "        {${num}, \"${name}\", R\"mcidsql(${sql})mcidsql\"},\n")
+endforeach()
+string(APPEND body "    };\n    return k_all;\n}\n}  // namespace mcid::store\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,64 @@
+#pragma once
+// Offboarding (rule 8): a Global Admin purges departed users, one at a time or in batches of
+// any size. A batch is one transaction; every target gets one result row.
+#include <mcid/actor.hpp>
+#include <mcid/clock.hpp>
+#include <mcid/store.hpp>
+
+#include <functional>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace mcid {
+
+enum class DryRun { no, yes };
+enum class Atomic { no, yes };
+
+struct PurgeTarget {
+    enum class Kind { email, mcid };
+    Kind kind = Kind::email;
+    std::string text;  // as given; validated by purge()
+};
+
+struct PurgeRow {
+    std::string target;
+    std::string outcome;  // purged, already-deleted, not-found, denied, invalid
+    std::string detail;
+};
+
+struct PurgeReport {
+    std::vector<PurgeRow> rows;
+    std::string batch;
+    bool applied = false;  // false for a dry run or a rolled-back atomic batch
+    std::size_t purged = 0, already_deleted = 0, not_found = 0, denied = 0, invalid = 0;
+
+    bool complete() const { return not_found + denied + invalid == 0; }
+};
+
+// Called every few hundred targets; may throw Interrupted to roll the batch back.
+using Progress = std::function<void(std::size_t done, std::size_t total)>;
+
+class Offboarding {
+public:
+    Offboarding(Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
+
+    // Global Admins only (others: PermissionDenied for the whole batch). Duplicate targets are
+    // processed once. Commits unless DryRun::yes, or Atomic::yes and some target failed.
+    PurgeReport purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run, Atomic atomic,
+                      const Progress& progress);
+
+private:
+    PurgeRow purge_email(const Actor& me, const std::string& text, const std::string& batch);
+    PurgeRow purge_mcid(const Actor& me, const std::string& text, const std::string& batch);
+
+    Store& m_store;
+    const Clock& m_clock;
+};
+
+// Reads purge targets from a CSV with an `email` and/or `mcid` column (any case; BOM, spaces,
+// blank lines tolerated) or a plain list of one email per line. Throws UsageError with the
+// line number for malformed CSV.
+std::vector<PurgeTarget> read_purge_targets(std::istream& in);
+
+}  // namespace mcid

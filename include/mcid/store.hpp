@@ -1,0 +1,155 @@
+#pragma once
+// The store interface the services talk to. SqliteStore (src/store) is the implementation; a
+// server database could be a second one without touching the services. Every method may throw
+// StoreError (exit 9) when the store is busy past its timeout, unreadable or corrupt.
+#include <mcid/records.hpp>
+
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcid {
+
+// A unit of work. Destroying it without commit() rolls everything back.
+class Transaction {
+public:
+    virtual ~Transaction() = default;
+    virtual void commit() = 0;
+};
+
+struct UserFilter {
+    std::optional<std::int64_t> org_id;
+    std::optional<UserStatus> status;
+    std::optional<Role> role;
+};
+
+struct AuditFilter {
+    std::optional<std::int64_t> org_id;
+    std::optional<Instant> since;
+    std::optional<std::string> actor;
+    std::optional<std::string> action;
+};
+
+// One row of the skills report before the core adds reflection, status and competencies.
+struct SkillSourceRow {
+    std::string_view mpn_id, organization, user_email, user_name;
+    std::int64_t account_id = 0;  // MCID (learning) or university account id
+    std::string_view university_login;
+    AccountKind source = AccountKind::profile;
+    std::string_view credential_type, code, title, passed_on, expires_on;
+    Instant linked_at = 0;
+};
+
+// One row of the users report.
+struct UserReportRow {
+    const User* user = nullptr;
+    std::optional<std::int64_t> mcid;
+    std::optional<Instant> learning_linked_at;
+    std::optional<std::string> university_login;
+    std::optional<Instant> university_associated_at;
+};
+
+// A held credential that may count toward a competency.
+struct HoldingRow {
+    std::int64_t user_id = 0;
+    std::string_view code, passed_on, expires_on;
+    Instant linked_at = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // A write transaction (BEGIN IMMEDIATE) or a read snapshot.
+    virtual std::unique_ptr<Transaction> begin_write() = 0;
+    virtual std::unique_ptr<Transaction> begin_read() = 0;
+
+    // --- config
+    virtual std::optional<std::string> config_get(std::string_view key) = 0;
+    virtual void config_set(std::string_view key, std::string_view value) = 0;
+
+    // --- organizations
+    virtual std::int64_t insert_org(const Org& org) = 0;
+    virtual std::optional<Org> find_org_by_mpn(std::string_view mpn_id) = 0;
+    virtual std::optional<Org> find_org(std::int64_t id) = 0;
+    virtual std::vector<Org> list_orgs() = 0;
+    virtual std::int64_t count_users_of_org(std::int64_t org_id) = 0;
+
+    // --- users and sessions
+    virtual std::int64_t insert_user(const User& user) = 0;
+    virtual void update_user(const User& user) = 0;
+    virtual std::optional<User> find_user_by_email(std::string_view email) = 0;
+    virtual std::optional<User> find_user(std::int64_t id) = 0;
+    virtual bool any_operator() = 0;
+    virtual void for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) = 0;
+    virtual std::int64_t count_active_global_admins(std::int64_t org_id) = 0;
+    virtual void insert_session(std::string_view token_hash, std::int64_t user_id, Instant created,
+                                Instant expires) = 0;
+    virtual std::optional<Session> find_session(std::string_view token_hash) = 0;
+    virtual void delete_session(std::string_view token_hash) = 0;
+    virtual void delete_sessions_of(std::int64_t user_id) = 0;
+
+    // --- registry
+    // Insert, or update the row with the same MCID (profiles) or sign-in name (university
+    // accounts); an empty password_hash keeps the stored one. Returns the account id.
+    virtual std::int64_t upsert_account(AccountKind kind, const ExternalAccount& account) = 0;
+    virtual std::optional<ExternalAccount> find_account(AccountKind kind, std::int64_t id) = 0;
+    virtual std::optional<ExternalAccount> find_account_by_login(AccountKind kind, std::string_view login) = 0;
+    virtual void update_account_lockout(AccountKind kind, std::int64_t id, int failed, Instant locked_until) = 0;
+    virtual bool credential_exists(std::int64_t mcid, std::string_view code) = 0;
+    virtual void upsert_credential(const Credential& credential) = 0;
+    virtual bool assessment_exists(std::int64_t account_id, std::string_view title) = 0;
+    virtual void upsert_assessment(const Assessment& assessment) = 0;
+    virtual std::vector<Credential> credentials_of(std::int64_t mcid) = 0;
+    virtual std::vector<Assessment> assessments_of(std::int64_t account_id) = 0;
+
+    // --- links and associations
+    virtual std::optional<Link> find_link(AccountKind kind, std::int64_t account_id) = 0;
+    virtual std::optional<Link> find_link_of_user(AccountKind kind, std::int64_t user_id) = 0;
+    virtual void insert_link(AccountKind kind, const Link& link) = 0;
+    virtual void delete_link(AccountKind kind, std::int64_t account_id) = 0;
+    virtual void insert_association(AccountKind kind, std::int64_t account_id, std::int64_t user_id,
+                                    Instant at) = 0;
+    // Times of the associations of one account since `since`, oldest first.
+    virtual std::vector<Instant> associations_since(AccountKind kind, std::int64_t account_id, Instant since) = 0;
+    // The account the user associated last, if any.
+    virtual std::optional<std::int64_t> last_associated_account(AccountKind kind, std::int64_t user_id) = 0;
+
+    // --- competencies
+    virtual void replace_competency(const Competency& competency) = 0;
+    virtual std::vector<Competency> list_competencies() = 0;
+
+    // --- reports (streamed: the callbacks see rows one at a time; views die with the call)
+    virtual void for_each_skill_source(std::optional<std::int64_t> org_id,
+                                       const std::function<void(const SkillSourceRow&)>& fn) = 0;
+    virtual void for_each_user_report_row(std::int64_t org_id,
+                                          const std::function<void(const UserReportRow&)>& fn) = 0;
+    virtual void for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) = 0;
+
+    // --- audit
+    virtual std::optional<std::string> last_audit_hash() = 0;
+    virtual void insert_audit(const AuditRecord& record) = 0;
+    virtual void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) = 0;
+
+    // --- maintenance
+    virtual std::vector<std::string> check_integrity() = 0;
+    virtual void backup_to(const std::filesystem::path& destination) = 0;
+    virtual const std::string& path() const = 0;
+};
+
+enum class OpenMode { open_existing, create };
+
+// Opens (or with OpenMode::create, creates) the SQLite store at `path`: busy timeout, WAL,
+// foreign keys, migrations. Throws StoreError for a missing, foreign, corrupt or newer store.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode);
+// An empty in-memory store with the current schema, for unit tests.
+std::unique_ptr<Store> open_memory_store();
+// Turns a store-library exception into the matching mcid::Error; other exceptions pass through.
+std::exception_ptr translate_store_exception(std::exception_ptr error);
+
+}  // namespace mcid

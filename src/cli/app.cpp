@@ -1,0 +1,150 @@
+#include "cli/app.hpp"
+
+#include "cli/terminal.hpp"
+
+#include <mcid/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+
+namespace mcid::cli {
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// The command name closest to `word`, if any is close enough to be a likely typo.
+std::string closest_command(const CLI::App& app, std::string_view word) {
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        const std::size_t d = edit_distance(word, sub->get_name());
+        if (d < best_distance || (d == best_distance && best.empty() && sub->get_name().rfind(word, 0) == 0)) {
+            best_distance = d;
+            best = sub->get_name();
+        }
+    }
+    return best;
+}
+
+void print_error(const std::string& message, const std::string& hint) {
+    std::string text = "mcidctl: error: " + message + "\n";
+    if (!hint.empty()) {
+        text += "hint: " + hint + "\n";
+    }
+    std::cerr << text << std::flush;
+}
+
+void register_help(CLI::App& app) {
+    auto* help = app.add_subcommand("help", "Show help for a command: mcidctl help user invite");
+    auto words = std::make_shared<std::vector<std::string>>();
+    help->add_option("command", *words, "the command (and subcommand)");
+    help->callback([&app, words] {
+        const CLI::App* target = &app;
+        for (const auto& w : *words) {
+            const CLI::App* next = nullptr;
+            for (const auto* sub : target->get_subcommands([](const CLI::App*) { return true; })) {
+                if (sub->get_name() == w) {
+                    next = sub;
+                }
+            }
+            if (!next) {
+                const std::string guess = closest_command(*target, w);
+                throw UsageError(fmt::format("unknown command '{}'", w),
+                                 guess.empty() ? "run 'mcidctl --help' for the list of commands"
+                                               : fmt::format("did you mean '{}'?", guess));
+            }
+            target = next;
+        }
+        std::cout << target->help();
+    });
+}
+
+}  // namespace
+
+void examples(CLI::App* command, std::initializer_list<const char*> lines) {
+    std::string text = "\nExamples:\n";
+    for (const char* line : lines) {
+        text += "  ";
+        text += line;
+        text += '\n';
+    }
+    command->footer(text);
+}
+
+void build_app(CLI::App& app, Context& ctx) {
+    install_interrupt_handler();
+    app.set_version_flag("--version", std::string("mcidctl ") + MCID_VERSION);
+    app.add_option("--db", ctx.options.db,
+                   "Store file (default: $MCIDCTL_DB, else ${XDG_DATA_HOME:-~/.local/share}/mcidctl/mcidctl.db)");
+    app.add_option("--format", ctx.options.format, "Output format: table (default), json, jsonl or csv")
+        ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+    app.add_flag("-q,--quiet", ctx.options.quiet, "Print only data and errors");
+    app.add_flag("-v,--verbose", ctx.options.verbose, "Print more detail on stderr");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.footer(
+        "\nRun 'mcidctl help COMMAND' or 'mcidctl COMMAND --help' for a command's options and examples.\n"
+        "Exit codes: 0 ok, 1 internal, 2 usage, 3 not found, 4 denied, 5 conflict, 6 association limit,\n"
+        "7 authentication, 8 partial batch, 9 store unavailable, 130 interrupted.");
+
+    register_identity(app, ctx);
+    register_org(app, ctx);
+    register_user(app, ctx);
+    register_registry(app, ctx);
+    register_policy(app, ctx);
+    register_link(app, ctx);
+    register_report(app, ctx);
+    register_purge(app, ctx);
+    register_audit(app, ctx);
+    register_completion(app, ctx);
+    register_help(app);
+}
+
+int report_error(const CLI::App& app, std::exception_ptr error) {
+    error = translate_store_exception(error);
+    try {
+        std::rethrow_exception(error);
+    } catch (const CLI::Success& e) {
+        return const_cast<CLI::App&>(app).exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::string message = e.what();
+        std::string hint = "run 'mcidctl --help' for usage";
+        if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+            const auto colon = message.rfind(": ");
+            const std::string word = colon == std::string::npos ? "" : message.substr(colon + 2);
+            const std::string guess = closest_command(app, word);
+            if (!guess.empty()) {
+                hint = fmt::format("did you mean '{}'?", guess);
+            }
+        }
+        print_error(message, hint);
+        return static_cast<int>(ExitCode::usage);
+    } catch (const Error& e) {
+        print_error(e.what(), e.hint());
+        return static_cast<int>(e.code());
+    } catch (const std::bad_alloc&) {
+        print_error("out of memory", "");
+    } catch (const std::exception& e) {
+        print_error(fmt::format("internal error: {}", e.what()), "please report this with the command you ran");
+    } catch (...) {
+        print_error("internal error", "please report this with the command you ran");
+    }
+    return static_cast<int>(ExitCode::internal);
+}
+
+}  // namespace mcid::cli

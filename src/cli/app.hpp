@@ -1,0 +1,31 @@
+#pragma once
+// Building the command tree and the one error handler main() calls.
+#include "cli/context.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+
+namespace mcid::cli {
+
+// Registers the global options and every command group, in one explicit list.
+void build_app(CLI::App& app, Context& ctx);
+// Prints `mcidctl: error: ...` (and a hint) for any exception and returns the exit code.
+int report_error(const CLI::App& app, std::exception_ptr error);
+
+// Command groups (src/cli/cmd_<group>.cpp).
+void register_identity(CLI::App& app, Context& ctx);
+void register_org(CLI::App& app, Context& ctx);
+void register_user(CLI::App& app, Context& ctx);
+void register_registry(CLI::App& app, Context& ctx);
+void register_policy(CLI::App& app, Context& ctx);
+void register_link(CLI::App& app, Context& ctx);
+void register_report(CLI::App& app, Context& ctx);
+void register_purge(CLI::App& app, Context& ctx);
+void register_audit(CLI::App& app, Context& ctx);
+void register_completion(CLI::App& app, Context& ctx);
+
+// Adds the worked examples shown at the end of a command's --help.
+void examples(CLI::App* command, std::initializer_list<const char*> lines);
+
+}  // namespace mcid::cli

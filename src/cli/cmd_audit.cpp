@@ -1,0 +1,103 @@
+// audit list | verify; db check | backup
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <mcid/audit.hpp>
+#include <mcid/error.hpp>
+#include <mcid/maintenance.hpp>
+
+#include <fmt/format.h>
+
+namespace mcid::cli {
+
+void register_audit(CLI::App& app, Context& ctx) {
+    auto* audit = app.add_subcommand("audit", "Read and verify the tamper-evident audit log");
+    audit->require_subcommand(1);
+    {
+        struct Options {
+            std::string since, actor, action;
+        };
+        auto o = std::make_shared<Options>();
+        auto* cmd = audit->add_subcommand("list", "List audit events (Global Admins: their organization)");
+        cmd->add_option("--since", o->since, "Only events on or after DATE (YYYY-MM-DD)");
+        cmd->add_option("--actor", o->actor, "Only events by this email");
+        cmd->add_option("--action", o->action, "Only this action (login, link, purge-user, ...)");
+        examples(cmd, {"mcidctl audit list --since 2026-11-01", "mcidctl audit list --action purge-user --format csv"});
+        cmd->callback([&ctx, o] {
+            AuditFilter f;
+            if (!o->since.empty()) f.since = Date::parse(o->since, "--since").midnight();
+            if (!o->actor.empty()) f.actor = Email::parse(o->actor, "--actor").value;
+            if (!o->action.empty()) f.action = parse_text(o->action, "--action", 64);
+            const Actor actor = ctx.actor();
+            static constexpr std::array<std::string_view, 9> k_columns = {
+                "id", "at", "actor", "mpn_id", "action", "target", "outcome", "detail", "batch"};
+            auto writer = make_writer(ctx.out(), writer_options(ctx));
+            writer->begin(k_columns);
+            Store& store = ctx.store();
+            std::map<std::int64_t, std::string> mpn;
+            AuditLog(store, ctx.clock()).list(actor, f, [&](const AuditRecord& r) {
+                std::string org;
+                if (r.org_id) {
+                    auto it = mpn.find(*r.org_id);
+                    if (it == mpn.end()) {
+                        const auto found = store.find_org(*r.org_id);
+                        it = mpn.emplace(*r.org_id, found ? found->mpn_id : "").first;
+                    }
+                    org = it->second;
+                }
+                const std::string at = format_instant(r.at);
+                const std::array<Cell, 9> cells = {Cell::of(r.id),        Cell::of(at),           Cell::of(r.actor),
+                                                   Cell::maybe(org),      Cell::of(r.action),     Cell::of(r.target),
+                                                   Cell::of(r.outcome),   Cell::maybe(r.detail),  Cell::maybe(r.batch)};
+                writer->row(cells);
+            });
+            writer->end();
+        });
+    }
+    {
+        auto* cmd = audit->add_subcommand("verify", "Check the audit log's hash chain");
+        cmd->callback([&ctx] {
+            const Actor actor = ctx.actor();
+            const AuditVerification v = AuditLog(ctx.store(), ctx.clock()).verify(actor);
+            if (!v.ok) {
+                throw InternalError(fmt::format("audit log broken at row {}: {}", v.first_bad_id, v.problem),
+                                    "the store was changed outside mcidctl; restore it from a backup");
+            }
+            if (ctx.format() == Format::table) {
+                ctx.out() << fmt::format("ok: {} rows, hash chain intact\n", v.rows);
+            } else {
+                print_object(ctx, Json{{"status", "ok"}, {"rows", v.rows}});
+            }
+        });
+    }
+
+    auto* db = app.add_subcommand("db", "Check and back up the store");
+    db->require_subcommand(1);
+    {
+        auto* cmd = db->add_subcommand("check", "Run SQLite's integrity and foreign key checks");
+        cmd->callback([&ctx] {
+            const auto findings = check_store(ctx.store());
+            if (!findings.empty()) {
+                for (const auto& f : findings) {
+                    ctx.out() << f << '\n';
+                }
+                throw StoreError(fmt::format("store {} failed its check ({} findings)", ctx.db_path(), findings.size()),
+                                 "restore from a backup made with 'mcidctl db backup'");
+            }
+            ctx.out() << "ok\n";
+        });
+    }
+    {
+        auto file = std::make_shared<std::string>();
+        auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
+        cmd->add_option("file", *file, "Where to write the copy")->required();
+        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db"});
+        cmd->callback([&ctx, file] {
+            const Actor actor = ctx.actor();
+            const BackupResult r = backup_store(ctx.store(), actor, *file, ctx.clock());
+            ctx.info(fmt::format("backup written to {} ({} bytes) and verified", *file, r.bytes));
+        });
+    }
+}
+
+}  // namespace mcid::cli

@@ -1,0 +1,114 @@
+// purge-user: remove departed users, one at a time or in batches from a file or stdin.
+#include "cli/app.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/terminal.hpp"
+
+#include <mcid/error.hpp>
+#include <mcid/offboarding.hpp>
+
+#include <fmt/format.h>
+
+namespace mcid::cli {
+namespace {
+
+// 9812 -> "9,812"
+std::string grouped(std::size_t n) {
+    std::string digits = std::to_string(n);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+        digits.insert(static_cast<std::size_t>(i), ",");
+    }
+    return digits;
+}
+
+std::string summary_line(const PurgeReport& r) {
+    std::string out;
+    const auto add = [&](std::size_t n, const char* what) {
+        if (n) out += (out.empty() ? "" : ", ") + fmt::format("{} {}", what, grouped(n));
+    };
+    add(r.purged, "purged");
+    add(r.already_deleted, "already deleted");
+    add(r.not_found, "not found");
+    add(r.denied, "denied");
+    add(r.invalid, "invalid");
+    return out.empty() ? "no targets" : out;
+}
+
+struct Options {
+    std::vector<std::string> emails;
+    std::vector<std::string> mcids;
+    std::string from;
+    bool dry_run = false, yes = false, atomic = false;
+};
+
+}  // namespace
+
+void register_purge(CLI::App& app, Context& ctx) {
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("purge-user", "Remove departed users: delete accounts and end their links");
+    cmd->add_option("email", o->emails, "Emails of the users to purge");
+    cmd->add_option("--mcid", o->mcids, "MCIDs still linked to your organization to remove")->expected(1, -1);
+    cmd->add_option("--from", o->from, "CSV with an email or mcid column, or one email per line; - for stdin");
+    cmd->add_flag("--dry-run", o->dry_run, "Show what would happen; change nothing");
+    cmd->add_flag("--yes", o->yes, "Do not ask for confirmation (needed outside a terminal)");
+    cmd->add_flag("--atomic", o->atomic, "Change nothing unless every target can be purged");
+    examples(cmd, {"mcidctl purge-user alice@contoso.com",
+                   "mcidctl purge-user --from departed.csv --dry-run",
+                   "mcidctl purge-user --from - --yes --format csv < hr-export.csv > results.csv",
+                   "mcidctl purge-user --mcid 12345678 --yes"});
+    cmd->callback([&ctx, o] {
+        std::vector<PurgeTarget> targets;
+        for (const auto& e : o->emails) targets.push_back({PurgeTarget::Kind::email, e});
+        for (const auto& m : o->mcids) targets.push_back({PurgeTarget::Kind::mcid, m});
+        if (!o->from.empty()) {
+            InputFile input(o->from);
+            auto more = read_purge_targets(input.stream());
+            targets.insert(targets.end(), more.begin(), more.end());
+        }
+        if (targets.empty() && o->from.empty()) {
+            throw UsageError("nothing to purge: name EMAIL..., --mcid MCID or --from FILE");
+        }
+        const bool can_ask = ctx.stdin_is_terminal() && o->from != "-";
+        if (!o->yes && !o->dry_run && !can_ask) {
+            throw UsageError("purge-user needs --yes when not run on a terminal",
+                             "preview with --dry-run, then run again with --yes");
+        }
+        const Actor actor = ctx.actor();
+        Offboarding offboarding(ctx.store(), ctx.clock());
+        const DryRun dry = o->dry_run ? DryRun::yes : DryRun::no;
+        const Atomic atomic = o->atomic ? Atomic::yes : Atomic::no;
+        if (!o->yes && !o->dry_run) {
+            const PurgeReport preview = offboarding.purge(actor, targets, DryRun::yes, atomic, {});
+            if (preview.purged == 0) {
+                ctx.info("nothing to purge: " + summary_line(preview));
+            } else if (!confirm(fmt::format("Delete {} account(s) or link(s) ({})?", grouped(preview.purged),
+                                            summary_line(preview)))) {
+                ctx.info("cancelled; nothing was changed");
+                return;
+            }
+        }
+        const PurgeReport report = offboarding.purge(actor, targets, dry, atomic, progress_printer(ctx));
+        std::vector<Json> rows;
+        rows.reserve(report.rows.size());
+        for (const auto& r : report.rows) {
+            rows.push_back(Json{{"target", r.target}, {"outcome", r.outcome}, {"detail", r.detail}});
+        }
+        print_rows(ctx, {"target", "outcome", "detail"}, rows);
+        std::string line = summary_line(report);
+        if (o->dry_run) {
+            line = "dry run: nothing was changed; would have: " + line;
+        } else if (!report.applied) {
+            line = "--atomic: nothing was changed because some targets could not be purged; " + line;
+        } else {
+            line += fmt::format(" (batch {})", report.batch);
+        }
+        if (!report.complete()) {
+            std::cerr << line << '\n';
+            ctx.exit_code = static_cast<int>(ExitCode::partial);
+        } else {
+            ctx.info(line);
+        }
+    });
+}
+
+}  // namespace mcid::cli

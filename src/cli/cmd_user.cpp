@@ -1,0 +1,200 @@
+// user invite | accept | resend | update-email | set-role | list | show | restore | import
+#include "cli/app.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/terminal.hpp"
+
+#include <mcid/directory.hpp>
+#include <mcid/error.hpp>
+#include <mcid/importer.hpp>
+
+#include <fmt/format.h>
+
+namespace mcid::cli {
+
+Json invitation_json(const Invitation& inv);
+void print_invitation(const Context& ctx, const Invitation& inv);
+
+namespace {
+
+std::optional<MpnId> org_option(const std::string& text) {
+    return text.empty() ? std::nullopt : std::optional(MpnId::parse(text, "--org"));
+}
+
+Json user_json(const UserView& v, Instant now) {
+    const User& u = v.user;
+    const auto date = [](const std::optional<Instant>& t) { return t ? Json(Date::of(*t).str()) : Json(); };
+    Json j{{"email", u.email},
+           {"name", u.name},
+           {"role", std::string(to_string(u.role))},
+           {"status", std::string(to_string(u.status))},
+           {"mpn_id", v.mpn_id.empty() ? Json() : Json(v.mpn_id)},
+           {"invited_on", Date::of(u.invited_at).str()},
+           {"age_days", u.status == UserStatus::invited ? Json((now - u.invited_at) / 86400) : Json()},
+           {"expires_on", u.status == UserStatus::invited ? date(u.invite_expires_at) : Json()},
+           {"accepted_on", date(u.accepted_at)},
+           {"deleted_on", date(u.deleted_at)}};
+    return j;
+}
+
+const std::vector<std::string_view> k_user_list_columns = {"email", "name", "role", "status", "mpn_id",
+                                                           "invited_on", "age_days", "expires_on"};
+
+}  // namespace
+
+void register_user(CLI::App& app, Context& ctx) {
+    auto* group = app.add_subcommand("user", "Invite, list and manage the users of an organization");
+    group->require_subcommand(1);
+    {
+        struct Options {
+            std::string email, name, role = "user", org;
+        };
+        auto o = std::make_shared<Options>();
+        auto* cmd = group->add_subcommand("invite", "Invite a user by work email; prints the one-time code");
+        cmd->add_option("email", o->email, "Work email")->required();
+        cmd->add_option("--name", o->name, "Display name")->required();
+        cmd->add_option("--role", o->role, "user (default), partner-admin or global-admin");
+        cmd->add_option("--org", o->org, "MPN ID (the operator names the organization)");
+        examples(cmd, {"mcidctl user invite alice@contoso.com --name 'Alice Smith'",
+                       "mcidctl user invite pat@contoso.com --name Pat --role partner-admin --format json"});
+        cmd->callback([&ctx, o] {
+            InviteRequest r{org_option(o->org), Email::parse(o->email), parse_text(o->name, "--name"),
+                            parse_role(o->role)};
+            const Actor actor = ctx.actor();
+            print_invitation(ctx, Directory(ctx.store(), ctx.clock()).invite(actor, r));
+        });
+    }
+    {
+        struct Options {
+            std::string email, code;
+            bool password_stdin = false;
+        };
+        auto o = std::make_shared<Options>();
+        auto* cmd = group->add_subcommand("accept", "Accept an invitation and choose a password (no sign-in needed)");
+        cmd->add_option("email", o->email, "The invited email")->required();
+        cmd->add_option("--code", o->code, "The invitation code")->required();
+        cmd->add_flag("--password-stdin", o->password_stdin, "Read the new password from the first line of stdin");
+        examples(cmd, {"mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS"});
+        cmd->callback([&ctx, o] {
+            const Email email = Email::parse(o->email);
+            if (o->code.empty() || o->code.size() > 64) {
+                throw UsageError("--code: not an invitation code");
+            }
+            Store& store = ctx.store();
+            const std::string pw = read_password(ctx, o->password_stdin, PasswordKind::new_password, "New password");
+            Directory(store, ctx.clock()).accept(email, o->code, pw);
+            ctx.info(fmt::format("welcome: {} is active; sign in with 'mcidctl login {}'", email.value, email.value));
+        });
+    }
+    {
+        auto email = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("resend", "Issue a new invitation code (the old one stops working)");
+        cmd->add_option("email", *email, "The invited email")->required();
+        cmd->callback([&ctx, email] {
+            const Email e = Email::parse(*email);
+            const Actor actor = ctx.actor();
+            print_invitation(ctx, Directory(ctx.store(), ctx.clock()).resend(actor, e));
+        });
+    }
+    {
+        auto from = std::make_shared<std::string>();
+        auto to = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("update-email", "Correct the email of a pending invitation");
+        cmd->add_option("old", *from, "Current email")->required();
+        cmd->add_option("new", *to, "Corrected email")->required();
+        examples(cmd, {"mcidctl user update-email alice@contso.com alice@contoso.com"});
+        cmd->callback([&ctx, from, to] {
+            const Email a = Email::parse(*from, "OLD");
+            const Email b = Email::parse(*to, "NEW");
+            const Actor actor = ctx.actor();
+            Directory(ctx.store(), ctx.clock()).update_email(actor, a, b);
+            ctx.info(fmt::format("invitation moved from {} to {}; run 'mcidctl user resend {}' for a new code",
+                                 a.value, b.value, b.value));
+        });
+    }
+    {
+        auto email = std::make_shared<std::string>();
+        auto role = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("set-role", "Change a user's role (Global Admin)");
+        cmd->add_option("email", *email, "The user's email")->required();
+        cmd->add_option("role", *role, "user, partner-admin or global-admin")->required();
+        examples(cmd, {"mcidctl user set-role pat@contoso.com partner-admin"});
+        cmd->callback([&ctx, email, role] {
+            const Email e = Email::parse(*email);
+            const Role r = parse_role(*role, "ROLE");
+            const Actor actor = ctx.actor();
+            Directory(ctx.store(), ctx.clock()).set_role(actor, e, r);
+            ctx.info(fmt::format("{} is now {}", e.value, to_string(r)));
+        });
+    }
+    {
+        struct Options {
+            std::string status, role, org;
+        };
+        auto o = std::make_shared<Options>();
+        auto* cmd = group->add_subcommand("list", "List users (pending invitations show their age)");
+        cmd->add_option("--status", o->status, "invited, active or deleted");
+        cmd->add_option("--role", o->role, "user, partner-admin or global-admin");
+        cmd->add_option("--org", o->org, "MPN ID (operator; default all organizations)");
+        examples(cmd, {"mcidctl user list --status invited", "mcidctl user list --role global-admin --format csv"});
+        cmd->callback([&ctx, o] {
+            UserFilter f;
+            if (!o->status.empty()) f.status = parse_status(o->status);
+            if (!o->role.empty()) f.role = parse_role(o->role);
+            const auto org = org_option(o->org);
+            const Actor actor = ctx.actor();
+            std::vector<Json> rows;
+            const Instant now = ctx.clock().now();
+            Directory(ctx.store(), ctx.clock()).list_users(actor, org, f, [&](const UserView& v) {
+                rows.push_back(user_json(v, now));
+            });
+            if (rows.empty() && ctx.format() == Format::table) {
+                ctx.info("no users match");
+                return;
+            }
+            print_rows(ctx, k_user_list_columns, rows);
+        });
+    }
+    {
+        auto email = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("show", "Show one user");
+        cmd->add_option("email", *email, "The user's email")->required();
+        cmd->callback([&ctx, email] {
+            const Email e = Email::parse(*email);
+            const Actor actor = ctx.actor();
+            print_object(ctx, user_json(Directory(ctx.store(), ctx.clock()).show_user(actor, e), ctx.clock().now()));
+        });
+    }
+    {
+        auto email = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("restore", "Reactivate a purged account within retention.restore");
+        cmd->add_option("email", *email, "The purged user's email")->required();
+        cmd->callback([&ctx, email] {
+            const Email e = Email::parse(*email);
+            const Actor actor = ctx.actor();
+            Directory(ctx.store(), ctx.clock()).restore(actor, e);
+            ctx.info(fmt::format("{} restored; links are not restored: the user links again", e.value));
+        });
+    }
+    {
+        struct Options {
+            std::string file, org;
+        };
+        auto o = std::make_shared<Options>();
+        auto* cmd = group->add_subcommand("import", "Invite many users from a CSV (email,name,role); prints the codes");
+        cmd->add_option("file", o->file, "CSV file, or - for stdin")->required();
+        cmd->add_option("--org", o->org, "MPN ID (operator)");
+        examples(cmd, {"mcidctl user import new-hires.csv --format csv > codes.csv"});
+        cmd->callback([&ctx, o] {
+            const auto org = org_option(o->org);
+            const Actor actor = ctx.actor();
+            InputFile input(o->file);
+            auto writer = make_writer(ctx.out(), writer_options(ctx));
+            Importer importer(ctx.store(), ctx.clock());
+            const ImportSummary s = importer.import_users(actor, org, input.stream(), *writer, progress_printer(ctx));
+            ctx.info(fmt::format("invited {} users", s.inserted));
+        });
+    }
+}
+
+}  // namespace mcid::cli

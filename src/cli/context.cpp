@@ -1,0 +1,157 @@
+#include "cli/context.hpp"
+
+#include <mcid/error.hpp>
+#include <mcid/identity.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace mcid::cli {
+
+std::string xdg_dir(const char* variable, const char* fallback) {
+    if (const char* v = std::getenv(variable); v && *v) {
+        return v;
+    }
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) {
+        throw UsageError(fmt::format("neither {} nor HOME is set", variable), "pass --db PATH or set MCIDCTL_DB");
+    }
+    return std::string(home) + "/" + fallback;
+}
+
+std::optional<std::string> Context::config_file_value(const std::string& key) const {
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    const char* home = std::getenv("HOME");
+    std::string path;
+    if (xdg && *xdg) {
+        path = std::string(xdg) + "/mcidctl/config";
+    } else if (home && *home) {
+        path = std::string(home) + "/.config/mcidctl/config";
+    } else {
+        return std::nullopt;
+    }
+    std::ifstream in(path);
+    std::string line;
+    std::optional<std::string> found;
+    while (std::getline(in, line)) {
+        const auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+            continue;
+        }
+        const auto trim = [](std::string s) {
+            const auto b = s.find_first_not_of(" \t\r");
+            const auto e = s.find_last_not_of(" \t\r");
+            return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+        };
+        if (trim(line.substr(0, eq)) == key) {
+            found = trim(line.substr(eq + 1));
+        }
+    }
+    return found;
+}
+
+Format Context::format() const {
+    std::string f = options.format;
+    if (f.empty()) {
+        if (const char* env = std::getenv("MCIDCTL_FORMAT"); env && *env) {
+            f = env;
+        } else {
+            f = config_file_value("format").value_or("table");
+        }
+    }
+    if (f == "table") return Format::table;
+    if (f == "json") return Format::json;
+    if (f == "jsonl") return Format::jsonl;
+    if (f == "csv") return Format::csv;
+    throw UsageError(fmt::format("--format: '{}' is not one of table, json, jsonl, csv", f));
+}
+
+std::string Context::db_path() const {
+    if (!options.db.empty()) {
+        return options.db;
+    }
+    if (const char* env = std::getenv("MCIDCTL_DB"); env && *env) {
+        return env;
+    }
+    if (auto v = config_file_value("db"); v && !v->empty()) {
+        return *v;
+    }
+    return xdg_dir("XDG_DATA_HOME", ".local/share") + "/mcidctl/mcidctl.db";
+}
+
+Store& Context::store(OpenMode mode) {
+    if (!m_store) {
+        const std::string path = db_path();
+        debug("store: " + path);
+        m_store = open_sqlite_store(path, mode);
+    }
+    return *m_store;
+}
+
+std::string Context::session_path() const {
+    if (const char* env = std::getenv("MCIDCTL_SESSION"); env && *env) {
+        return env;
+    }
+    return xdg_dir("XDG_STATE_HOME", ".local/state") + "/mcidctl/session";
+}
+
+std::string Context::token() const {
+    if (const char* env = std::getenv("MCIDCTL_TOKEN"); env && *env) {
+        return env;
+    }
+    std::ifstream in(session_path());
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {
+        token.pop_back();
+    }
+    return token;
+}
+
+Actor Context::actor() {
+    const std::string t = token();
+    if (t.empty()) {
+        throw AuthError("not signed in", "run 'mcidctl login EMAIL'");
+    }
+    return Identity(store(), clock()).authenticate(t);
+}
+
+void Context::info(const std::string& line) const {
+    if (!options.quiet) {
+        std::cerr << line << '\n';
+    }
+}
+
+void Context::debug(const std::string& line) const {
+    if (options.verbose) {
+        std::cerr << "mcidctl: " << line << '\n';
+    }
+}
+
+std::ostream& Context::out() const { return std::cout; }
+bool Context::stdout_is_terminal() const { return ::isatty(STDOUT_FILENO) == 1; }
+bool Context::stderr_is_terminal() const { return ::isatty(STDERR_FILENO) == 1; }
+bool Context::stdin_is_terminal() const { return ::isatty(STDIN_FILENO) == 1; }
+
+bool Context::color() const {
+    const char* no_color = std::getenv("NO_COLOR");
+    return stdout_is_terminal() && !(no_color && *no_color);
+}
+
+int Context::terminal_width() const {
+    if (!stdout_is_terminal()) {
+        return 0;
+    }
+    winsize ws{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        return ws.ws_col;
+    }
+    return 80;
+}
+
+}  // namespace mcid::cli

@@ -1,0 +1,65 @@
+#pragma once
+// What every command shares: the global options, the lazily opened store, the clock, the
+// session token and the output streams. Commands get it by reference from register_<group>().
+#include <mcid/actor.hpp>
+#include <mcid/clock.hpp>
+#include <mcid/store.hpp>
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mcid::cli {
+
+enum class Format { table, json, jsonl, csv };
+
+struct GlobalOptions {
+    std::string db;
+    std::string format;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+class Context {
+public:
+    GlobalOptions options;
+    int exit_code = 0;
+
+    Format format() const;
+    // The store path: --db, $MCIDCTL_DB, the config file's `db`, else the XDG default.
+    std::string db_path() const;
+    // Opens the store on first use.
+    Store& store(OpenMode mode = OpenMode::open_existing);
+    const Clock& clock() const { return m_clock; }
+    // The session file: $MCIDCTL_SESSION, else ${XDG_STATE_HOME:-~/.local/state}/mcidctl/session.
+    std::string session_path() const;
+    // $MCIDCTL_TOKEN, else the session file's token, else empty.
+    std::string token() const;
+    // The signed-in account (AuthError when there is none).
+    Actor actor();
+
+    // Informational line on stderr (silenced by -q).
+    void info(const std::string& line) const;
+    // Detail on stderr (only with -v).
+    void debug(const std::string& line) const;
+    std::ostream& out() const;
+    bool stdout_is_terminal() const;
+    bool stderr_is_terminal() const;
+    bool stdin_is_terminal() const;
+    // Colour on stdout: a terminal and no NO_COLOR.
+    bool color() const;
+    // The terminal's width, or 0 when stdout is not a terminal.
+    int terminal_width() const;
+
+private:
+    std::optional<std::string> config_file_value(const std::string& key) const;
+
+    std::unique_ptr<Store> m_store;
+    SystemClock m_clock;
+};
+
+// ${XDG_<kind>_HOME:-~/<fallback>}
+std::string xdg_dir(const char* variable, const char* fallback);
+
+}  // namespace mcid::cli

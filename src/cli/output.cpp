@@ -1,0 +1,427 @@
+#include "cli/output.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+namespace mcid::cli {
+namespace {
+
+std::uint32_t next_codepoint(std::string_view s, std::size_t& i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    if (i + len > s.size()) {
+        len = 1;
+    }
+    std::uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    i += len;
+    return cp;
+}
+
+int codepoint_width(std::uint32_t cp) {
+    if (cp < 0x20 || (cp >= 0x300 && cp <= 0x36F) || cp == 0x200B) {
+        return 0;
+    }
+    const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                      (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                      (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                      (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
+                      (cp >= 0x20000 && cp <= 0x3FFFD);
+    return wide ? 2 : 1;
+}
+
+// Cuts text to `width` cells, ending with an ellipsis when anything was cut.
+std::string truncate_to(std::string_view text, std::size_t width) {
+    if (display_width(text) <= width) {
+        return std::string(text);
+    }
+    std::string out;
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t start = i;
+        const int w = codepoint_width(next_codepoint(text, i));
+        if (used + static_cast<std::size_t>(w) + 1 > width) {
+            break;
+        }
+        used += static_cast<std::size_t>(w);
+        out.append(text.substr(start, i - start));
+    }
+    return out + "\xE2\x80\xA6";  // …
+}
+
+std::string cell_text(const Cell& c) {
+    switch (c.kind) {
+        case Cell::Kind::null: return {};
+        case Cell::Kind::text: return std::string(c.text);
+        case Cell::Kind::integer: return std::to_string(c.integer);
+    }
+    return {};
+}
+
+const char* state_color(std::string_view column, std::string_view value) {
+    if (column != "state" && column != "status" && column != "outcome" && column != "credential_status") {
+        return nullptr;
+    }
+    if (value == "met" || value == "reflected" || value == "purged" || value == "active" || value == "ok") {
+        return "\x1b[32m";
+    }
+    if (value == "not-met" || value == "denied" || value == "invalid" || value == "not-found" || value == "expired" ||
+        value == "deleted") {
+        return "\x1b[31m";
+    }
+    if (value == "pending" || value == "invited" || value == "already-deleted") {
+        return "\x1b[33m";
+    }
+    return nullptr;
+}
+
+class TableWriter final : public RowSink {
+public:
+    TableWriter(std::ostream& out, const WriterOptions& o) : m_out(out), m_options(o) {}
+
+    void begin(std::span<const std::string_view> columns) override {
+        m_columns.assign(columns.begin(), columns.end());
+    }
+    void row(std::span<const Cell> cells) override {
+        std::vector<std::string> texts;
+        texts.reserve(cells.size());
+        for (const auto& c : cells) {
+            std::string t = cell_text(c);
+            std::replace(t.begin(), t.end(), '\n', ' ');
+            std::replace(t.begin(), t.end(), '\r', ' ');
+            std::replace(t.begin(), t.end(), '\t', ' ');
+            texts.push_back(std::move(t));
+        }
+        if (m_flushed) {
+            print(texts);
+            return;
+        }
+        m_buffer.push_back(std::move(texts));
+        if (m_buffer.size() >= k_sample) {
+            flush();
+        }
+    }
+    void end() override {
+        if (!m_flushed && !m_buffer.empty()) {
+            flush();
+        }
+        m_out.flush();
+    }
+
+private:
+    static constexpr std::size_t k_sample = 200;
+
+    void flush() {
+        m_widths.assign(m_columns.size(), 0);
+        for (std::size_t i = 0; i < m_columns.size(); ++i) {
+            m_widths[i] = display_width(m_columns[i]);
+            for (const auto& r : m_buffer) {
+                m_widths[i] = std::max(m_widths[i], display_width(r[i]));
+            }
+        }
+        if (m_options.width > 0) {
+            fit(static_cast<std::size_t>(m_options.width));
+        }
+        std::vector<std::string> header(m_columns.begin(), m_columns.end());
+        for (auto& h : header) {
+            std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        }
+        print(header, true);
+        for (const auto& r : m_buffer) {
+            print(r);
+        }
+        m_buffer.clear();
+        m_flushed = true;
+    }
+    // Shrinks the widest columns until the row fits the terminal.
+    void fit(std::size_t total) {
+        const std::size_t gaps = m_widths.empty() ? 0 : 2 * (m_widths.size() - 1);
+        auto sum = [&] {
+            std::size_t s = gaps;
+            for (auto w : m_widths) s += w;
+            return s;
+        };
+        while (sum() > total) {
+            auto widest = std::max_element(m_widths.begin(), m_widths.end());
+            if (*widest <= 6) {
+                break;
+            }
+            --*widest;
+        }
+    }
+    void print(const std::vector<std::string>& cells, bool header = false) {
+        std::string line;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            std::string text = truncate_to(cells[i], m_widths[i]);
+            const std::size_t w = display_width(text);
+            const char* color = (m_options.color && !header) ? state_color(m_columns[i], cells[i]) : nullptr;
+            if (header && m_options.color) {
+                line += "\x1b[1m";
+            }
+            if (color) {
+                line += color;
+            }
+            line += text;
+            if (color || (header && m_options.color)) {
+                line += "\x1b[0m";
+            }
+            if (i + 1 < cells.size()) {
+                line.append(m_widths[i] - std::min(w, m_widths[i]) + 2, ' ');
+            }
+        }
+        line += '\n';
+        m_out << line;
+    }
+
+    std::ostream& m_out;
+    WriterOptions m_options;
+    std::vector<std::string> m_columns;
+    std::vector<std::vector<std::string>> m_buffer;
+    std::vector<std::size_t> m_widths;
+    bool m_flushed = false;
+};
+
+class CsvWriter final : public RowSink {
+public:
+    CsvWriter(std::ostream& out, const WriterOptions& o) : m_out(out), m_options(o) {}
+
+    void begin(std::span<const std::string_view> columns) override {
+        if (m_options.bom) {
+            m_out << "\xEF\xBB\xBF";
+        }
+        m_line.clear();
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            append(columns[i], i == 0);
+        }
+        m_line += "\r\n";
+        m_out << m_line;
+    }
+    void row(std::span<const Cell> cells) override {
+        m_line.clear();
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            const Cell& c = cells[i];
+            if (c.kind == Cell::Kind::integer) {
+                if (i) m_line += ',';
+                m_line += std::to_string(c.integer);
+            } else {
+                append(c.text, i == 0);
+            }
+        }
+        m_line += "\r\n";
+        m_out.write(m_line.data(), static_cast<std::streamsize>(m_line.size()));
+    }
+    void end() override { m_out.flush(); }
+
+private:
+    void append(std::string_view text, bool first) {
+        if (!first) {
+            m_line += ',';
+        }
+        const bool guard = m_options.formula_guard && !text.empty() &&
+                           (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' || text[0] == '\t' ||
+                            text[0] == '\r');
+        const bool quote = text.find_first_of(",\"\r\n") != std::string_view::npos;
+        if (quote) {
+            m_line += '"';
+        }
+        if (guard) {
+            m_line += '\'';
+        }
+        for (char c : text) {
+            if (c == '"') {
+                m_line += '"';
+            }
+            m_line += c;
+        }
+        if (quote) {
+            m_line += '"';
+        }
+    }
+
+    std::ostream& m_out;
+    WriterOptions m_options;
+    std::string m_line;
+};
+
+class JsonWriter final : public RowSink {
+public:
+    JsonWriter(std::ostream& out, bool lines) : m_out(out), m_lines(lines) {}
+
+    void begin(std::span<const std::string_view> columns) override {
+        m_keys.clear();
+        for (auto c : columns) {
+            std::string k = "\"";
+            append_json_string(k, c);
+            k += "\":";
+            m_keys.push_back(std::move(k));
+        }
+        if (!m_lines) {
+            m_out << '[';
+        }
+    }
+    void row(std::span<const Cell> cells) override {
+        m_line.clear();
+        if (!m_lines) {
+            m_line += m_rows == 0 ? "\n" : ",\n";
+        }
+        m_line += '{';
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            if (i) {
+                m_line += ',';
+            }
+            m_line += m_keys[i];
+            const Cell& c = cells[i];
+            if (c.kind == Cell::Kind::null) {
+                m_line += "null";
+            } else if (c.kind == Cell::Kind::integer) {
+                m_line += std::to_string(c.integer);
+            } else {
+                m_line += '"';
+                append_json_string(m_line, c.text);
+                m_line += '"';
+            }
+        }
+        m_line += '}';
+        if (m_lines) {
+            m_line += '\n';
+        }
+        m_out.write(m_line.data(), static_cast<std::streamsize>(m_line.size()));
+        ++m_rows;
+    }
+    void end() override {
+        if (!m_lines) {
+            m_out << (m_rows ? "\n]\n" : "]\n");
+        }
+        m_out.flush();
+    }
+
+private:
+    std::ostream& m_out;
+    bool m_lines;
+    std::vector<std::string> m_keys;
+    std::string m_line;
+    std::size_t m_rows = 0;
+};
+
+// Cells that view into strings kept alive for one row.
+struct RowCells {
+    std::vector<std::string> storage;
+    std::vector<Cell> cells;
+
+    void fill(const std::vector<std::string_view>& columns, const Json& object) {
+        storage.assign(columns.size(), {});
+        cells.assign(columns.size(), Cell::none());
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            const auto it = object.find(std::string(columns[i]));
+            if (it == object.end() || it->is_null()) {
+                continue;
+            }
+            if (it->is_number_integer()) {
+                cells[i] = Cell::of(it->get<std::int64_t>());
+                continue;
+            }
+            storage[i] = it->is_string() ? it->get<std::string>() : it->dump();
+            cells[i] = Cell::of(std::string_view(storage[i]));
+        }
+    }
+};
+
+}  // namespace
+
+std::size_t display_width(std::string_view text) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        w += static_cast<std::size_t>(codepoint_width(next_codepoint(text, i)));
+    }
+    return w;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (ch) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\u00";
+                    out += k_hex[c >> 4];
+                    out += k_hex[c & 15];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+}
+
+WriterOptions writer_options(const Context& ctx) {
+    WriterOptions o;
+    o.format = ctx.format();
+    o.color = ctx.color();
+    o.width = ctx.terminal_width();
+    return o;
+}
+
+std::unique_ptr<RowSink> make_writer(std::ostream& out, const WriterOptions& options) {
+    switch (options.format) {
+        case Format::table: return std::make_unique<TableWriter>(out, options);
+        case Format::csv: return std::make_unique<CsvWriter>(out, options);
+        case Format::json: return std::make_unique<JsonWriter>(out, false);
+        case Format::jsonl: return std::make_unique<JsonWriter>(out, true);
+    }
+    return std::make_unique<TableWriter>(out, options);
+}
+
+void print_rows(const Context& ctx, const std::vector<std::string_view>& columns, const std::vector<Json>& rows) {
+    auto writer = make_writer(ctx.out(), writer_options(ctx));
+    writer->begin(columns);
+    RowCells cells;
+    for (const auto& r : rows) {
+        cells.fill(columns, r);
+        writer->row(cells.cells);
+    }
+    writer->end();
+}
+
+void print_object(const Context& ctx, const Json& object) {
+    const Format f = ctx.format();
+    if (f == Format::json) {
+        ctx.out() << object.dump(2) << '\n';
+        return;
+    }
+    if (f == Format::jsonl) {
+        ctx.out() << object.dump() << '\n';
+        return;
+    }
+    std::vector<std::string_view> columns;
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        columns.push_back(it.key());
+    }
+    if (f == Format::csv) {
+        print_rows(ctx, columns, {object});
+        return;
+    }
+    std::size_t key_width = 0;
+    for (auto c : columns) {
+        key_width = std::max(key_width, c.size());
+    }
+    std::string text;
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (it->is_array() || it->is_object()) {
+            continue;  // nested data is printed by the command itself
+        }
+        text += it.key() + ":" + std::string(key_width - it.key().size() + 1, ' ');
+        text += it->is_null() ? "-" : it->is_string() ? it->get<std::string>() : it->dump();
+        text += '\n';
+    }
+    ctx.out() << text;
+}
+
+}  // namespace mcid::cli

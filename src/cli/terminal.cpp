@@ -1,0 +1,101 @@
+#include "cli/terminal.hpp"
+
+#include <mcid/error.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <termios.h>
+#include <unistd.h>
+
+namespace mcid::cli {
+namespace {
+
+std::atomic<bool> g_deferred{false};
+std::atomic<bool> g_interrupted{false};
+termios g_saved_termios{};
+std::atomic<bool> g_echo_off{false};
+
+void on_sigint(int) {
+    if (g_echo_off.load()) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+    }
+    if (g_deferred.load()) {
+        g_interrupted.store(true);
+        return;
+    }
+    static const char k_message[] = "\nmcidctl: error: interrupted; nothing was changed\n";
+    (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+    ::_exit(130);  // an open SQLite transaction is rolled back by the journal on next open
+}
+
+std::string read_line_no_echo(std::string_view prompt) {
+    std::cerr << prompt << std::flush;
+    termios t{};
+    const bool have_tty = ::tcgetattr(STDIN_FILENO, &t) == 0;
+    if (have_tty) {
+        g_saved_termios = t;
+        t.c_lflag &= static_cast<tcflag_t>(~ECHO);
+        g_echo_off.store(true);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (have_tty) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
+        g_echo_off.store(false);
+    }
+    std::cerr << '\n';
+    return line;
+}
+
+}  // namespace
+
+std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind, std::string_view prompt) {
+    std::string password;
+    if (from_stdin) {
+        if (!std::getline(std::cin, password) && password.empty()) {
+            throw UsageError("--password-stdin: no password on standard input");
+        }
+        if (!password.empty() && password.back() == '\r') {
+            password.pop_back();
+        }
+    } else if (ctx.stdin_is_terminal()) {
+        password = read_line_no_echo(std::string(prompt) + ": ");
+        if (kind == PasswordKind::new_password) {
+            const std::string again = read_line_no_echo("Repeat the password: ");
+            if (again != password) {
+                throw UsageError("the passwords do not match");
+            }
+        }
+    } else {
+        throw UsageError("no password: use --password-stdin or run on a terminal",
+                         "printf '%s\\n' \"$PASSWORD\" | mcidctl ... --password-stdin");
+    }
+    if (password.empty()) {
+        throw UsageError("password: must not be empty");
+    }
+    return password;
+}
+
+bool confirm(std::string_view question) {
+    std::cerr << question << " [y/N] " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+        return false;
+    }
+    return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+void install_interrupt_handler() {
+    struct sigaction sa{};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+void defer_interrupts() { g_deferred.store(true); }
+bool interrupted() { return g_interrupted.load(); }
+
+}  // namespace mcid::cli

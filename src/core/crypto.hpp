@@ -1,0 +1,24 @@
+#pragma once
+// Secrets: Argon2id password hashes (libsodium crypto_pwhash_str) and random tokens that are
+// stored only as BLAKE2b hashes. Nothing here keeps a secret beyond the call.
+#include <string>
+#include <string_view>
+
+namespace mcid::crypto {
+
+// An Argon2id hash string ("$argon2id$v=19$..."). Throws InternalError if memory runs out.
+std::string hash_password(std::string_view password);
+// True when `password` matches `hash`; false for an empty or malformed hash.
+bool verify_password(std::string_view hash, std::string_view password);
+// Runs a verification against a fixed hash so that unknown accounts take as long as known ones.
+void burn_password_time(std::string_view password);
+// True for a string that looks like an Argon2id hash from hash_password.
+bool is_password_hash(std::string_view text);
+// A session token: "mcs_" + 52 base32 characters (256 bits).
+std::string new_session_token();
+// An invitation code for people: "XXXX-XXXX-XXXX-XXXX" (80 bits, unambiguous base32).
+std::string new_invitation_code();
+// Lower-case hex BLAKE2b-256 of `text`.
+std::string digest_hex(std::string_view text);
+
+}  // namespace mcid::crypto

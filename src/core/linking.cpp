@@ -1,0 +1,269 @@
+#include "core/crypto.hpp"
+
+#include <mcid/audit.hpp>
+#include <mcid/error.hpp>
+#include <mcid/linking.hpp>
+#include <mcid/policy.hpp>
+#include <mcid/reflection.hpp>
+
+#include <fmt/format.h>
+
+namespace mcid {
+namespace {
+
+std::string_view account_noun(AccountKind kind) {
+    return kind == AccountKind::profile ? "profile" : "Partner University";
+}
+
+std::string org_label(Store& store, std::int64_t org_id) {
+    const auto org = store.find_org(org_id);
+    return org ? fmt::format("{} ({})", org->name, org->mpn_id) : std::to_string(org_id);
+}
+
+}  // namespace
+
+void Linking::require_member(const Actor& actor) {
+    if (actor.is_operator() || !actor.org_id) {
+        throw PermissionDenied("the operator has no organization: users link their own accounts, each for themself");
+    }
+}
+
+ExternalAccount Linking::sign_in_external(const Actor& actor, AccountKind kind, const std::string& login,
+                                          std::string_view password) {
+    const Instant now = m_clock.now();
+    const std::string action = kind == AccountKind::profile ? "link" : "associate";
+    std::optional<ExternalAccount> account;
+    {
+        auto tx = m_store.begin_read();
+        account = m_store.find_account_by_login(kind, login);
+    }
+    AuditLog audit(m_store, m_clock);
+    if (account && account->locked_until > now) {
+        auto tx = m_store.begin_write();
+        audit.record({actor.email, actor.org_id, action, login, "denied", "external account locked", ""});
+        tx->commit();
+        throw AuthError(fmt::format("{} {} is locked until {} after repeated failed sign-ins", account_noun(kind), login,
+                                    format_instant(account->locked_until)));
+    }
+    bool good = false;
+    if (account && !account->password_hash.empty()) {
+        good = crypto::verify_password(account->password_hash, password);
+    } else {
+        crypto::burn_password_time(password);
+    }
+    if (good) {
+        return *account;
+    }
+    auto tx = m_store.begin_write();
+    std::string detail = account ? "wrong password" : "unknown sign-in name";
+    if (account) {
+        if (auto fresh = m_store.find_account(kind, account->id)) {
+            int failed = fresh->failed_logins + 1;
+            Instant locked_until = fresh->locked_until;
+            if (failed >= k_lockout_failures) {
+                locked_until = now + k_lockout_seconds;
+                failed = 0;
+                detail += fmt::format("; locked until {}", format_instant(locked_until));
+            }
+            m_store.update_account_lockout(kind, fresh->id, failed, locked_until);
+        }
+    }
+    audit.record({actor.email, actor.org_id, action, login, "denied", detail, ""});
+    tx->commit();
+    throw AuthError(fmt::format("{} sign-in failed: wrong sign-in name or password", account_noun(kind)));
+}
+
+AssociationQuota Linking::quota(AccountKind kind, std::optional<std::int64_t> account_id, std::int64_t limit) {
+    AssociationQuota q;
+    q.limit = limit;
+    if (!account_id) {
+        return q;
+    }
+    const auto times = m_store.associations_since(kind, *account_id, m_clock.now() - k_association_window);
+    q.used = static_cast<std::int64_t>(times.size());
+    if (q.used >= limit) {
+        q.next_on = Date::of(times[static_cast<std::size_t>(q.used - limit)] + k_association_window);
+    }
+    return q;
+}
+
+LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::string_view password,
+                         Replace replace) {
+    require_member(actor);
+    std::string login;
+    if (choice.login) {
+        login = *choice.login;
+    } else {
+        auto tx = m_store.begin_read();
+        const auto university = m_store.find_link_of_user(AccountKind::university, actor.user_id);
+        if (!university) {
+            throw NotFound("you have no Partner University account associated",
+                           "run 'mcidctl associate --login LOGIN' first, or name the profile with --login");
+        }
+        login = m_store.find_account(AccountKind::university, university->account_id)->login;
+        if (!m_store.find_account_by_login(AccountKind::profile, login)) {
+            throw NotFound(fmt::format("no certification profile has the sign-in name {} of your Partner University "
+                                       "account", login),
+                           "name the profile with --login");
+        }
+    }
+    const ExternalAccount profile = sign_in_external(actor, AccountKind::profile, login, password);
+
+    auto tx = m_store.begin_write();
+    const Actor me = refresh_actor(m_store, actor);
+    require_member(me);
+    AuditLog audit(m_store, m_clock);
+    const Policy policy = Policy::load(m_store);
+    const Instant now = m_clock.now();
+    LinkResult result;
+    result.mcid = profile.id;
+    result.org_name = org_label(m_store, *me.org_id);
+    m_store.update_account_lockout(AccountKind::profile, profile.id, 0, 0);
+
+    const auto current = m_store.find_link_of_user(AccountKind::profile, me.user_id);
+    if (current && current->account_id == profile.id) {
+        result.kind = LinkResult::Kind::already_linked;
+        tx->commit();
+        return result;
+    }
+    if (current && replace == Replace::no) {
+        throw Conflict(fmt::format("you already have MCID {} linked", current->account_id),
+                       fmt::format("run 'mcidctl unlink' first, or add --replace to link {} instead", profile.id));
+    }
+    const AssociationQuota q = quota(AccountKind::profile, profile.id, policy.association_limit);
+    if (q.next_on) {
+        audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "denied",
+                      fmt::format("association limit {} reached", q.limit), ""});
+        tx->commit();
+        throw LimitReached(fmt::format("association limit reached ({} in 365 days) for MCID {}; a new association is "
+                                       "possible on {}", q.limit, profile.id, q.next_on->str()));
+    }
+    if (current) {
+        m_store.delete_link(AccountKind::profile, current->account_id);
+        audit.record({me.email, me.org_id, "unlink", std::to_string(current->account_id), "ok",
+                      fmt::format("replaced by {}", profile.id), ""});
+        result.kind = LinkResult::Kind::replaced;
+        result.replaced_mcid = current->account_id;
+    }
+    if (const auto existing = m_store.find_link(AccountKind::profile, profile.id)) {
+        m_store.delete_link(AccountKind::profile, profile.id);
+        const std::string from = org_label(m_store, existing->org_id);
+        audit.record({me.email, existing->org_id, "transfer", std::to_string(profile.id), "ok",
+                      fmt::format("from {} to {}", from, result.org_name), ""});
+        result.kind = LinkResult::Kind::transferred;
+        result.previous_org = from;
+    }
+    m_store.insert_link(AccountKind::profile, Link{profile.id, me.user_id, *me.org_id, now});
+    m_store.insert_association(AccountKind::profile, profile.id, me.user_id, now);
+    audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "ok", result.org_name, ""});
+    tx->commit();
+    return result;
+}
+
+void Linking::unlink(const Actor& actor, AccountKind kind) {
+    require_member(actor);
+    auto tx = m_store.begin_write();
+    const Actor me = refresh_actor(m_store, actor);
+    const auto current = m_store.find_link_of_user(kind, me.user_id);
+    if (!current) {
+        throw NotFound(kind == AccountKind::profile ? "you have no MCID linked"
+                                                    : "you have no Partner University access");
+    }
+    m_store.delete_link(kind, current->account_id);
+    const std::string target = kind == AccountKind::profile
+                                   ? std::to_string(current->account_id)
+                                   : m_store.find_account(kind, current->account_id)->login;
+    AuditLog(m_store, m_clock).record({me.email, me.org_id, kind == AccountKind::profile ? "unlink" : "unlink-university",
+                                       target, "ok", "", ""});
+    tx->commit();
+}
+
+AssociateResult Linking::associate(const Actor& actor, const std::string& login, std::string_view password) {
+    require_member(actor);
+    const ExternalAccount account = sign_in_external(actor, AccountKind::university, login, password);
+    auto tx = m_store.begin_write();
+    const Actor me = refresh_actor(m_store, actor);
+    AuditLog audit(m_store, m_clock);
+    const Policy policy = Policy::load(m_store);
+    m_store.update_account_lockout(AccountKind::university, account.id, 0, 0);
+    AssociateResult result;
+    result.login = account.login;
+    const auto current = m_store.find_link_of_user(AccountKind::university, me.user_id);
+    if (current && current->account_id == account.id) {
+        result.already = true;
+        tx->commit();
+        return result;
+    }
+    if (current) {
+        const auto other = m_store.find_account(AccountKind::university, current->account_id);
+        throw Conflict(fmt::format("you already have Partner University account {} associated", other->login),
+                       "run 'mcidctl unlink --university' first");
+    }
+    const AssociationQuota q = quota(AccountKind::university, account.id, policy.association_limit);
+    if (q.next_on) {
+        audit.record({me.email, me.org_id, "associate", account.login, "denied",
+                      fmt::format("association limit {} reached", q.limit), ""});
+        tx->commit();
+        throw LimitReached(fmt::format("association limit reached ({} in 365 days) for Partner University account {}; "
+                                       "a new association is possible on {}", q.limit, account.login, q.next_on->str()));
+    }
+    if (const auto existing = m_store.find_link(AccountKind::university, account.id)) {
+        m_store.delete_link(AccountKind::university, account.id);
+        result.previous_org = org_label(m_store, existing->org_id);
+        audit.record({me.email, existing->org_id, "transfer-university", account.login, "ok",
+                      fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)), ""});
+    }
+    const Instant now = m_clock.now();
+    m_store.insert_link(AccountKind::university, Link{account.id, me.user_id, *me.org_id, now});
+    m_store.insert_association(AccountKind::university, account.id, me.user_id, now);
+    audit.record({me.email, me.org_id, "associate", account.login, "ok", "", ""});
+    tx->commit();
+    return result;
+}
+
+WhoAmI Linking::whoami(const Actor& actor) {
+    auto tx = m_store.begin_read();
+    const Policy policy = Policy::load(m_store);
+    const Instant now = m_clock.now();
+    WhoAmI w;
+    w.actor = actor;
+    if (actor.org_id) {
+        w.org = m_store.find_org(*actor.org_id);
+    }
+    const auto add = [&](CredentialView v, Instant linked_at) {
+        v.reflected_at = reflection_time(v.passed_on, linked_at, policy);
+        v.reflected = now >= v.reflected_at;
+        v.expired = v.expires_on && *v.expires_on <= Date::of(now);
+        w.credentials.push_back(std::move(v));
+    };
+    const auto profile = m_store.find_link_of_user(AccountKind::profile, actor.user_id);
+    if (profile) {
+        w.mcid = profile->account_id;
+        w.linked_at = profile->linked_at;
+        for (const auto& c : m_store.credentials_of(profile->account_id)) {
+            add(CredentialView{c.code, c.title, AccountKind::profile, std::string(to_string(c.type)), c.passed_on,
+                               c.expires_on},
+                profile->linked_at);
+        }
+    }
+    const auto university = m_store.find_link_of_user(AccountKind::university, actor.user_id);
+    if (university) {
+        w.university_login = m_store.find_account(AccountKind::university, university->account_id)->login;
+        w.associated_at = university->linked_at;
+        for (const auto& a : m_store.assessments_of(university->account_id)) {
+            add(CredentialView{a.code, a.title, AccountKind::university, "assessment", a.passed_on, std::nullopt},
+                university->linked_at);
+        }
+    }
+    w.profile_quota = quota(AccountKind::profile,
+                            profile ? std::optional(profile->account_id)
+                                    : m_store.last_associated_account(AccountKind::profile, actor.user_id),
+                            policy.association_limit);
+    w.university_quota = quota(AccountKind::university,
+                               university ? std::optional(university->account_id)
+                                          : m_store.last_associated_account(AccountKind::university, actor.user_id),
+                               policy.association_limit);
+    return w;
+}
+
+}  // namespace mcid

@@ -1,0 +1,65 @@
+#include <mcid/audit.hpp>
+#include <mcid/error.hpp>
+#include <mcid/maintenance.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace mcid {
+
+std::vector<std::string> check_store(Store& store) { return store.check_integrity(); }
+
+BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock) {
+    require_operator(actor, "back up the store");
+    const fs::path target(destination);
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+        throw UsageError(fmt::format("{} already exists; choose a new name", destination));
+    }
+    const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
+        throw UsageError(fmt::format("cannot write to folder {}", dir.string()));
+    }
+    const fs::path temp = dir / ("." + target.filename().string() + ".partial");
+    fs::remove(temp, ec);
+    try {
+        store.backup_to(temp);
+        {
+            const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                ::fsync(fd);
+                ::close(fd);
+            }
+        }
+        ::chmod(temp.c_str(), 0600);
+        {
+            auto copy = open_sqlite_store(temp.string(), OpenMode::open_existing);
+            const auto findings = copy->check_integrity();
+            if (!findings.empty()) {
+                throw StoreError(fmt::format("the backup failed its check: {}", findings.front()));
+            }
+        }
+        // The copy was opened in WAL mode; its -wal and -shm were checkpointed and removed on close.
+        fs::rename(temp, target);
+    } catch (...) {
+        fs::remove(temp, ec);
+        fs::remove(temp.string() + "-wal", ec);
+        fs::remove(temp.string() + "-shm", ec);
+        throw;
+    }
+    {
+        auto tx = store.begin_write();
+        AuditLog(store, clock).record({actor.email, std::nullopt, "db.backup", destination, "ok", "", ""});
+        tx->commit();
+    }
+    return BackupResult{fs::file_size(target, ec)};
+}
+
+}  // namespace mcid

@@ -1,0 +1,193 @@
+#include "core/crypto.hpp"
+
+#include <mcid/audit.hpp>
+#include <mcid/csv.hpp>
+#include <mcid/error.hpp>
+#include <mcid/offboarding.hpp>
+
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+namespace mcid {
+namespace {
+
+std::string trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) {
+        return {};
+    }
+    return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
+}
+
+}  // namespace
+
+PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, const std::string& batch) {
+    Email email;
+    try {
+        email = Email::parse(text);
+    } catch (const UsageError& e) {
+        return {text, "invalid", "not a valid email address"};
+    }
+    auto user = m_store.find_user_by_email(email.value);
+    if (!user) {
+        return {email.value, "not-found", "no such user"};
+    }
+    if (user->role == Role::operator_ || user->org_id != me.org_id) {
+        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "denied",
+                                           "not in the admin's organization", batch});
+        return {email.value, "denied", "not a user of your organization"};
+    }
+    if (user->id == me.user_id) {
+        return {email.value, "denied", "you cannot purge your own account"};
+    }
+    if (user->status == UserStatus::deleted) {
+        return {email.value, "already-deleted", "deleted " + Date::of(user->deleted_at.value_or(0)).str()};
+    }
+    std::string detail = "account deleted";
+    for (const AccountKind kind : {AccountKind::profile, AccountKind::university}) {
+        if (const auto link = m_store.find_link_of_user(kind, user->id)) {
+            m_store.delete_link(kind, link->account_id);
+            detail += kind == AccountKind::profile ? fmt::format(", MCID {} unlinked", link->account_id)
+                                                   : ", Partner University access ended";
+        }
+    }
+    m_store.delete_sessions_of(user->id);
+    user->status = UserStatus::deleted;
+    user->deleted_at = m_clock.now();
+    user->invite_code_hash.clear();
+    user->invite_expires_at.reset();
+    m_store.update_user(*user);
+    AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "ok", detail, batch});
+    return {email.value, "purged", detail};
+}
+
+PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const std::string& batch) {
+    Mcid mcid;
+    try {
+        mcid = Mcid::parse(text);
+    } catch (const UsageError& e) {
+        return {text, "invalid", "not an MCID (6 to 12 digits)"};
+    }
+    const auto link = m_store.find_link(AccountKind::profile, mcid.value);
+    if (!link) {
+        if (m_store.find_account(AccountKind::profile, mcid.value)) {
+            return {mcid.str(), "already-deleted", "not linked to any organization"};
+        }
+        return {mcid.str(), "not-found", "no such MCID"};
+    }
+    if (link->org_id != me.org_id) {
+        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "denied",
+                                           "linked to another organization", batch});
+        return {mcid.str(), "denied", "not linked to your organization"};
+    }
+    m_store.delete_link(AccountKind::profile, mcid.value);
+    const auto user = m_store.find_user(link->user_id);
+    const std::string detail = fmt::format("link to {} ended", user ? user->email : "a user");
+    AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
+    return {mcid.str(), "purged", detail};
+}
+
+PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
+                               Atomic atomic, const Progress& progress) {
+    PurgeReport report;
+    report.batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
+    auto tx = m_store.begin_write();
+    const Actor me = refresh_actor(m_store, actor);
+    if (me.role != Role::global_admin) {
+        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", fmt::format("{} targets", targets.size()),
+                                           "denied", fmt::format("role {}", to_string(me.role)), report.batch});
+        tx->commit();
+        throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
+                                           to_string(me.role)));
+    }
+    std::unordered_set<std::string> seen;
+    report.rows.reserve(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (progress && i % 500 == 0) {
+            progress(i, targets.size());
+        }
+        const PurgeTarget& t = targets[i];
+        std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
+        if (!seen.insert(std::move(key)).second) {
+            continue;
+        }
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t.text, report.batch)
+                                                          : purge_mcid(me, t.text, report.batch);
+        if (row.outcome == "purged") ++report.purged;
+        else if (row.outcome == "already-deleted") ++report.already_deleted;
+        else if (row.outcome == "not-found") ++report.not_found;
+        else if (row.outcome == "denied") ++report.denied;
+        else ++report.invalid;
+        report.rows.push_back(std::move(row));
+    }
+    if (progress) {
+        progress(targets.size(), targets.size());
+    }
+    if (dry_run == DryRun::yes || (atomic == Atomic::yes && !report.complete())) {
+        if (atomic == Atomic::yes && dry_run == DryRun::no) {
+            for (auto& row : report.rows) {
+                if (row.outcome == "purged") {
+                    row.detail = "not applied: --atomic batch rolled back";
+                }
+            }
+        }
+        return report;  // the transaction rolls back
+    }
+    tx->commit();
+    report.applied = true;
+    return report;
+}
+
+std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
+    CsvReader reader(in);
+    std::vector<std::string> fields;
+    std::vector<PurgeTarget> out;
+    int email_col = -1;
+    int mcid_col = -1;
+    bool header_seen = false;
+    while (reader.next(fields)) {
+        bool blank = true;
+        for (const auto& f : fields) {
+            blank = blank && trim(f).empty();
+        }
+        if (blank) {
+            continue;
+        }
+        if (!header_seen) {
+            header_seen = true;
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                const std::string h = normalize_header(fields[i]);
+                if (h == "email" && email_col < 0) email_col = static_cast<int>(i);
+                if (h == "mcid" && mcid_col < 0) mcid_col = static_cast<int>(i);
+            }
+            if (email_col >= 0 || mcid_col >= 0) {
+                continue;  // a header row
+            }
+        }
+        if (email_col < 0 && mcid_col < 0) {  // a plain list: the whole line is one email
+            std::string line;
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                line += (i ? "," : "") + fields[i];
+            }
+            out.push_back({PurgeTarget::Kind::email, trim(line)});
+            continue;
+        }
+        const auto cell = [&](int col) {
+            return col >= 0 && static_cast<std::size_t>(col) < fields.size() ? trim(fields[static_cast<std::size_t>(col)])
+                                                                              : std::string();
+        };
+        const std::string email = cell(email_col);
+        const std::string mcid = cell(mcid_col);
+        if (!email.empty()) {
+            out.push_back({PurgeTarget::Kind::email, email});
+        } else if (!mcid.empty()) {
+            out.push_back({PurgeTarget::Kind::mcid, mcid});
+        } else {
+            out.push_back({PurgeTarget::Kind::email, fmt::format("(line {}: empty)", reader.line())});
+        }
+    }
+    return out;
+}
+
+}  // namespace mcid

@@ -1,0 +1,129 @@
+#include "core/crypto.hpp"
+
+#include <mcid/audit.hpp>
+#include <mcid/error.hpp>
+#include <mcid/identity.hpp>
+#include <mcid/policy.hpp>
+#include <mcid/registry.hpp>
+
+#include <fmt/format.h>
+
+namespace mcid {
+
+void Registry::add_profile(const Actor& actor, const Mcid& mcid, const std::string& login, const std::string& name,
+                           std::string_view password) {
+    require_operator(actor, "change the registry");
+    check_new_password(password);
+    const std::string hash = crypto::hash_password(password);
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "change the registry");
+    if (m_store.find_account(AccountKind::profile, mcid.value)) {
+        throw Conflict(fmt::format("profile {} already exists", mcid.str()));
+    }
+    if (m_store.find_account_by_login(AccountKind::profile, login)) {
+        throw Conflict(fmt::format("a profile with sign-in name {} already exists", login));
+    }
+    m_store.upsert_account(AccountKind::profile, ExternalAccount{mcid.value, login, name, hash, 0, 0});
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-profile", mcid.str(), "ok", login, ""});
+    tx->commit();
+}
+
+void Registry::add_credential(const Actor& actor, const Credential& c) {
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "change the registry");
+    if (!m_store.find_account(AccountKind::profile, c.mcid)) {
+        throw NotFound(fmt::format("no profile with MCID {}", c.mcid), "add it with 'mcidctl registry add-profile'");
+    }
+    if (m_store.credential_exists(c.mcid, c.code)) {
+        throw Conflict(fmt::format("profile {} already has credential {}", c.mcid, c.code));
+    }
+    if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
+        throw UsageError("--expires-on: must not be before --passed-on");
+    }
+    m_store.upsert_credential(c);
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-credential",
+                                       std::to_string(c.mcid), "ok", c.code, ""});
+    tx->commit();
+}
+
+void Registry::add_university_account(const Actor& actor, const std::string& login, const std::string& name,
+                                      std::string_view password) {
+    require_operator(actor, "change the registry");
+    check_new_password(password);
+    const std::string hash = crypto::hash_password(password);
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "change the registry");
+    if (m_store.find_account_by_login(AccountKind::university, login)) {
+        throw Conflict(fmt::format("a Partner University account {} already exists", login));
+    }
+    m_store.upsert_account(AccountKind::university, ExternalAccount{0, login, name, hash, 0, 0});
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-university-account", login, "ok", "", ""});
+    tx->commit();
+}
+
+void Registry::add_assessment(const Actor& actor, const std::string& login, Assessment a) {
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "change the registry");
+    const auto account = m_store.find_account_by_login(AccountKind::university, login);
+    if (!account) {
+        throw NotFound(fmt::format("no Partner University account {}", login),
+                       "add it with 'mcidctl registry add-university-account'");
+    }
+    a.account_id = account->id;
+    if (m_store.assessment_exists(a.account_id, a.title)) {
+        throw Conflict(fmt::format("{} already has the assessment '{}'", login, a.title));
+    }
+    m_store.upsert_assessment(a);
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-assessment", login, "ok", a.title, ""});
+    tx->commit();
+}
+
+void Registry::define_competency(const Actor& actor, const Competency& c) {
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "define competencies");
+    std::string codes;
+    for (const auto& code : c.codes) {
+        codes += (codes.empty() ? "" : ",") + code;
+    }
+    m_store.replace_competency(c);
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "competency.define", c.name, "ok",
+                                       fmt::format("requires {} held by {}", codes, c.individuals), ""});
+    tx->commit();
+}
+
+std::vector<Competency> Registry::list_competencies() {
+    auto tx = m_store.begin_read();
+    return m_store.list_competencies();
+}
+
+std::vector<std::pair<std::string, std::string>> Registry::config_list() {
+    auto tx = m_store.begin_read();
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& k : config_keys()) {
+        out.emplace_back(std::string(k.key), m_store.config_get(k.key).value_or(std::string(k.default_value)));
+    }
+    return out;
+}
+
+std::string Registry::config_get(std::string_view key) {
+    for (auto& [k, v] : config_list()) {
+        if (k == key) {
+            return v;
+        }
+    }
+    normalize_config_value(key, "");  // throws the unknown-key error with the list of keys
+    return {};
+}
+
+void Registry::config_set(const Actor& actor, std::string_view key, std::string_view value) {
+    const std::string normalized = normalize_config_value(key, value);
+    auto tx = m_store.begin_write();
+    require_operator(refresh_actor(m_store, actor), "change the config");
+    const std::string before = m_store.config_get(key).value_or("default");
+    m_store.config_set(key, normalized);
+    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "config.set", std::string(key), "ok",
+                                       fmt::format("{} -> {}", before, normalized), ""});
+    tx->commit();
+}
+
+}  // namespace mcid

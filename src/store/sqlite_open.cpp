@@ -1,0 +1,291 @@
+// Opening the store: file checks before SQLite touches anything, pragmas, migrations,
+// transactions, error translation and maintenance.
+#include "store/migrations.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <mcid/error.hpp>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace mcid {
+namespace {
+
+std::string g_current_path = ":memory:";  // for messages of translated errors
+
+class SqliteTransaction final : public Transaction {
+public:
+    SqliteTransaction(store::SqliteStore& store, const char* begin) : m_store(store) {
+        m_owner = m_store.transaction_depth++ == 0;
+        if (m_owner) {
+            try {
+                m_store.db().exec(begin);
+            } catch (...) {
+                --m_store.transaction_depth;
+                throw;
+            }
+        }
+    }
+    ~SqliteTransaction() override {
+        if (!m_done) {
+            --m_store.transaction_depth;
+            if (m_owner) {
+                try {
+                    m_store.db().exec("ROLLBACK");
+                } catch (...) {  // the transaction may already be gone (I/O error); nothing to undo
+                }
+            }
+        }
+    }
+    void commit() override {
+        if (m_owner) {
+            m_store.db().exec("COMMIT");
+        }
+        m_done = true;
+        --m_store.transaction_depth;
+    }
+
+private:
+    store::SqliteStore& m_store;
+    bool m_owner = false;
+    bool m_done = false;
+};
+
+// Creates the missing folders of `path` owner-only (0700) and the file itself 0600.
+void create_store_file(const fs::path& path) {
+    fs::path parent = path.parent_path();
+    std::vector<fs::path> missing;
+    for (fs::path p = parent; !p.empty() && !fs::exists(p); p = p.parent_path()) {
+        missing.push_back(p);
+        if (p == p.parent_path()) {
+            break;
+        }
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+            throw StoreError(fmt::format("cannot create folder {}: {}", it->string(), std::strerror(errno)));
+        }
+    }
+    int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+        throw StoreError(fmt::format("cannot create store {}: {}", path.string(), std::strerror(errno)));
+    }
+    if (fd >= 0) {
+        ::close(fd);
+    }
+}
+
+// True when the file is empty or starts with SQLite's header.
+bool looks_like_sqlite(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw StoreError(fmt::format("cannot read store {}: {}", path.string(), std::strerror(errno)));
+    }
+    std::array<char, 16> header{};
+    in.read(header.data(), header.size());
+    if (in.gcount() == 0) {
+        return true;
+    }
+    return in.gcount() == 16 && std::memcmp(header.data(), "SQLite format 3", 16) == 0;
+}
+
+std::string not_a_store(const std::string& path) {
+    return fmt::format("{} is not an mcidctl store", path);
+}
+
+void apply_pragmas(SQLite::Database& db) {
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA trusted_schema = OFF");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA secure_delete = ON");
+    db.exec("PRAGMA cache_size = -16384");
+    db.exec("PRAGMA temp_store = FILE");
+}
+
+}  // namespace
+
+namespace store {
+
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path)
+    : m_db(std::move(db)), m_path(std::move(path)) {}
+
+Stmt SqliteStore::stmt(const char* sql) {
+    auto& slot = m_statements[sql];
+    if (!slot) {
+        slot = std::make_unique<SQLite::Statement>(*m_db, sql);
+    }
+    return Stmt(*slot);
+}
+
+std::unique_ptr<Transaction> SqliteStore::begin_write() {
+    return std::make_unique<SqliteTransaction>(*this, "BEGIN IMMEDIATE");
+}
+
+std::unique_ptr<Transaction> SqliteStore::begin_read() {
+    return std::make_unique<SqliteTransaction>(*this, "BEGIN");
+}
+
+void SqliteStore::migrate() {
+    const auto& all = migrations();
+    const int latest = all.empty() ? 0 : all.back().version;
+    int version = m_db->execAndGet("PRAGMA user_version").getInt();
+    if (version > latest) {
+        throw StoreError(fmt::format("store {} has schema version {}, newer than this mcidctl supports ({})",
+                                     m_path, version, latest),
+                         "upgrade mcidctl to use this store");
+    }
+    for (const auto& migration : all) {
+        if (migration.version <= version) {
+            continue;
+        }
+        auto tx = begin_write();
+        // Another process may have migrated while we waited for the write lock.
+        version = m_db->execAndGet("PRAGMA user_version").getInt();
+        if (migration.version <= version) {
+            tx->commit();
+            continue;
+        }
+        m_db->exec(migration.sql);
+        m_db->exec(fmt::format("PRAGMA user_version = {}", migration.version));
+        m_db->exec(fmt::format("PRAGMA application_id = {}", k_application_id));
+        tx->commit();
+        version = migration.version;
+    }
+}
+
+std::vector<std::string> SqliteStore::check_integrity() {
+    std::vector<std::string> findings;
+    {
+        SQLite::Statement q(*m_db, "PRAGMA integrity_check");
+        while (q.executeStep()) {
+            std::string line = q.getColumn(0).getString();
+            if (line != "ok") {
+                findings.push_back("integrity: " + line);
+            }
+        }
+    }
+    SQLite::Statement fk(*m_db, "PRAGMA foreign_key_check");
+    while (fk.executeStep()) {
+        findings.push_back(fmt::format("foreign key: table {} row {} refers to a missing row of {}",
+                                       fk.getColumn(0).getString(), fk.getColumn(1).getInt64(),
+                                       fk.getColumn(2).getString()));
+    }
+    return findings;
+}
+
+void SqliteStore::backup_to(const fs::path& destination) {
+    SQLite::Statement q(*m_db, "VACUUM INTO ?");
+    q.bind(1, destination.string());
+    q.exec();
+}
+
+}  // namespace store
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode) {
+    if (g_current_path == ":memory:") {
+        g_current_path = path;  // messages name the first store opened (the user's), not backup copies
+    }
+    const fs::path file(path);
+    std::error_code ec;
+    const bool exists = fs::exists(file, ec);
+    if (!exists) {
+        if (mode == OpenMode::open_existing) {
+            throw StoreError(fmt::format("no store at {}", path),
+                             "run 'mcidctl init --operator EMAIL' to create one, or pass --db PATH");
+        }
+        create_store_file(file);
+    } else if (fs::is_directory(file, ec)) {
+        throw StoreError(fmt::format("{} is a folder, not an mcidctl store", path));
+    }
+    if (!looks_like_sqlite(file)) {
+        throw StoreError(not_a_store(path) + " (not an SQLite database); it was left untouched");
+    }
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, store::k_busy_timeout_ms);
+    const int app_id = db->execAndGet("PRAGMA application_id").getInt();
+    const int tables = db->execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
+    if (app_id != store::k_application_id && (app_id != 0 || tables != 0)) {
+        throw StoreError(not_a_store(path) + " (another application's SQLite database); it was left untouched");
+    }
+    if (app_id == 0 && tables == 0 && mode == OpenMode::open_existing) {
+        throw StoreError(fmt::format("store {} is empty", path), "run 'mcidctl init --operator EMAIL' first");
+    }
+    const int version = db->execAndGet("PRAGMA user_version").getInt();
+    const int latest = store::migrations().back().version;
+    if (version > latest) {
+        throw StoreError(fmt::format("store {} has schema version {}, newer than this mcidctl supports ({})",
+                                     path, version, latest),
+                         "upgrade mcidctl to use this store");
+    }
+    if (db->execAndGet("PRAGMA journal_mode").getString() != "wal") {
+        db->exec("PRAGMA journal_mode = WAL");
+    }
+    apply_pragmas(*db);
+    auto store = std::make_unique<store::SqliteStore>(std::move(db), path);
+    store->migrate();
+    return store;
+}
+
+std::unique_ptr<Store> open_memory_store() {
+    g_current_path = ":memory:";
+    auto db = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    apply_pragmas(*db);
+    auto store = std::make_unique<store::SqliteStore>(std::move(db), ":memory:");
+    store->migrate();
+    return store;
+}
+
+std::exception_ptr translate_store_exception(std::exception_ptr error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const SQLite::Exception& e) {
+        const std::string& path = g_current_path;
+        switch (e.getErrorCode()) {
+            case SQLITE_BUSY:
+            case SQLITE_LOCKED:
+                return std::make_exception_ptr(StoreError(
+                    fmt::format("store {} is busy: another mcidctl held it for more than {} s; nothing was changed",
+                                path, store::k_busy_timeout_ms / 1000),
+                    "try again in a moment"));
+            case SQLITE_READONLY:
+                return std::make_exception_ptr(StoreError(
+                    fmt::format("store {} is read-only: cannot write ({}); nothing was changed", path, e.what()),
+                    "check the permissions of the file and its folder"));
+            case SQLITE_FULL:
+                return std::make_exception_ptr(
+                    StoreError(fmt::format("disk full while writing store {}; nothing was changed", path)));
+            case SQLITE_CORRUPT:
+            case SQLITE_NOTADB:
+                return std::make_exception_ptr(StoreError(
+                    fmt::format("store {} is damaged or not an mcidctl store: {}", path, e.what()),
+                    "run 'mcidctl db check', and restore from a backup if it fails"));
+            case SQLITE_IOERR:
+            case SQLITE_CANTOPEN:
+            case SQLITE_PERM:
+            case SQLITE_AUTH:
+                return std::make_exception_ptr(
+                    StoreError(fmt::format("cannot read or write store {}: {}; nothing was changed", path, e.what())));
+            case SQLITE_CONSTRAINT:
+                return std::make_exception_ptr(Conflict(fmt::format("conflicts with the stored data: {}", e.what())));
+            case SQLITE_TOOBIG:
+                return std::make_exception_ptr(UsageError("a value is too large to store"));
+            case SQLITE_INTERRUPT:
+                return std::make_exception_ptr(Interrupted("interrupted; nothing was changed"));
+            default:
+                return std::make_exception_ptr(InternalError(fmt::format("store {}: {}", path, e.what())));
+        }
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
+}  // namespace mcid

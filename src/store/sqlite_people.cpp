@@ -1,0 +1,249 @@
+// Config, organizations, users and sessions on SQLite.
+#include "store/sqlite_store.hpp"
+
+namespace mcid::store {
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& column) {
+    if (column.isNull()) {
+        return std::nullopt;
+    }
+    return column.getInt64();
+}
+
+std::optional<Date> optional_date(const SQLite::Column& column) {
+    if (column.isNull() || column.getString().empty()) {
+        return std::nullopt;
+    }
+    return Date::parse(column.getString(), column.getName());
+}
+
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::int64_t>& value) {
+    if (value) {
+        statement.bind(index, *value);
+    } else {
+        statement.bind(index);
+    }
+}
+
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<Date>& value) {
+    if (value) {
+        statement.bind(index, value->str());
+    } else {
+        statement.bind(index);
+    }
+}
+
+User read_user(SQLite::Statement& q, int first) {
+    User u;
+    u.id = q.getColumn(first + 0).getInt64();
+    u.email = q.getColumn(first + 1).getString();
+    u.name = q.getColumn(first + 2).getString();
+    const std::string role = q.getColumn(first + 3).getString();
+    u.role = role == "operator" ? Role::operator_ : parse_role(role);
+    u.org_id = optional_int(q.getColumn(first + 4));
+    u.status = parse_status(q.getColumn(first + 5).getString());
+    u.password_hash = q.getColumn(first + 6).getString();
+    u.invite_code_hash = q.getColumn(first + 7).getString();
+    u.invited_at = q.getColumn(first + 8).getInt64();
+    u.invite_expires_at = optional_int(q.getColumn(first + 9));
+    u.accepted_at = optional_int(q.getColumn(first + 10));
+    u.deleted_at = optional_int(q.getColumn(first + 11));
+    u.failed_logins = q.getColumn(first + 12).getInt();
+    u.locked_until = q.getColumn(first + 13).getInt64();
+    return u;
+}
+
+namespace {
+
+Org read_org(SQLite::Statement& q) {
+    return Org{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+               q.getColumn(3).getInt64()};
+}
+
+void bind_text_or_null(SQLite::Statement& q, int index, const std::string& value) {
+    if (value.empty()) {
+        q.bind(index);
+    } else {
+        q.bind(index, value);
+    }
+}
+
+void bind_user(SQLite::Statement& q, const User& u) {
+    q.bind(1, u.email);
+    q.bind(2, u.name);
+    q.bind(3, std::string(to_string(u.role)));
+    bind_optional(q, 4, u.org_id);
+    q.bind(5, std::string(to_string(u.status)));
+    bind_text_or_null(q, 6, u.password_hash);
+    bind_text_or_null(q, 7, u.invite_code_hash);
+    q.bind(8, u.invited_at);
+    bind_optional(q, 9, u.invite_expires_at);
+    bind_optional(q, 10, u.accepted_at);
+    bind_optional(q, 11, u.deleted_at);
+    q.bind(12, u.failed_logins);
+    q.bind(13, u.locked_until);
+}
+
+}  // namespace
+
+std::optional<std::string> SqliteStore::config_get(std::string_view key) {
+    auto q = stmt("SELECT value FROM config WHERE key = ?");
+    q->bind(1, std::string(key));
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return q->getColumn(0).getString();
+}
+
+void SqliteStore::config_set(std::string_view key, std::string_view value) {
+    auto q = stmt("INSERT INTO config(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    q->bind(1, std::string(key));
+    q->bind(2, std::string(value));
+    q->exec();
+}
+
+std::int64_t SqliteStore::insert_org(const Org& org) {
+    auto q = stmt("INSERT INTO orgs(mpn_id, name, created_at) VALUES (?, ?, ?)");
+    q->bind(1, org.mpn_id);
+    q->bind(2, org.name);
+    q->bind(3, org.created_at);
+    q->exec();
+    return m_db->getLastInsertRowid();
+}
+
+std::optional<Org> SqliteStore::find_org_by_mpn(std::string_view mpn_id) {
+    auto q = stmt("SELECT id, mpn_id, name, created_at FROM orgs WHERE mpn_id = ?");
+    q->bind(1, std::string(mpn_id));
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return read_org(*q);
+}
+
+std::optional<Org> SqliteStore::find_org(std::int64_t id) {
+    auto q = stmt("SELECT id, mpn_id, name, created_at FROM orgs WHERE id = ?");
+    q->bind(1, id);
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return read_org(*q);
+}
+
+std::vector<Org> SqliteStore::list_orgs() {
+    auto q = stmt("SELECT id, mpn_id, name, created_at FROM orgs ORDER BY mpn_id");
+    std::vector<Org> orgs;
+    while (q->executeStep()) {
+        orgs.push_back(read_org(*q));
+    }
+    return orgs;
+}
+
+std::int64_t SqliteStore::count_users_of_org(std::int64_t org_id) {
+    auto q = stmt("SELECT count(*) FROM users WHERE org_id = ? AND status <> 'deleted'");
+    q->bind(1, org_id);
+    q->executeStep();
+    return q->getColumn(0).getInt64();
+}
+
+std::int64_t SqliteStore::insert_user(const User& user) {
+    auto q = stmt(
+        "INSERT INTO users(email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
+        "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_user(*q, user);
+    q->exec();
+    return m_db->getLastInsertRowid();
+}
+
+void SqliteStore::update_user(const User& user) {
+    auto q = stmt(
+        "UPDATE users SET email = ?, name = ?, role = ?, org_id = ?, status = ?, password_hash = ?, "
+        "invite_code_hash = ?, invited_at = ?, invite_expires_at = ?, accepted_at = ?, deleted_at = ?, "
+        "failed_logins = ?, locked_until = ? WHERE id = ?");
+    bind_user(*q, user);
+    q->bind(14, user.id);
+    q->exec();
+}
+
+std::optional<User> SqliteStore::find_user_by_email(std::string_view email) {
+    static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE email = ?";
+    auto q = stmt(sql.c_str());
+    q->bind(1, std::string(email));
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return read_user(*q);
+}
+
+std::optional<User> SqliteStore::find_user(std::int64_t id) {
+    static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE id = ?";
+    auto q = stmt(sql.c_str());
+    q->bind(1, id);
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return read_user(*q);
+}
+
+bool SqliteStore::any_operator() {
+    auto q = stmt("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'operator')");
+    q->executeStep();
+    return q->getColumn(0).getInt() != 0;
+}
+
+void SqliteStore::for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) {
+    static const std::string sql = std::string("SELECT ") + k_user_columns +
+                                   " FROM users WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR status = ?2)"
+                                   " AND (?3 IS NULL OR role = ?3) AND role <> 'operator' ORDER BY org_id, email";
+    auto q = stmt(sql.c_str());
+    bind_optional(*q, 1, filter.org_id);
+    if (filter.status) {
+        q->bind(2, std::string(to_string(*filter.status)));
+    }
+    if (filter.role) {
+        q->bind(3, std::string(to_string(*filter.role)));
+    }
+    while (q->executeStep()) {
+        fn(read_user(*q));
+    }
+}
+
+std::int64_t SqliteStore::count_active_global_admins(std::int64_t org_id) {
+    auto q = stmt("SELECT count(*) FROM users WHERE org_id = ? AND status = 'active' AND role = 'global-admin'");
+    q->bind(1, org_id);
+    q->executeStep();
+    return q->getColumn(0).getInt64();
+}
+
+void SqliteStore::insert_session(std::string_view token_hash, std::int64_t user_id, Instant created,
+                                 Instant expires) {
+    auto q = stmt("INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+    q->bind(1, std::string(token_hash));
+    q->bind(2, user_id);
+    q->bind(3, created);
+    q->bind(4, expires);
+    q->exec();
+}
+
+std::optional<Session> SqliteStore::find_session(std::string_view token_hash) {
+    auto q = stmt("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?");
+    q->bind(1, std::string(token_hash));
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return Session{q->getColumn(0).getInt64(), q->getColumn(1).getInt64()};
+}
+
+void SqliteStore::delete_session(std::string_view token_hash) {
+    auto q = stmt("DELETE FROM sessions WHERE token_hash = ?");
+    q->bind(1, std::string(token_hash));
+    q->exec();
+}
+
+void SqliteStore::delete_sessions_of(std::int64_t user_id) {
+    auto q = stmt("DELETE FROM sessions WHERE user_id = ?");
+    q->bind(1, user_id);
+    q->exec();
+}
+
+}  // namespace mcid::store

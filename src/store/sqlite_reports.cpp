@@ -1,0 +1,168 @@
+// Report queries (streamed row by row straight from SQLite) and the audit table.
+#include "store/sqlite_store.hpp"
+
+namespace mcid::store {
+namespace {
+
+std::string_view view(const SQLite::Column& column) {
+    const char* text = column.getText("");
+    return {text, static_cast<std::size_t>(column.getBytes())};
+}
+
+void emit_skill_rows(SQLite::Statement& q, AccountKind source, const std::function<void(const SkillSourceRow&)>& fn) {
+    while (q.executeStep()) {
+        SkillSourceRow row;
+        row.mpn_id = view(q.getColumn(0));
+        row.organization = view(q.getColumn(1));
+        row.user_email = view(q.getColumn(2));
+        row.user_name = view(q.getColumn(3));
+        row.account_id = q.getColumn(4).getInt64();
+        row.university_login = view(q.getColumn(5));
+        row.source = source;
+        row.credential_type = view(q.getColumn(6));
+        row.code = view(q.getColumn(7));
+        row.title = view(q.getColumn(8));
+        row.passed_on = view(q.getColumn(9));
+        row.expires_on = view(q.getColumn(10));
+        row.linked_at = q.getColumn(11).getInt64();
+        fn(row);
+    }
+}
+
+}  // namespace
+
+void SqliteStore::for_each_skill_source(std::optional<std::int64_t> org_id,
+                                        const std::function<void(const SkillSourceRow&)>& fn) {
+    // Learning credentials of linked MCIDs: links_by_org, then the credentials primary key.
+    {
+        auto q = org_id ? stmt("SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
+                               "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
+                               "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
+                               "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1")
+                        : stmt("SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
+                               "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
+                               "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
+                               "JOIN credentials c ON c.mcid = l.mcid");
+        if (org_id) {
+            q->bind(1, *org_id);
+        }
+        emit_skill_rows(*q, AccountKind::profile, fn);
+    }
+    // Partner University assessments of associated accounts.
+    auto q = org_id ? stmt("SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
+                           "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
+                           "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
+                           "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
+                           "JOIN assessments a ON a.account_id = ul.account_id WHERE ul.org_id = ?1")
+                    : stmt("SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
+                           "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
+                           "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
+                           "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
+                           "JOIN assessments a ON a.account_id = ul.account_id");
+    if (org_id) {
+        q->bind(1, *org_id);
+    }
+    emit_skill_rows(*q, AccountKind::university, fn);
+}
+
+void SqliteStore::for_each_user_report_row(std::int64_t org_id, const std::function<void(const UserReportRow&)>& fn) {
+    static const std::string sql =
+        std::string("SELECT ") +
+        "u.id, u.email, u.name, u.role, u.org_id, u.status, u.password_hash, u.invite_code_hash, u.invited_at, "
+        "u.invite_expires_at, u.accepted_at, u.deleted_at, u.failed_logins, u.locked_until, "
+        "l.mcid, l.linked_at, ua.login, ul.associated_at FROM users u "
+        "LEFT JOIN links l ON l.user_id = u.id LEFT JOIN university_links ul ON ul.user_id = u.id "
+        "LEFT JOIN university_accounts ua ON ua.id = ul.account_id "
+        "WHERE u.org_id = ? AND u.status <> 'deleted' ORDER BY u.email";
+    auto q = stmt(sql.c_str());
+    q->bind(1, org_id);
+    while (q->executeStep()) {
+        const User user = read_user(*q);
+        UserReportRow row;
+        row.user = &user;
+        row.mcid = optional_int(q->getColumn(14));
+        row.learning_linked_at = optional_int(q->getColumn(15));
+        if (!q->getColumn(16).isNull()) {
+            row.university_login = q->getColumn(16).getString();
+        }
+        row.university_associated_at = optional_int(q->getColumn(17));
+        fn(row);
+    }
+}
+
+void SqliteStore::for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) {
+    auto q = stmt(
+        "SELECT l.user_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM links l "
+        "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1 AND c.code IN (SELECT code FROM competency_codes) "
+        "UNION ALL "
+        "SELECT ul.user_id, a.code, a.passed_on, NULL, ul.associated_at FROM university_links ul "
+        "JOIN assessments a ON a.account_id = ul.account_id WHERE ul.org_id = ?1 AND a.code <> '' "
+        "AND a.code IN (SELECT code FROM competency_codes)");
+    q->bind(1, org_id);
+    while (q->executeStep()) {
+        HoldingRow row;
+        row.user_id = q->getColumn(0).getInt64();
+        row.code = view(q->getColumn(1));
+        row.passed_on = view(q->getColumn(2));
+        row.expires_on = view(q->getColumn(3));
+        row.linked_at = q->getColumn(4).getInt64();
+        fn(row);
+    }
+}
+
+std::optional<std::string> SqliteStore::last_audit_hash() {
+    auto q = stmt("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return q->getColumn(0).getString();
+}
+
+void SqliteStore::insert_audit(const AuditRecord& r) {
+    auto q = stmt(
+        "INSERT INTO audit(at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q->bind(1, r.at);
+    q->bind(2, r.actor);
+    bind_optional(*q, 3, r.org_id);
+    q->bind(4, r.action);
+    q->bind(5, r.target);
+    q->bind(6, r.outcome);
+    q->bind(7, r.detail);
+    q->bind(8, r.batch);
+    q->bind(9, r.prev_hash);
+    q->bind(10, r.hash);
+    q->exec();
+}
+
+void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
+    auto q = stmt(
+        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash FROM audit "
+        "WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR actor = ?3 COLLATE NOCASE) "
+        "AND (?4 IS NULL OR action = ?4) ORDER BY id");
+    bind_optional(*q, 1, f.org_id);
+    bind_optional(*q, 2, f.since);
+    if (f.actor) {
+        q->bind(3, *f.actor);
+    }
+    if (f.action) {
+        q->bind(4, *f.action);
+    }
+    while (q->executeStep()) {
+        AuditRecord r;
+        r.id = q->getColumn(0).getInt64();
+        r.at = q->getColumn(1).getInt64();
+        r.actor = q->getColumn(2).getString();
+        r.org_id = optional_int(q->getColumn(3));
+        r.action = q->getColumn(4).getString();
+        r.target = q->getColumn(5).getString();
+        r.outcome = q->getColumn(6).getString();
+        r.detail = q->getColumn(7).getString();
+        r.batch = q->getColumn(8).getString();
+        r.prev_hash = q->getColumn(9).getString();
+        r.hash = q->getColumn(10).getString();
+        fn(r);
+    }
+}
+
+}  // namespace mcid::store

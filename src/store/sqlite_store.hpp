@@ -1,0 +1,125 @@
+#pragma once
+// SqliteStore: the Store on one SQLite file (SQLiteCpp). The only code that sees SQL. Prepared
+// statements are cached by their text's address and reused, so hot loops never re-prepare.
+#include <mcid/store.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <memory>
+#include <unordered_map>
+
+namespace mcid::store {
+
+inline constexpr int k_application_id = 0x4D434944;  // "MCID" in the SQLite header
+inline constexpr int k_busy_timeout_ms = 5000;
+
+// A cached statement, reset when this handle goes out of scope.
+class Stmt {
+public:
+    explicit Stmt(SQLite::Statement& statement) : m_statement(&statement) {}
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    ~Stmt() {
+        try {
+            m_statement->reset();
+            m_statement->clearBindings();
+        } catch (...) {  // reset reports the last step's error again; it was already handled
+        }
+    }
+    SQLite::Statement* operator->() { return m_statement; }
+    SQLite::Statement& operator*() { return *m_statement; }
+
+private:
+    SQLite::Statement* m_statement;
+};
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path);
+
+    std::unique_ptr<Transaction> begin_write() override;
+    std::unique_ptr<Transaction> begin_read() override;
+
+    std::optional<std::string> config_get(std::string_view key) override;
+    void config_set(std::string_view key, std::string_view value) override;
+
+    std::int64_t insert_org(const Org& org) override;
+    std::optional<Org> find_org_by_mpn(std::string_view mpn_id) override;
+    std::optional<Org> find_org(std::int64_t id) override;
+    std::vector<Org> list_orgs() override;
+    std::int64_t count_users_of_org(std::int64_t org_id) override;
+
+    std::int64_t insert_user(const User& user) override;
+    void update_user(const User& user) override;
+    std::optional<User> find_user_by_email(std::string_view email) override;
+    std::optional<User> find_user(std::int64_t id) override;
+    bool any_operator() override;
+    void for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) override;
+    std::int64_t count_active_global_admins(std::int64_t org_id) override;
+    void insert_session(std::string_view token_hash, std::int64_t user_id, Instant created,
+                        Instant expires) override;
+    std::optional<Session> find_session(std::string_view token_hash) override;
+    void delete_session(std::string_view token_hash) override;
+    void delete_sessions_of(std::int64_t user_id) override;
+
+    std::int64_t upsert_account(AccountKind kind, const ExternalAccount& account) override;
+    std::optional<ExternalAccount> find_account(AccountKind kind, std::int64_t id) override;
+    std::optional<ExternalAccount> find_account_by_login(AccountKind kind, std::string_view login) override;
+    void update_account_lockout(AccountKind kind, std::int64_t id, int failed, Instant locked_until) override;
+    bool credential_exists(std::int64_t mcid, std::string_view code) override;
+    void upsert_credential(const Credential& credential) override;
+    bool assessment_exists(std::int64_t account_id, std::string_view title) override;
+    void upsert_assessment(const Assessment& assessment) override;
+    std::vector<Credential> credentials_of(std::int64_t mcid) override;
+    std::vector<Assessment> assessments_of(std::int64_t account_id) override;
+
+    std::optional<Link> find_link(AccountKind kind, std::int64_t account_id) override;
+    std::optional<Link> find_link_of_user(AccountKind kind, std::int64_t user_id) override;
+    void insert_link(AccountKind kind, const Link& link) override;
+    void delete_link(AccountKind kind, std::int64_t account_id) override;
+    void insert_association(AccountKind kind, std::int64_t account_id, std::int64_t user_id, Instant at) override;
+    std::vector<Instant> associations_since(AccountKind kind, std::int64_t account_id, Instant since) override;
+    std::optional<std::int64_t> last_associated_account(AccountKind kind, std::int64_t user_id) override;
+
+    void replace_competency(const Competency& competency) override;
+    std::vector<Competency> list_competencies() override;
+
+    void for_each_skill_source(std::optional<std::int64_t> org_id,
+                               const std::function<void(const SkillSourceRow&)>& fn) override;
+    void for_each_user_report_row(std::int64_t org_id,
+                                  const std::function<void(const UserReportRow&)>& fn) override;
+    void for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) override;
+
+    std::optional<std::string> last_audit_hash() override;
+    void insert_audit(const AuditRecord& record) override;
+    void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) override;
+
+    std::vector<std::string> check_integrity() override;
+    void backup_to(const std::filesystem::path& destination) override;
+    const std::string& path() const override { return m_path; }
+
+    // Applies the migrations newer than the store's user_version, each in its own transaction.
+    void migrate();
+    SQLite::Database& db() { return *m_db; }
+    // The cached prepared statement for `sql` (a string literal), reset after use.
+    Stmt stmt(const char* sql);
+    int transaction_depth = 0;
+
+private:
+    std::unique_ptr<SQLite::Database> m_db;
+    std::string m_path;
+    std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
+};
+
+// Reads a users row selected with k_user_columns.
+User read_user(SQLite::Statement& statement, int first = 0);
+inline constexpr const char* k_user_columns =
+    "id, email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
+    "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until";
+
+std::optional<std::int64_t> optional_int(const SQLite::Column& column);
+std::optional<Date> optional_date(const SQLite::Column& column);
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::int64_t>& value);
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<Date>& value);
+
+}  // namespace mcid::store

@@ -1,0 +1,95 @@
+#!/bin/bash
+# Shared helpers for the end-to-end suites: each suite runs the built binary ($MCIDCTL_BIN)
+# on a temporary store and checks stdout, stderr and the exit code. Source it.
+set -u
+M=${MCIDCTL_BIN:?set MCIDCTL_BIN to the mcidctl binary}
+E2E_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/mcid-e2e.XXXXXX")
+trap 'rm -rf "$E2E_ROOT"' EXIT
+PASS=0 FAIL=0
+
+# fresh_env: a new store, session file, XDG folders; exports the variables mcidctl reads
+fresh_env() {
+  T=$(mktemp -d "$E2E_ROOT/case.XXXXXX")
+  export MCIDCTL_DB=$T/store.db MCIDCTL_SESSION=$T/session XDG_STATE_HOME=$T/state \
+         XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data HOME=$T/home NO_COLOR=1
+  unset MCIDCTL_TOKEN
+  mkdir -p "$HOME"
+}
+
+ok()  { PASS=$((PASS+1)); [[ -n ${VERBOSE:-} ]] && echo "  ok: $1"; return 0; }
+bad() { FAIL=$((FAIL+1)); echo "  FAIL: $1${2:+ — $2}"; return 0; }
+
+# run CMD...: stdin from $IN (default empty); sets RC, OUT, ERR
+run() { OUT=$("$@" <<<"${IN-}" 2>"$T/err"); RC=$?; ERR=$(cat "$T/err"); }
+# expect CODE NAME CMD...: runs and checks the exit code
+expect() {
+  local want=$1 name=$2; shift 2
+  run "$@"
+  if [[ $RC == "$want" ]]; then ok "$name"; else bad "$name" "exit $RC, wanted $want; stderr: ${ERR:0:300}"; fi
+}
+# expect_err CODE REGEX NAME CMD...: exit code and an stderr line matching REGEX (grep -E, case-insensitive)
+expect_err() {
+  local want=$1 re=$2 name=$3; shift 3
+  run "$@"
+  if [[ $RC != "$want" ]]; then bad "$name" "exit $RC, wanted $want; stderr: ${ERR:0:300}"
+  elif ! grep -qiE -- "$re" <<<"$ERR"; then bad "$name" "stderr lacks /$re/: ${ERR:0:300}"
+  elif ! grep -q '^mcidctl: error: ' <<<"$ERR"; then bad "$name" "stderr lacks 'mcidctl: error: ': ${ERR:0:300}"
+  else ok "$name"; fi
+}
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+has()   { grep -qiE -- "$1" <<<"$2"; }
+lacks() { ! grep -qiE -- "$1" <<<"$2"; }
+# json EXPR: evaluates a python expression over the JSON document on stdin bound to d
+json()  { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# csvq EXPR: evaluates a python expression over the CSV on stdin (rows = list of dicts, header = list)
+csvq()  { python3 -c "
+import csv,io,sys
+t=sys.stdin.buffer.read().decode('utf-8-sig')
+r=list(csv.reader(io.StringIO(t,newline='')))
+header=r[0] if r else []
+rows=[dict(zip(header,x)) for x in r[1:]]
+print(eval(sys.argv[1]))" "$1"; }
+
+summary() {
+  echo "$PASS passed, $FAIL failed"
+  [[ $FAIL == 0 ]]
+}
+
+# ---- a common world ------------------------------------------------------------
+PW_OP='operator-pass-0001'
+PW_GA='global-admin-pass-1'
+PW_USER='user-password-0001'
+PW_PROF='profile-password-01'
+PW_PU='university-pass-001'
+
+as_token() { printf '%s\n' "$2" | "$M" login "$1" --password-stdin --print-token --ttl 60d 2>/dev/null | tail -n1; }
+code_of()  { json "d['code']"; }
+# add_user ADMIN_TOKEN EMAIL NAME ROLE: invite and accept with $PW_USER
+add_user() {
+  local c
+  c=$(MCIDCTL_TOKEN=$1 "$M" user invite "$2" --name "$3" --role "$4" --format json | code_of) || return 1
+  printf '%s\n' "$PW_USER" | "$M" user accept "$2" --code "$c" --password-stdin >/dev/null 2>&1
+}
+# setup_world: operator (OP); Contoso 1234567 with GA (GA), alice user (ALICE), pat partner-admin (PAT);
+# Fabrikam 7654321 with GA (GB) and bo user (BO). Tokens in those variables.
+setup_world() {
+  printf '%s\n' "$PW_OP" | "$M" init --operator op@example.com --password-stdin >/dev/null 2>&1 || return 1
+  OP=$(as_token op@example.com "$PW_OP"); [[ -n $OP ]] || return 1
+  local c
+  c=$(MCIDCTL_TOKEN=$OP "$M" org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json | code_of) || return 1
+  printf '%s\n' "$PW_GA" | "$M" user accept ga@contoso.com --code "$c" --password-stdin >/dev/null 2>&1 || return 1
+  GA=$(as_token ga@contoso.com "$PW_GA")
+  c=$(MCIDCTL_TOKEN=$OP "$M" org enroll --mpn-id 7654321 --name Fabrikam --admin ga@fabrikam.com --format json | code_of) || return 1
+  printf '%s\n' "$PW_GA" | "$M" user accept ga@fabrikam.com --code "$c" --password-stdin >/dev/null 2>&1 || return 1
+  GB=$(as_token ga@fabrikam.com "$PW_GA")
+  add_user "$GA" alice@contoso.com Alice user || return 1; ALICE=$(as_token alice@contoso.com "$PW_USER")
+  add_user "$GA" pat@contoso.com Pat partner-admin || return 1; PAT=$(as_token pat@contoso.com "$PW_USER")
+  add_user "$GB" bo@fabrikam.com Bo user || return 1; BO=$(as_token bo@fabrikam.com "$PW_USER")
+  [[ -n $GA && -n $GB && -n $ALICE && -n $PAT && -n $BO ]]
+}
+add_profile() { printf '%s\n' "$PW_PROF" | MCIDCTL_TOKEN=$OP "$M" registry add-profile --mcid "$1" --login "$2" --name "$3" --password-stdin >/dev/null 2>&1; }
+add_cred() { MCIDCTL_TOKEN=$OP "$M" registry add-credential --mcid "$1" --code "$2" --title "$3" --type "$4" --passed-on "$5" ${6:+--expires-on "$6"} >/dev/null 2>&1; }
+add_pu() { printf '%s\n' "$PW_PU" | MCIDCTL_TOKEN=$OP "$M" registry add-university-account --login "$1" --name "$2" --password-stdin >/dev/null 2>&1; }
+link_as() { local tok=$1 login=$2; shift 2; printf '%s\n' "$PW_PROF" | MCIDCTL_TOKEN=$tok "$M" link --login "$login" --password-stdin "$@"; }
+# at TIME CMD...: runs CMD under faketime at an absolute time ('2027-01-05 10:00:00')
+at() { local when=$1; shift; faketime -f "@$when" "$@"; }

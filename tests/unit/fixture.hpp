@@ -1,0 +1,53 @@
+#pragma once
+// A fresh in-memory store with a fixed clock, an operator and two organizations, for unit tests.
+#include <mcid/actor.hpp>
+#include <mcid/clock.hpp>
+#include <mcid/directory.hpp>
+#include <mcid/identity.hpp>
+#include <mcid/registry.hpp>
+#include <mcid/store.hpp>
+
+#include <memory>
+
+namespace mcid::test {
+
+inline constexpr Instant k_start = 1795000000;  // 2026-11-18T...Z
+
+struct World {
+    std::unique_ptr<Store> store = open_memory_store();
+    FixedClock clock{k_start};
+    Actor op;
+    Actor ga;        // Global Admin of Contoso (1234567)
+    Actor alice;     // user of Contoso
+    Actor pat;       // partner admin of Contoso
+    Actor gb;        // Global Admin of Fabrikam (7654321)
+    Actor bo;        // user of Fabrikam
+
+    World() {
+        Identity id(*store, clock);
+        id.init(Email::parse("op@example.com"), "operator-pass-0001");
+        const auto op_user = *store->find_user_by_email("op@example.com");
+        op = Actor{op_user.id, op_user.email, op_user.name, op_user.role, std::nullopt};
+        Directory dir(*store, clock);
+        auto inv = dir.enroll_org(op, MpnId::parse("1234567"), "Contoso", Email::parse("ga@contoso.com"));
+        ga = activate(inv);
+        inv = dir.enroll_org(op, MpnId::parse("7654321"), "Fabrikam", Email::parse("ga@fabrikam.com"));
+        gb = activate(inv);
+        alice = add(ga, "alice@contoso.com", Role::user);
+        pat = add(ga, "pat@contoso.com", Role::partner_admin);
+        bo = add(gb, "bo@fabrikam.com", Role::user);
+    }
+    // Accepts without Argon2 cost where the password does not matter: a direct activation.
+    Actor activate(const Invitation& inv) {
+        auto user = *store->find_user_by_email(inv.email);
+        user.status = UserStatus::active;
+        user.accepted_at = clock.now();
+        store->update_user(user);
+        return Actor{user.id, user.email, user.name, user.role, user.org_id};
+    }
+    Actor add(const Actor& admin, const std::string& email, Role role) {
+        return activate(Directory(*store, clock).invite(admin, {std::nullopt, Email::parse(email), "Name", role}));
+    }
+};
+
+}  // namespace mcid::test
