@@ -124,12 +124,33 @@ int report_error(const CLI::App& app, std::exception_ptr error) {
     } catch (const CLI::ParseError& e) {
         std::string message = e.what();
         std::string hint = "run 'mcidctl --help' for usage";
-        if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-            const auto colon = message.rfind(": ");
-            const std::string word = colon == std::string::npos ? "" : message.substr(colon + 2);
-            const std::string guess = closest_command(app, word);
-            if (!guess.empty()) {
-                hint = fmt::format("did you mean '{}'?", guess);
+        if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e)) {
+            // An unknown word where a command was expected: name it and suggest the closest one.
+            const CLI::App* where = &app;
+            std::string path = "mcidctl";
+            for (auto chosen = app.get_subcommands(); !chosen.empty(); chosen = chosen.front()->get_subcommands()) {
+                where = chosen.front();
+                path += " " + where->get_name();
+            }
+            const auto subs = where->get_subcommands([](const CLI::App*) { return true; });
+            if (dynamic_cast<const CLI::RequiredError*>(&e) && !subs.empty() &&
+                message.find("subcommand") != std::string::npos) {
+                std::string names;
+                for (const auto* sub : subs) names += (names.empty() ? "" : ", ") + sub->get_name();
+                message = fmt::format("'{}' needs a command: {}", path, names);
+                hint = fmt::format("run '{} COMMAND --help' for one command's options", path);
+            }
+            for (const auto& word : const_cast<CLI::App&>(app).remaining(true)) {
+                if (word.empty() || word[0] == '-') {
+                    continue;
+                }
+                if (!where->get_subcommands([](const CLI::App*) { return true; }).empty()) {
+                    message = fmt::format("unknown command '{}' for '{}'", word, path);
+                    const std::string guess = closest_command(*where, word);
+                    hint = guess.empty() ? fmt::format("run '{} --help' for the list of commands", path)
+                                         : fmt::format("did you mean '{} {}'?", path, guess);
+                }
+                break;
             }
         }
         print_error(message, hint);

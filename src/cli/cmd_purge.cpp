@@ -96,11 +96,11 @@ void register_purge(CLI::App& app, Context& ctx) {
         print_rows(ctx, {"target", "outcome", "detail"}, rows);
         std::string line = summary_line(report);
         if (o->dry_run) {
-            line = "dry run: nothing was changed; would have: " + line;
+            line = "dry run: nothing was changed; " + line;
         } else if (!report.applied) {
             line = "--atomic: nothing was changed because some targets could not be purged; " + line;
         } else {
-            line += fmt::format(" (batch {})", report.batch);
+            ctx.debug(fmt::format("batch id {} (audit list --action purge-user shows it)", report.batch));
         }
         if (!report.complete()) {
             std::cerr << line << '\n';

@@ -138,6 +138,7 @@ void register_registry(CLI::App& app, Context& ctx) {
         auto* cmd = group->add_subcommand("hash-password", "Print an Argon2id hash for the password_hash import column");
         cmd->add_flag("--password-stdin", *from_stdin, "Read the password from stdin");
         cmd->callback([&ctx, from_stdin] {
+            require_operator(ctx.actor(), "use the registry");
             const std::string pw = read_password(ctx, *from_stdin, PasswordKind::new_password, "Password to hash");
             ctx.out() << make_password_hash(pw) << '\n';
         });

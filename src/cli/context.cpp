@@ -114,11 +114,12 @@ std::string Context::token() const {
 }
 
 Actor Context::actor() {
+    Store& s = store();  // a missing or unusable store is reported before the session
     const std::string t = token();
     if (t.empty()) {
         throw AuthError("not signed in", "run 'mcidctl login EMAIL'");
     }
-    return Identity(store(), clock()).authenticate(t);
+    return Identity(s, clock()).authenticate(t);
 }
 
 void Context::info(const std::string& line) const {

@@ -10,7 +10,7 @@ later() { date -d "+$1" '+%F %T'; }
 day()   { date -u -d "+$1" +%F; }
 j()     { json "$1" <<<"$OUT" 2>/dev/null; }
 PERM='permission|denied|not allowed|only|operator'
-NF='not found|unknown|no such|does not exist'
+NF='not found|unknown|no such|does not exist|no (profile|certification profile|partner university account)'
 # config values as a {key: value} map from `config list --format json` (an array of
 # {key|name, value} objects, or one object)
 cfgmap() { python3 -c "
@@ -85,11 +85,12 @@ expect_err 4 "$PERM" "user cannot add an assessment -> 4" as "$ALICE" registry a
 IN='a-password-to-hash' expect 0 "hash-password" as "$OP" registry hash-password --password-stdin
 H1=$OUT
 check "hash-password prints an \$argon2id\$ string" has '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[^[:space:]]+$' "$H1"
-check "hash-password prints one line" test "$(printf '%s\n' "$OUT" | grep -c '')" = 1
+check "hash-password prints one line" test -n "$OUT" -a "$(printf '%s\n' "$OUT" | grep -c '')" = 1
 check "hash-password does not echo the password" lacks 'a-password-to-hash' "$OUT$ERR"
 IN='a-password-to-hash' expect 0 "hash-password again" as "$OP" registry hash-password --password-stdin
 check "a fresh salt each time" test -n "$OUT" -a "$OUT" != "$H1"
 expect_err 2 'password-stdin' "hash-password without a password source -> 2" as "$OP" registry hash-password
+IN=short-pass1 expect_err 2 '12|short|at least' "hash-password of an 11-character password -> 2" as "$OP" registry hash-password --password-stdin
 IN='a-password-to-hash' expect_err 4 "$PERM" "GA cannot use registry hash-password -> 4" as "$GA" registry hash-password --password-stdin
 
 # registry passwords are stored hashed only
@@ -118,13 +119,13 @@ check "config get json gives the value 10d" test "$(j "d.get('value') if isinsta
 # ---- config set: roundtrip, validation, rights -----------------------------------------------------------------
 expect 0 "config set association.limit 7" as "$OP" config set association.limit 7
 check "config get association.limit -> 7" test "$(getval association.limit)" = 7
-for kv in 'reflection.existing 48h' 'reflection.new 12d' 'invitation.ttl 7d' 'retention.restore 60d' 'session.ttl 1h'; do
+for kv in 'reflection.existing 50h' 'reflection.new 12d' 'invitation.ttl 7d' 'retention.restore 60d' 'session.ttl 1h'; do
   k=${kv% *} v=${kv#* }
   expect 0 "config set $k $v" as "$OP" config set "$k" "$v"
   check "config get $k -> $v" test "$(getval "$k")" = "$v"
 done
 expect 0 "config list json after the changes" as "$OP" config list --format json
-check "config list json shows the new values" test "$(cfgmap "[str(m.get(k)) for k in ('association.limit','reflection.existing','reflection.new','invitation.ttl','retention.restore','session.ttl')]")" = "['7', '48h', '12d', '7d', '60d', '1h']"
+check "config list json shows the new values" test "$(cfgmap "[str(m.get(k)) for k in ('association.limit','reflection.existing','reflection.new','invitation.ttl','retention.restore','session.ttl')]")" = "['7', '50h', '12d', '7d', '60d', '1h']"
 expect_err 2 'key|bogus' "config set of an unknown key -> 2" as "$OP" config set bogus.key 5
 expect_err 2 'key|bogus' "config get of an unknown key -> 2" as "$OP" config get bogus.key
 expect_err 2 'association\.limit|limit' "association.limit 0 -> 2" as "$OP" config set association.limit 0
@@ -136,7 +137,7 @@ expect_err 2 'reflection\.new|reflection' "reflection.new 10 (no unit) -> 2" as 
 expect_err 2 'invitation\.ttl|invitation' "invitation.ttl abc -> 2" as "$OP" config set invitation.ttl abc
 expect_err 2 'session\.ttl|session' "session.ttl empty -> 2" as "$OP" config set session.ttl ''
 check "refused sets left association.limit at 7" test "$(getval association.limit)" = 7
-check "refused sets left reflection.existing at 48h" test "$(getval reflection.existing)" = 48h
+check "refused sets left reflection.existing at 50h" test "$(getval reflection.existing)" = 50h
 expect_err 4 "$PERM" "GA cannot set config -> 4" as "$GA" config set association.limit 9
 expect_err 4 "$PERM" "user cannot set config -> 4" as "$ALICE" config set association.limit 9
 check "refused GA/user sets left association.limit at 7" test "$(getval association.limit)" = 7

@@ -203,6 +203,11 @@ for r in skills users competencies; do
   check "$r: operator without --org: 0 or a usage error, never 1 (got $RC)" in_set "$RC" 0 2
   expect_err 7 '.' "$r: not signed in" "$M" report $r --format csv
 done
+rep "$T/op_all.csv" "$OP" skills --include-pending --format csv
+if [[ $RC == 0 ]]; then
+  check "operator skills without --org covers every organization" \
+    test "$(csvq "sorted(set(r['mpn_id'] for r in rows))" <"$T/op_all.csv")" = "['1234567', '7654321']"
+fi
 rep "$T/op.csv" "$OP" skills --org 1234567 --include-pending --format csv
 check "operator --org 1234567 sees the same rows as the Global Admin" cmp -s "$T/op.csv" "$T/pend.csv"
 

@@ -172,8 +172,10 @@ IN=$PW_OP expect 0 "init for the NO_COLOR case" "$M" init --operator op@example.
 OP=$(as_token op@example.com "$PW_OP")
 export NO_COLOR=1
 expect 0 "config list (NO_COLOR)" as "$OP" config list
+check "control: config list printed the keys" has 'association\.limit' "$OUT"
 check "config list: no ESC byte" no_esc "$OUT$ERR"
 expect 7 "not signed in (NO_COLOR)" "$M" whoami
+check "control: the error was printed" has 'mcidctl: error: ' "$ERR"
 check "error: no ESC byte" no_esc "$OUT$ERR"
 err_shape "not signed in"
 PTY=$(MCIDCTL_TOKEN=$OP script -qec "'$M' config list" /dev/null 2>&1)

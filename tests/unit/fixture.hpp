@@ -51,3 +51,36 @@ struct World {
 };
 
 }  // namespace mcid::test
+
+namespace mcid::test {
+
+inline const char* const k_profile_password = "profile-password-01";
+
+// One Argon2id hash shared by every test profile (hashing is slow on purpose).
+inline const std::string& profile_hash() {
+    static const std::string hash = make_password_hash(k_profile_password);
+    return hash;
+}
+
+inline void add_profile(Store& store, std::int64_t mcid, const std::string& login) {
+    store.upsert_account(AccountKind::profile, ExternalAccount{mcid, login, "Someone", profile_hash(), 0, 0});
+}
+
+inline std::int64_t add_university(Store& store, const std::string& login) {
+    return store.upsert_account(AccountKind::university, ExternalAccount{0, login, "Someone", profile_hash(), 0, 0});
+}
+
+inline void add_credential(Store& store, std::int64_t mcid, const std::string& code, const char* passed,
+                           const char* expires = nullptr) {
+    Credential c;
+    c.mcid = mcid;
+    c.code = code;
+    c.title = code + " title";
+    c.passed_on = passed ? std::optional(Date::parse(passed)) : std::nullopt;
+    c.expires_on = expires ? std::optional(Date::parse(expires)) : std::nullopt;
+    store.upsert_credential(c);
+}
+
+inline Instant at(const char* date, int hour = 12) { return Date::parse(date).midnight() + hour * 3600; }
+
+}  // namespace mcid::test

@@ -1,0 +1,53 @@
+#!/bin/bash
+# One entry point for a fresh Debian 12 machine (as root, or with sudo):
+#   scripts/dev.sh demo   install what is missing, build, run the demo (examples/quickstart.sh)
+#   scripts/dev.sh test   install what is missing, build, run the whole test suite (ctest)
+#   scripts/dev.sh asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PACKAGES=(cmake ninja-build g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
+          libsodium-dev nlohmann-json3-dev sqlite3 faketime python3 tmux pandoc)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+case "${1:-}" in
+  demo)
+    install_packages
+    build "$ROOT/build"
+    MCIDCTL="$ROOT/build/mcidctl" bash "$ROOT/examples/quickstart.sh"
+    ;;
+  test)
+    install_packages
+    build "$ROOT/build"
+    ctest --test-dir "$ROOT/build" --output-on-failure -j "$(nproc)"
+    ;;
+  asan)
+    install_packages
+    build "$ROOT/build-asan" -DMCID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$(nproc)"
+    ;;
+  *)
+    echo "usage: scripts/dev.sh demo|test|asan" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,134 @@
+#include "fixture.hpp"
+
+#include <mcid/error.hpp>
+#include <mcid/identity.hpp>
+#include <mcid/linking.hpp>
+#include <mcid/offboarding.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <sstream>
+
+using namespace mcid;
+using namespace mcid::test;
+
+namespace {
+
+PurgeTarget email(const char* e) { return {PurgeTarget::Kind::email, e}; }
+PurgeTarget mcid_target(const char* m) { return {PurgeTarget::Kind::mcid, m}; }
+
+std::map<std::string, std::string> outcomes(const PurgeReport& r) {
+    std::map<std::string, std::string> out;
+    for (const auto& row : r.rows) out[row.target] = row.outcome;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("rule 8: purge deletes the account, ends its links, revokes sessions") {
+    World w;
+    add_profile(*w.store, 12345678, "alice@outlook.com");
+    Linking(*w.store, w.clock).link(w.alice, ProfileChoice{"alice@outlook.com"}, k_profile_password, Replace::no);
+    w.store->insert_session("hash", w.alice.user_id, w.clock.now(), w.clock.now() + 3600);
+    Offboarding off(*w.store, w.clock);
+    const auto r = off.purge(w.ga, {email("Alice@Contoso.com"), email("nobody@contoso.com"), email("bo@fabrikam.com"),
+                                    email("not-an-email"), email("alice@contoso.com")},
+                             DryRun::no, Atomic::no, {});
+    CHECK(r.applied);
+    CHECK(r.rows.size() == 4);  // the duplicate is processed once
+    const auto o = outcomes(r);
+    CHECK(o.at("alice@contoso.com") == "purged");
+    CHECK(o.at("nobody@contoso.com") == "not-found");
+    CHECK(o.at("bo@fabrikam.com") == "denied");
+    CHECK(o.at("not-an-email") == "invalid");
+    CHECK_FALSE(r.complete());
+    const auto alice = w.store->find_user(w.alice.user_id);
+    CHECK(alice->status == UserStatus::deleted);
+    CHECK_FALSE(w.store->find_session("hash"));
+    CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
+    CHECK(w.store->find_user(w.bo.user_id)->status == UserStatus::active);
+
+    SECTION("rerunning gives already-deleted") {
+        const auto again = off.purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+        CHECK(outcomes(again).at("alice@contoso.com") == "already-deleted");
+        CHECK(again.complete());
+    }
+    SECTION("restore within the window reactivates without links; after it, conflict") {
+        Directory dir(*w.store, w.clock);
+        w.clock.advance(29 * 86400);
+        dir.restore(w.ga, Email::parse("alice@contoso.com"));
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+        CHECK_FALSE(w.store->find_link_of_user(AccountKind::profile, w.alice.user_id));
+        off.purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+        w.clock.advance(30 * 86400 + 1);
+        CHECK_THROWS_AS(dir.restore(w.ga, Email::parse("alice@contoso.com")), Conflict);
+    }
+}
+
+TEST_CASE("purge --mcid ends a link of the admin's organization only") {
+    World w;
+    add_profile(*w.store, 12345678, "alice@outlook.com");
+    add_profile(*w.store, 22222222, "bo@outlook.com");
+    Linking linking(*w.store, w.clock);
+    linking.link(w.alice, ProfileChoice{"alice@outlook.com"}, k_profile_password, Replace::no);
+    linking.link(w.bo, ProfileChoice{"bo@outlook.com"}, k_profile_password, Replace::no);
+    const auto r = Offboarding(*w.store, w.clock)
+                       .purge(w.ga, {mcid_target("12345678"), mcid_target("22222222"), mcid_target("99999999"), mcid_target("12ab")}, DryRun::no,
+                              Atomic::no, {});
+    const auto o = outcomes(r);
+    CHECK(o.at("12345678") == "purged");
+    CHECK(o.at("22222222") == "denied");
+    CHECK(o.at("99999999") == "not-found");
+    CHECK(o.at("12ab") == "invalid");
+    CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
+    CHECK(w.store->find_link(AccountKind::profile, 22222222));
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+}
+
+TEST_CASE("dry runs and failed atomic batches change nothing") {
+    World w;
+    Offboarding off(*w.store, w.clock);
+    auto r = off.purge(w.ga, {email("alice@contoso.com")}, DryRun::yes, Atomic::no, {});
+    CHECK(outcomes(r).at("alice@contoso.com") == "purged");
+    CHECK_FALSE(r.applied);
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+    r = off.purge(w.ga, {email("alice@contoso.com"), email("ghost@contoso.com")}, DryRun::no, Atomic::yes, {});
+    CHECK_FALSE(r.applied);
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+    r = off.purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::yes, {});
+    CHECK(r.applied);
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+}
+
+TEST_CASE("only Global Admins purge; an interrupted batch rolls back") {
+    World w;
+    Offboarding off(*w.store, w.clock);
+    CHECK_THROWS_AS(off.purge(w.pat, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {}), PermissionDenied);
+    CHECK_THROWS_AS(off.purge(w.op, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {}), PermissionDenied);
+    const Progress interrupt = [](std::size_t done, std::size_t) {
+        if (done > 0) throw Interrupted("interrupted");
+    };
+    std::vector<PurgeTarget> many;
+    for (int i = 0; i < 600; ++i) many.push_back(email(i == 0 ? "alice@contoso.com" : "ghost@contoso.com"));
+    CHECK_THROWS_AS(off.purge(w.ga, many, DryRun::no, Atomic::no, interrupt), Interrupted);
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+}
+
+TEST_CASE("purge targets come from CSV with an email or mcid column, or a plain list") {
+    std::istringstream csv("\xEF\xBB\xBF Email ,Name\r\n\"alice@contoso.com\",\"Smith, Alice\"\r\n\r\n  bo@x.com ,Bo\r\n");
+    auto t = read_purge_targets(csv);
+    REQUIRE(t.size() == 2);
+    CHECK(t[0].text == "alice@contoso.com");
+    CHECK(t[1].text == "bo@x.com");
+    std::istringstream mcids("MCID\n12345678\n");
+    t = read_purge_targets(mcids);
+    REQUIRE(t.size() == 1);
+    CHECK(t[0].kind == PurgeTarget::Kind::mcid);
+    std::istringstream plain("alice@contoso.com\n\nbo@fabrikam.com\n");
+    t = read_purge_targets(plain);
+    REQUIRE(t.size() == 2);
+    CHECK(t[1].text == "bo@fabrikam.com");
+    std::istringstream broken("email\n\"alice@contoso.com\n");
+    CHECK_THROWS_WITH(read_purge_targets(broken), Catch::Contains("line 2"));
+}
