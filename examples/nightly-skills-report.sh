@@ -13,7 +13,8 @@
 #                  (or of the operator, with ORG), made once by hand:
 #                    mcidctl login pa@contoso.com --ttl 90d --print-token > /etc/mcidctl-jobs/pa.token
 #                  and read in the crontab line: MCIDCTL_TOKEN=$(cat /etc/mcidctl-jobs/pa.token)
-#   ORG            MPN ID of the organization; needed only with the operator's session
+#   ORG            MPN ID of one organization, for the operator's session only; without it the
+#                  operator's report covers every organization
 #   MCIDCTL        the mcidctl binary (default: mcidctl on PATH)
 #   MCIDCTL_DB     the store (default: mcidctl's own default)
 #
@@ -95,4 +96,4 @@ for f in "$out_dir"/skills-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].csv; do
 done
 
 lines=$(wc -l <"$out")
-log "done: $out ($lines lines); removed $removed report(s) older than $cutoff"
+log "done: $out ($lines lines with the header); removed $removed report(s) older than $cutoff"

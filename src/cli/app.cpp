@@ -55,6 +55,7 @@ void register_help(CLI::App& app) {
     help->add_option("command", *words, "the command (and subcommand)");
     help->callback([&app, words] {
         const CLI::App* target = &app;
+        std::string prefix;
         for (const auto& w : *words) {
             const CLI::App* next = nullptr;
             for (const auto* sub : target->get_subcommands([](const CLI::App*) { return true; })) {
@@ -68,9 +69,10 @@ void register_help(CLI::App& app) {
                                  guess.empty() ? "run 'mcidctl --help' for the list of commands"
                                                : fmt::format("did you mean '{}'?", guess));
             }
+            prefix = target == &app ? "mcidctl" : prefix + " " + target->get_name();
             target = next;
         }
-        std::cout << target->help();
+        std::cout << target->help(prefix.empty() ? "" : prefix);
     });
 }
 

@@ -179,8 +179,11 @@ void register_identity(CLI::App& app, Context& ctx) {
             if (!token.empty()) {
                 Identity(ctx.store(), ctx.clock()).logout(token);
             }
-            std::error_code ec;
-            std::filesystem::remove(ctx.session_path(), ec);
+            // With $MCIDCTL_TOKEN, only that session ends; the saved session file is someone else's.
+            if (!ctx.token_from_environment()) {
+                std::error_code ec;
+                std::filesystem::remove(ctx.session_path(), ec);
+            }
             ctx.info(token.empty() ? "not signed in" : "signed out");
         });
     }

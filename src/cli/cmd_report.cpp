@@ -55,7 +55,7 @@ public:
             ::fsync(fileno(f));
             std::fclose(f);
         }
-        ::chmod(m_temp.c_str(), 0644 & ~current_umask());
+        // The file keeps mkstemp's 0600: reports hold personal data (docs/security.md).
         if (::rename(m_temp.c_str(), m_target.c_str()) != 0) {
             throw UsageError(fmt::format("--output: cannot replace {}: {}", m_target, std::strerror(errno)));
         }
@@ -63,11 +63,6 @@ public:
     }
 
 private:
-    static mode_t current_umask() {
-        const mode_t m = ::umask(0);
-        ::umask(m);
-        return m;
-    }
     std::string m_target;
     std::string m_temp;
     std::ofstream m_stream;

@@ -113,6 +113,11 @@ std::string Context::token() const {
     return token;
 }
 
+bool Context::token_from_environment() const {
+    const char* env = std::getenv("MCIDCTL_TOKEN");
+    return env && *env;
+}
+
 Actor Context::actor() {
     Store& s = store();  // a missing or unusable store is reported before the session
     const std::string t = token();

@@ -36,6 +36,7 @@ public:
     std::string session_path() const;
     // $MCIDCTL_TOKEN, else the session file's token, else empty.
     std::string token() const;
+    bool token_from_environment() const;
     // The signed-in account (AuthError when there is none).
     Actor actor();
 

@@ -93,6 +93,8 @@ void install_interrupt_handler() {
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
+    // Past RLIMIT_FSIZE a write must fail (SQLite reports a full disk, exit 9), not kill us.
+    ::signal(SIGXFSZ, SIG_IGN);
 }
 
 void defer_interrupts() { g_deferred.store(true); }

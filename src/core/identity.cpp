@@ -112,6 +112,10 @@ SignIn Identity::login(const Email& email, std::string_view password, std::optio
         m_store.update_user(*fresh);
         audit.record({email.value, fresh->org_id, "login", email.value, "denied", detail, ""});
         tx->commit();
+        if (fresh->locked_until > now) {
+            throw AuthError(fmt::format("{}; after {} failures in a row the account is locked until {}", k_login_failed,
+                                        k_lockout_failures, format_instant(fresh->locked_until)));
+        }
         throw AuthError(k_login_failed);
     }
     fresh->failed_logins = 0;

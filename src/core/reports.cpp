@@ -53,6 +53,7 @@ std::int64_t Reports::skills(const Actor& actor, const std::optional<MpnId>& org
     sink.begin(k_skills_columns);
     std::int64_t rows = 0;
     std::string mcid_text;
+    std::string code_key;
     DateText linked_text, reflected_text;
     std::array<Cell, k_skills_columns.size()> cells;
     m_store.for_each_skill_source(scope ? std::optional(scope->id) : std::nullopt, [&](const SkillSourceRow& r) {
@@ -65,7 +66,8 @@ std::int64_t Reports::skills(const Actor& actor, const std::optional<MpnId>& org
         if (learning) {
             mcid_text = std::to_string(r.account_id);
         }
-        const auto rel = relevant.find(std::string(r.code));
+        code_key.assign(r.code);
+        const auto rel = relevant.find(code_key);
         cells = {Cell::of(r.mpn_id),
                  Cell::of(r.organization),
                  Cell::of(r.user_email),

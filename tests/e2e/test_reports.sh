@@ -90,6 +90,8 @@ for i in "${!S_NAMES[@]}"; do
 done
 expect_err 2 'name' "a name with a newline (control character) is refused" \
   env MCIDCTL_TOKEN="$GA" "$M" user invite nl@contoso.com --name $'Line\nBreak'
+expect_err 2 'title' "a credential title with a newline is refused" \
+  env MCIDCTL_TOKEN="$OP" "$M" registry add-credential --mcid 30000001 --code NL-1 --title $'Two\nlines' --type exam --passed-on 2024-01-01
 IN= expect 0 "an invitation left pending" env MCIDCTL_TOKEN="$GA" "$M" user invite inv@contoso.com --name "Ivy Invited"
 
 echo "== report skills: header, CSV, pending"
