@@ -128,6 +128,8 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         }
         throw InternalError("unknown import kind");
     }();
+    // Every row is written even after a bad one, so that errors only the store can see (a missing
+    // profile) are reported too; a bad row anywhere rolls the whole transaction back.
     auto tx = m_store.begin_write();
     require_operator(refresh_actor(m_store, actor), "import into the registry");
     ImportSummary summary;
@@ -147,9 +149,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     ExternalAccount a{mcid.value, parse_text(cols.get(row, "login"), "login", 254),
                                       parse_text(cols.get(row, "name"), "name"),
                                       password_hash_field(cols.get(row, "password_hash")), 0, 0};
-                    if (!errors.any()) {
-                        m_store.upsert_account(AccountKind::profile, a);
-                    }
+                    m_store.upsert_account(AccountKind::profile, a);
                     break;
                 }
                 case ImportKind::credentials: {
@@ -163,13 +163,11 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
                         throw UsageError("expires_on: before passed_on");
                     }
-                    if (!errors.any()) {
-                        try {
-                            m_store.upsert_credential(c);
-                        } catch (const std::exception& e) {
-                            if (!is_constraint_error(e)) throw;
-                            throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", c.mcid));
-                        }
+                    try {
+                        m_store.upsert_credential(c);
+                    } catch (const std::exception& e) {
+                        if (!is_constraint_error(e)) throw;
+                        throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", c.mcid));
                     }
                     break;
                 }
@@ -177,9 +175,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     ExternalAccount a{0, parse_text(cols.get(row, "login"), "login", 254),
                                       parse_text(cols.get(row, "name"), "name"),
                                       password_hash_field(cols.get(row, "password_hash")), 0, 0};
-                    if (!errors.any()) {
-                        m_store.upsert_account(AccountKind::university, a);
-                    }
+                    m_store.upsert_account(AccountKind::university, a);
                     break;
                 }
                 case ImportKind::assessments: {
@@ -194,9 +190,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                         throw UsageError(fmt::format("login: no Partner University account {}", login));
                     }
                     a.account_id = account->id;
-                    if (!errors.any()) {
-                        m_store.upsert_assessment(a);
-                    }
+                    m_store.upsert_assessment(a);
                     break;
                 }
             }

@@ -1,5 +1,3 @@
-#include "core/crypto.hpp"
-
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
@@ -9,12 +7,19 @@
 #include <fmt/format.h>
 
 namespace mcid {
+namespace {
+
+// Checks the role before the slow hash, and hashes before taking the write lock.
+std::string operator_password_hash(const Actor& actor, std::string_view password) {
+    require_operator(actor, "change the registry");
+    return make_password_hash(password);
+}
+
+}  // namespace
 
 void Registry::add_profile(const Actor& actor, const Mcid& mcid, const std::string& login, const std::string& name,
                            std::string_view password) {
-    require_operator(actor, "change the registry");
-    check_new_password(password);
-    const std::string hash = crypto::hash_password(password);
+    const std::string hash = operator_password_hash(actor, password);
     auto tx = m_store.begin_write();
     require_operator(refresh_actor(m_store, actor), "change the registry");
     if (m_store.find_account(AccountKind::profile, mcid.value)) {
@@ -48,9 +53,7 @@ void Registry::add_credential(const Actor& actor, const Credential& c) {
 
 void Registry::add_university_account(const Actor& actor, const std::string& login, const std::string& name,
                                       std::string_view password) {
-    require_operator(actor, "change the registry");
-    check_new_password(password);
-    const std::string hash = crypto::hash_password(password);
+    const std::string hash = operator_password_hash(actor, password);
     auto tx = m_store.begin_write();
     require_operator(refresh_actor(m_store, actor), "change the registry");
     if (m_store.find_account_by_login(AccountKind::university, login)) {

@@ -91,7 +91,7 @@ done
 check "five wrong profile passwords each exit 7" test "$fails" = 5
 IN=$PW_PROF expect_err 7 'locked' "locked profile refuses the right password" \
   env MCIDCTL_TOKEN="$PAT" "$M" link --login lock@outlook.com --password-stdin
-check "lock message worded as cli-decisions.md ('profile locked until INSTANT')" has 'profile locked until [0-9]{4}-' "$ERR"
+check "lock message worded as cli-decisions.md ('profile LOGIN is locked until INSTANT')" has 'profile lock@outlook.com is locked until [0-9]{4}-[0-9]{2}-[0-9]{2}T' "$ERR"
 check "the lock message gives an instant" has '[0-9]{4}-[0-9]{2}-[0-9]{2}' "$ERR"
 check "still no link after the lockout" test "$(wj "$PAT" "d['mcid']")" = None
 
@@ -234,7 +234,7 @@ check "next_association_on is 365 days after the first association" in_set "$nex
 expect 0 "unlink 2" env MCIDCTL_TOKEN="$ALICE" "$M" unlink
 IN=$PW_PROF expect_err 6 'association limit.*[0-9]{4}-[0-9]{2}-[0-9]{2}' "association 3 hits the limit (exit 6 with a date)" \
   env MCIDCTL_TOKEN="$ALICE" "$M" link --login lim@outlook.com --password-stdin
-check "limit message worded as cli-decisions.md" has 'association limit reached \(2 in 365 days\); a new association is possible on [0-9]{4}-[0-9]{2}-[0-9]{2}' "$ERR"
+check "limit message worded as cli-decisions.md" has 'association limit reached \(2 in 365 days\) for MCID [0-9]+; a new association is possible on [0-9]{4}-[0-9]{2}-[0-9]{2}' "$ERR"
 check "the limit message gives whoami's next date" has "$next" "$ERR"
 check "no link after hitting the limit" test "$(wj "$ALICE" "d['mcid']")" = None
 IN=$PW_PROF expect_err 6 '[0-9]{4}-[0-9]{2}-[0-9]{2}' "the limit is per profile: another user hits it too" \

@@ -1,0 +1,98 @@
+#include "collect_sink.hpp"
+#include "fixture.hpp"
+
+#include <mcid/error.hpp>
+#include <mcid/importer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace mcid;
+using namespace mcid::test;
+
+namespace {
+
+ImportSummary import(World& w, ImportKind kind, const std::string& csv) {
+    std::istringstream in(csv);
+    return Importer(*w.store, w.clock).import_registry(w.op, kind, in, {});
+}
+
+std::int64_t count_credentials(Store& store, std::int64_t mcid) {
+    return static_cast<std::int64_t>(store.credentials_of(mcid).size());
+}
+
+}  // namespace
+
+TEST_CASE("registry import: columns by name, idempotent, all or nothing") {
+    World w;
+    import(w, ImportKind::profiles, "Name,MCID,login,password_hash\r\nAlice,12345678,alice@outlook.com,\"" +
+                                        profile_hash() + "\"\r\nBo,22222222,bo@outlook.com,\r\n");
+    CHECK(w.store->find_account(AccountKind::profile, 12345678)->password_hash == profile_hash());
+    CHECK(w.store->find_account(AccountKind::profile, 22222222)->password_hash.empty());
+
+    const std::string creds =
+        "mcid,code,title,type,passed_on,expires_on\n12345678,AZ-104,Admin,certification,2025-01-10,2026-01-10\n"
+        "22222222,AZ-900,Fundamentals,exam,,\n";
+    CHECK(import(w, ImportKind::credentials, creds).rows == 2);
+    CHECK(import(w, ImportKind::credentials, creds).rows == 2);  // again: updated, not duplicated
+    CHECK(count_credentials(*w.store, 12345678) == 1);
+
+    SECTION("a bad row anywhere imports nothing and names the line and field") {
+        const std::string bad = "mcid,code,title,type\n12345678,AZ-305,Expert,certification\n"
+                                "22222222,AZ-400,DevOps,certificate\n99999999,AZ-500,Security,exam\n";
+        try {
+            import(w, ImportKind::credentials, bad);
+            FAIL("expected UsageError");
+        } catch (const UsageError& e) {
+            const std::string m = e.what();
+            CHECK(m.find("2 bad rows") != std::string::npos);
+            CHECK(m.find("line 3: type") != std::string::npos);
+            CHECK(m.find("line 4: mcid: no profile 99999999") != std::string::npos);
+        }
+        CHECK(count_credentials(*w.store, 12345678) == 1);  // AZ-305 of line 2 was rolled back
+    }
+    SECTION("unknown or missing columns are refused before any row") {
+        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,nmae\n"), Catch::Contains("unknown column 'nmae'"));
+        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login\n"), Catch::Contains("missing column 'name'"));
+        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,name,password_hash\n1234567,a,b,plaintext\n"),
+                          Catch::Contains("password_hash"));
+    }
+    SECTION("university accounts and assessments") {
+        import(w, ImportKind::university_accounts, "login,name\npu@example.org,Pat\n");
+        import(w, ImportKind::assessments, "login,title,code,passed_on\npu@example.org,Sales,S-1,2025-05-05\n");
+        const auto account = w.store->find_account_by_login(AccountKind::university, "PU@example.org");
+        REQUIRE(account);
+        CHECK(w.store->assessments_of(account->id).size() == 1);
+        CHECK_THROWS_AS(import(w, ImportKind::assessments, "login,title\nnobody@example.org,X\n"), UsageError);
+    }
+    SECTION("only the operator imports") {
+        std::istringstream in("login,name\nx@y.org,X\n");
+        CHECK_THROWS_AS(Importer(*w.store, w.clock).import_registry(w.ga, ImportKind::university_accounts, in, {}),
+                        PermissionDenied);
+    }
+}
+
+TEST_CASE("user import invites every row and prints codes only when the whole file is good") {
+    World w;
+    CollectSink out;
+    std::istringstream good("email,name,role\nnew1@contoso.com,New One,\nnew2@contoso.com,New Two,partner-admin\n");
+    const auto s = Importer(*w.store, w.clock).import_users(w.ga, std::nullopt, good, out, {});
+    CHECK(s.inserted == 2);
+    REQUIRE(out.rows.size() == 2);
+    CHECK(out.rows[0].at("code").size() == 19);
+    CHECK(w.store->find_user_by_email("new2@contoso.com")->role == Role::partner_admin);
+
+    CollectSink again;
+    std::istringstream rerun("email,name,role\nnew1@contoso.com,Renamed,user\n");
+    CHECK(Importer(*w.store, w.clock).import_users(w.ga, std::nullopt, rerun, again, {}).updated == 1);
+    CHECK(again.rows.empty());
+    CHECK(w.store->find_user_by_email("new1@contoso.com")->name == "Renamed");
+
+    CollectSink none;
+    std::istringstream bad("email,name\nnew3@contoso.com,Three\nbo@fabrikam.com,Bo\nnot-an-email,X\n");
+    CHECK_THROWS_WITH(Importer(*w.store, w.clock).import_users(w.ga, std::nullopt, bad, none, {}),
+                      Catch::Contains("line 3") && Catch::Contains("line 4"));
+    CHECK(none.rows.empty());
+    CHECK_FALSE(w.store->find_user_by_email("new3@contoso.com"));
+}
