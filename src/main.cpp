@@ -10,6 +10,6 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
         return ctx.exit_code;
     } catch (...) {
-        return mcid::cli::report_error(app, std::current_exception());
+        return mcid::cli::report_error(app, ctx, std::current_exception());
     }
 }

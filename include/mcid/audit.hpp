@@ -34,6 +34,11 @@ public:
 
     // Appends one event; call inside the write transaction of the change it records.
     void record(const AuditEvent& event);
+    // Records a refused command (rule 11: denied actions are audited) in a transaction of its own,
+    // since the refused command's transaction was rolled back.
+    void record_denied(const Actor& actor, const std::string& action, const std::string& reason);
+    // Throws PermissionDenied unless the actor may read the log (the operator, Global Admins).
+    static void require_reader(const Actor& actor);
     // Lists events the actor may see (operator: all; global admins: their organization; others: 4).
     void list(const Actor& actor, AuditFilter filter, const std::function<void(const AuditRecord&)>& fn);
     // Recomputes the chain. Operator and global admins only (the chain spans every organization).

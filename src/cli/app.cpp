@@ -115,9 +115,18 @@ void build_app(CLI::App& app, Context& ctx) {
     register_audit(app, ctx);
     register_completion(app, ctx);
     register_help(app);
+    // Name the command being run, for the audit row of a refusal.
+    std::function<void(CLI::App*, const std::string&)> name_commands = [&](CLI::App* parent, const std::string& prefix) {
+        for (auto* sub : parent->get_subcommands([](CLI::App*) { return true; })) {
+            const std::string path = prefix.empty() ? sub->get_name() : prefix + "." + sub->get_name();
+            sub->preparse_callback([&ctx, path](std::size_t) { ctx.command_path = path; });
+            name_commands(sub, path);
+        }
+    };
+    name_commands(&app, "");
 }
 
-int report_error(const CLI::App& app, std::exception_ptr error) {
+int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error) {
     error = translate_store_exception(error);
     try {
         std::rethrow_exception(error);
@@ -157,6 +166,10 @@ int report_error(const CLI::App& app, std::exception_ptr error) {
         }
         print_error(message, hint);
         return static_cast<int>(ExitCode::usage);
+    } catch (const PermissionDenied& e) {
+        ctx.audit_refusal(e.what());
+        print_error(e.what(), e.hint());
+        return static_cast<int>(e.code());
     } catch (const Error& e) {
         print_error(e.what(), e.hint());
         return static_cast<int>(e.code());

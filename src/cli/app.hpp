@@ -11,7 +11,7 @@ namespace mcid::cli {
 // Registers the global options and every command group, in one explicit list.
 void build_app(CLI::App& app, Context& ctx);
 // Prints `mcidctl: error: ...` (and a hint) for any exception and returns the exit code.
-int report_error(const CLI::App& app, std::exception_ptr error);
+int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error);
 
 // Command groups (src/cli/cmd_<group>.cpp).
 void register_identity(CLI::App& app, Context& ctx);

@@ -29,6 +29,7 @@ void register_audit(CLI::App& app, Context& ctx) {
             if (!o->actor.empty()) f.actor = Email::parse(o->actor, "--actor").value;
             if (!o->action.empty()) f.action = parse_text(o->action, "--action", 64);
             const Actor actor = ctx.actor();
+            AuditLog::require_reader(actor);  // before the header: a refused reader gets no output
             static constexpr std::array<std::string_view, 9> k_columns = {
                 "id", "at", "actor", "mpn_id", "action", "target", "outcome", "detail", "batch"};
             auto writer = make_writer(ctx.out(), writer_options(ctx));

@@ -1,5 +1,6 @@
 #include "cli/context.hpp"
 
+#include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 
@@ -84,6 +85,16 @@ std::string Context::db_path() const {
     return xdg_dir("XDG_DATA_HOME", ".local/share") + "/mcidctl/mcidctl.db";
 }
 
+void Context::audit_refusal(const std::string& reason) {
+    if (!m_actor || !m_store) {
+        return;
+    }
+    try {
+        AuditLog(*m_store, m_clock).record_denied(*m_actor, command_path.empty() ? "command" : command_path, reason);
+    } catch (...) {  // the refusal is what the user must see; a failed audit write must not hide it
+    }
+}
+
 Store& Context::store(OpenMode mode) {
     if (!m_store) {
         const std::string path = db_path();
@@ -124,7 +135,8 @@ Actor Context::actor() {
     if (t.empty()) {
         throw AuthError("not signed in", "run 'mcidctl login EMAIL'");
     }
-    return Identity(s, clock()).authenticate(t);
+    m_actor = Identity(s, clock()).authenticate(t);
+    return *m_actor;
 }
 
 void Context::info(const std::string& line) const {

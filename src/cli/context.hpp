@@ -39,6 +39,12 @@ public:
     bool token_from_environment() const;
     // The signed-in account (AuthError when there is none).
     Actor actor();
+    // The account actor() resolved in this run, if any (for auditing refusals).
+    const std::optional<Actor>& signed_in() const { return m_actor; }
+    // "user.invite": the command being run (the audit action name), set by build_app.
+    std::string command_path;
+    // Records a refused command in the audit log (rule 11), when someone was signed in.
+    void audit_refusal(const std::string& reason);
 
     // Informational line on stderr (silenced by -q).
     void info(const std::string& line) const;
@@ -57,6 +63,7 @@ private:
     std::optional<std::string> config_file_value(const std::string& key) const;
 
     std::unique_ptr<Store> m_store;
+    std::optional<Actor> m_actor;
     SystemClock m_clock;
 };
 

@@ -31,11 +31,21 @@ void AuditLog::record(const AuditEvent& e) {
     m_store.insert_audit(r);
 }
 
+void AuditLog::record_denied(const Actor& actor, const std::string& action, const std::string& reason) {
+    auto tx = m_store.begin_write();
+    record({actor.email, actor.org_id, action, "-", "denied", reason, ""});
+    tx->commit();
+}
+
+void AuditLog::require_reader(const Actor& actor) {
+    if (!actor.is_operator() && actor.role != Role::global_admin) {
+        throw PermissionDenied("only Global Admins and the operator may read the audit log");
+    }
+}
+
 void AuditLog::list(const Actor& actor, AuditFilter filter, const std::function<void(const AuditRecord&)>& fn) {
+    require_reader(actor);
     if (!actor.is_operator()) {
-        if (actor.role != Role::global_admin) {
-            throw PermissionDenied("only Global Admins and the operator may read the audit log");
-        }
         filter.org_id = actor.org_id;
     }
     auto tx = m_store.begin_read();
@@ -43,9 +53,7 @@ void AuditLog::list(const Actor& actor, AuditFilter filter, const std::function<
 }
 
 AuditVerification AuditLog::verify(const Actor& actor) {
-    if (!actor.is_operator() && actor.role != Role::global_admin) {
-        throw PermissionDenied("only Global Admins and the operator may verify the audit log");
-    }
+    require_reader(actor);
     AuditVerification v;
     std::string prev;
     std::int64_t last_id = 0;

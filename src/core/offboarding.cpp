@@ -95,9 +95,6 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     auto tx = m_store.begin_write();
     const Actor me = refresh_actor(m_store, actor);
     if (me.role != Role::global_admin) {
-        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", fmt::format("{} targets", targets.size()),
-                                           "denied", fmt::format("role {}", to_string(me.role)), report.batch});
-        tx->commit();
         throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
                                            to_string(me.role)));
     }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# purge.sh STORE: `purge-user --from FILE --yes` of the generator's purge-targets.csv (100,000
+# emails of organization 1000001 at SCALE 1.0, shuffled), run by that organization's Global
+# Admin, against the same changes written as one SQL script run by the sqlite3 shell.
+#
+# The script (purge.sql in the results folder) is one transaction with, per target, the four
+# statements the purge needs: DELETE its links row, DELETE its university_links row, DELETE its
+# sessions, UPDATE its users row to 'deleted'. It writes no audit rows and checks no roles:
+# mcidctl does both (one audit row per target, hash-chained). Each run works on a fresh copy
+# of STORE (copied and synced before the run, not timed). Medians of RUNS runs.
+# Target (issue 5): ratio <= 2.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+need sqlite3 python3
+store_paths "${1:-}"
+[[ -f $STORE ]] || die "no store at $STORE (run bench/generate.sh first)"
+TARGETS=$CSV_DIR/purge-targets.csv
+[[ -f $TARGETS ]] || die "no $TARGETS (run bench/generate.sh first)"
+N=$(($(wc -l <"$TARGETS") - 1))
+checkpoint "$STORE"
+ADMIN_TOKEN=$(admin_token)
+RUN=$WORK/purge-run.db
+SQL=$RESULTS/purge.sql
+
+python3 - "$TARGETS" "$SQL" <<'EOF'
+import sys
+emails = [line.strip() for line in open(sys.argv[1], encoding="utf-8")][1:]
+with open(sys.argv[2], "w") as out:
+    out.write("BEGIN IMMEDIATE;\n")
+    for e in filter(None, emails):
+        q = e.replace("'", "''")
+        uid = f"(SELECT id FROM users WHERE email = '{q}')"
+        out.write(f"DELETE FROM links WHERE user_id = {uid};\n"
+                  f"DELETE FROM university_links WHERE user_id = {uid};\n"
+                  f"DELETE FROM sessions WHERE user_id = {uid};\n"
+                  f"UPDATE users SET status = 'deleted', deleted_at = unixepoch(), invite_code_hash = NULL, "
+                  f"invite_expires_at = NULL WHERE email = '{q}' AND status <> 'deleted';\n")
+    out.write("COMMIT;\n")
+EOF
+
+PREPARE="rm -f $RUN-wal $RUN-shm && cp --sparse=never $STORE $RUN && sync"
+CMD_A="MCIDCTL_TOKEN=$ADMIN_TOKEN $MCIDCTL --db $RUN purge-user --from $TARGETS --yes --format csv -q"
+CMD_B="sqlite3 $RUN < $SQL"
+
+# Both sides must make the same changes: compare what is left.
+state() {
+    sqlite3 -separator ' ' "$RUN" "SELECT (SELECT count(*) FROM users WHERE status = 'deleted'),
+        (SELECT count(*) FROM links), (SELECT count(*) FROM university_links), (SELECT count(*) FROM sessions)"
+}
+log "checking that both sides make the same changes"
+bash -c "$PREPARE"
+BEFORE=$(state)
+bash -c "$CMD_A" >"$RESULTS/purge-results.csv"
+AFTER_A=$(state)
+OUTCOMES=$(tail -n +2 "$RESULTS/purge-results.csv" | cut -d, -f2 | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
+bash -c "$PREPARE"
+bash -c "$CMD_B"
+AFTER_B=$(state)
+[[ $AFTER_A == "$AFTER_B" ]] && SAME="same" || SAME="DIFFERENT"
+
+log "timing ($N targets, $RUNS runs each)"
+time_cmds purge "$PREPARE" "mcidctl=$CMD_A" "sqlite3=$CMD_B"
+R=$(ratio "${MEDIAN[0]}" "${MEDIAN[1]}")
+
+log "peak RSS"
+bash -c "$PREPARE"
+RSS_A=$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$RUN" purge-user --from "$TARGETS" --yes --format csv -q)
+bash -c "$PREPARE"
+RSS_B=$(peak_rss_mb sqlite3 "$RUN" ".read $SQL")
+rm -f "$RUN" "$RUN-wal" "$RUN-shm"
+
+{
+    echo "## purge-user --from FILE --yes (SCALE ${SCALE:-?})"
+    echo
+    echo "$N emails of organization 1000001 ($(sqlite3 "$STORE" "SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.mpn_id = '1000001'") users) in a store of"
+    echo "$(sqlite3 "$STORE" 'SELECT count(*) FROM users') users; a fresh, synced copy before every run (not timed); $RUNS runs each."
+    echo
+    echo "| | median (s) | min–max (s) | targets/s | peak RSS (MB) |"
+    echo "|---|---:|---:|---:|---:|"
+    table_row "mcidctl purge-user --from FILE --yes --format csv" "$(secs "${MEDIAN[0]}")" "$(span "${SPREAD[0]}")" \
+        "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[0]}")" "$RSS_A"
+    table_row "sqlite3 < purge.sql (4 statements per target, one transaction)" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" \
+        "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[1]}")" "$RSS_B"
+    echo
+    echo "Ratio $R (target ≤ 2): $(verdict "$R" 2)."
+    echo
+    echo "mcidctl outcomes: $OUTCOMES. State (deleted users, links, university_links, sessions): before $BEFORE;"
+    echo "after mcidctl $AFTER_A; after the SQL script $AFTER_B: $SAME."
+    machine_info
+} | tee "$RESULTS/purge.md"

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# report.sh STORE: `report skills --format csv` against `sqlite3 -csv` running the same query.
+#
+#   1. the largest organization (1000001), run by its Global Admin (session token);
+#   2. every organization, run by the operator (no --org);
+# each against bench/sql/skills.sql (the report's joins and per-row logic in SQL) on the same
+# file, medians of RUNS runs (hyperfine, one warm-up run: both sides read a warm page cache).
+# Then peak RSS (/usr/bin/time -v) of the report at ~10k rows (organization 1000002), ~1M rows
+# (organization 1000001) and ~5M rows (all), a check that both sides give the same rows on the
+# small organization, and EXPLAIN QUERY PLAN of the report's own queries.
+# Targets (issue 6): time ratio <= 1.5; peak RSS flat, <= 64 MB at 5,000,000 rows.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+need sqlite3 python3
+store_paths "${1:-}"
+[[ -f $STORE ]] || die "no store at $STORE (run bench/generate.sh first)"
+checkpoint "$STORE"
+
+ADMIN_TOKEN=$(admin_token)
+OPERATOR_TOKEN=$(operator_token)
+org_id() { sqlite3 "$STORE" "SELECT id FROM orgs WHERE mpn_id = '$1'"; }
+
+# query_file NAME [ORG_ID]: writes the baseline query for one organization (or all) and prints its path.
+query_file() {
+    local file=$RESULTS/skills-$1.sql
+    if [[ -n ${2:-} ]]; then
+        sed "s/@LEARNING_FILTER@/WHERE l.org_id = $2/; s/@UNIVERSITY_FILTER@/WHERE ul.org_id = $2/" \
+            "$BENCH_DIR/sql/skills.sql" >"$file"
+    else
+        sed "s/@LEARNING_FILTER@//; s/@UNIVERSITY_FILTER@//" "$BENCH_DIR/sql/skills.sql" >"$file"
+    fi
+    echo "$file"
+}
+
+Q_LARGEST=$(query_file largest "$(org_id 1000001)")
+Q_SMALL=$(query_file small "$(org_id 1000002)")
+Q_ALL=$(query_file all)
+
+CMD_LARGEST="MCIDCTL_TOKEN=$ADMIN_TOKEN $MCIDCTL --db $STORE report skills --format csv"
+CMD_ALL="MCIDCTL_TOKEN=$OPERATOR_TOKEN $MCIDCTL --db $STORE report skills --format csv"
+base_cmd() { echo "sqlite3 -csv -header $STORE < $1"; }
+
+# The report's own statements, verbatim from src/store/sqlite_reports.cpp (for_each_skill_source).
+SQL_LEARNING="SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, c.title, c.passed_on, c.expires_on, l.linked_at FROM links l JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id JOIN credentials c ON c.mcid = l.mcid"
+SQL_UNIVERSITY="SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, 'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at FROM university_links ul JOIN orgs o ON o.id = ul.org_id JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id JOIN assessments a ON a.account_id = ul.account_id"
+rows() { bash -c "$1" | wc -l; }
+log "counting rows"
+ROWS_LARGEST_A=$(($(rows "$CMD_LARGEST") - 1)); ROWS_LARGEST_B=$(($(rows "$(base_cmd "$Q_LARGEST")") - 1))
+ROWS_ALL_A=$(($(rows "$CMD_ALL") - 1)); ROWS_ALL_B=$(($(rows "$(base_cmd "$Q_ALL")") - 1))
+
+# The baseline must produce the report's rows: compare both outputs, parsed as CSV, on the small
+# organization (no formula guard, which the SQL does not do).
+log "checking that the baseline gives the report's rows (organization 1000002)"
+A=$RESULTS/skills-small.mcidctl.csv; B=$RESULTS/skills-small.sqlite3.csv
+MCIDCTL_TOKEN=$OPERATOR_TOKEN "$MCIDCTL" --db "$STORE" report skills --org 1000002 --format csv --no-formula-guard >"$A"
+sqlite3 -csv -header "$STORE" <"$Q_SMALL" >"$B"
+SAME=$(python3 - "$A" "$B" <<'EOF'
+import csv, sys
+a, b = (sorted(tuple(r) for r in csv.reader(open(p, newline="", encoding="utf-8"))) for p in sys.argv[1:3])
+print(f"same ({len(a) - 1} rows)" if a == b else f"DIFFERENT ({len(a) - 1} vs {len(b) - 1} rows; first difference: "
+      f"{next(((x, y) for x, y in zip(a, b) if x != y), 'length')})")
+EOF
+)
+log "baseline check: $SAME"
+ROWS_SMALL=$(($(wc -l <"$A") - 1))
+
+# A second, stricter reference: only the report's two joins (verbatim below), no per-row logic.
+raw_cmd() {
+    local where_l="" where_u=""
+    [[ -n ${1:-} ]] && { where_l=" WHERE l.org_id = $1"; where_u=" WHERE ul.org_id = $1"; }
+    echo "sqlite3 -csv $STORE \"$SQL_LEARNING$where_l; $SQL_UNIVERSITY$where_u;\""
+}
+log "timing the largest organization"
+time_cmds skills-largest "" "mcidctl=$CMD_LARGEST" "sqlite3=$(base_cmd "$Q_LARGEST")" "joins=$(raw_cmd "$(org_id 1000001)")"
+L=("${MEDIAN[@]}"); LS=("${SPREAD[@]}")
+log "timing all organizations"
+time_cmds skills-all "" "mcidctl=$CMD_ALL" "sqlite3=$(base_cmd "$Q_ALL")" "joins=$(raw_cmd)"
+G=("${MEDIAN[@]}"); GS=("${SPREAD[@]}")
+
+log "peak RSS"
+rss_report() { env MCIDCTL_TOKEN="$OPERATOR_TOKEN" /usr/bin/time -v "$MCIDCTL" --db "$STORE" report skills "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident/ { printf "%.1f", $2 / 1024 }'; }
+rss_sqlite() { /usr/bin/time -v sqlite3 -csv -header "$STORE" <"$1" 2>&1 >/dev/null | awk -F: '/Maximum resident/ { printf "%.1f", $2 / 1024 }'; }
+RSS_SMALL=$(rss_report --org 1000002 --format csv); RSS_SMALL_B=$(rss_sqlite "$Q_SMALL")
+RSS_LARGEST=$(rss_report --org 1000001 --format csv); RSS_LARGEST_B=$(rss_sqlite "$Q_LARGEST")
+RSS_ALL=$(rss_report --format csv); RSS_ALL_B=$(rss_sqlite "$Q_ALL")
+RSS_JSON=$(rss_report --org 1000001 --format json)
+
+eqp() { sqlite3 "$STORE" "EXPLAIN QUERY PLAN $1" | sed 's/^/    /'; }
+
+{
+    echo "## report skills --format csv (SCALE ${SCALE:-?})"
+    echo
+    echo "$RUNS runs of each after one warm-up run (hyperfine); output to /dev/null."
+    echo
+    echo "| case | rows (mcidctl / sqlite3) | mcidctl | sqlite3 -csv, same rows | ratio | target | result | sqlite3 -csv, joins only | ratio |"
+    echo "|---|---:|---:|---:|---:|---:|---|---:|---:|"
+    R=$(ratio "${L[0]}" "${L[1]}")
+    table_row "largest organization (1000001), its Global Admin" "$ROWS_LARGEST_A / $ROWS_LARGEST_B" \
+        "$(secs "${L[0]}") ($(span "${LS[0]}"))" "$(secs "${L[1]}") ($(span "${LS[1]}"))" "$R" "≤ 1.5" "$(verdict "$R" 1.5)" \
+        "$(secs "${L[2]}")" "$(ratio "${L[0]}" "${L[2]}")"
+    R=$(ratio "${G[0]}" "${G[1]}")
+    table_row "all organizations, operator" "$ROWS_ALL_A / $ROWS_ALL_B" \
+        "$(secs "${G[0]}") ($(span "${GS[0]}"))" "$(secs "${G[1]}") ($(span "${GS[1]}"))" "$R" "≤ 1.5" "$(verdict "$R" 1.5)" \
+        "$(secs "${G[2]}")" "$(ratio "${G[0]}" "${G[2]}")"
+    echo
+    echo "Seconds, median (min–max). \"same rows\": bench/sql/skills.sql, the report's joins plus its per-row"
+    echo "logic in SQL (the target's baseline). \"joins only\": the report's two SELECTs verbatim, raw columns, no"
+    echo "filtering of pending rows (a lower bound for any implementation)."
+    echo
+    echo "Baseline check on organization 1000002 (CSV parsed, rows sorted, formula guard off): $SAME."
+    echo
+    echo "| peak RSS | rows | mcidctl (MB) | sqlite3 (MB) | target |"
+    echo "|---|---:|---:|---:|---|"
+    table_row "organization 1000002" "$ROWS_SMALL" "$RSS_SMALL" "$RSS_SMALL_B" "flat"
+    table_row "organization 1000001" "$ROWS_LARGEST_A" "$RSS_LARGEST" "$RSS_LARGEST_B" "flat"
+    table_row "organization 1000001, --format json" "$ROWS_LARGEST_A" "$RSS_JSON" "" "flat"
+    table_row "all organizations" "$ROWS_ALL_A" "$RSS_ALL" "$RSS_ALL_B" "≤ 64 MB: $(python3 -c "import sys; print('pass' if float(sys.argv[1]) <= 64 else 'MISS')" "$RSS_ALL")"
+    echo
+    echo "EXPLAIN QUERY PLAN of the report's statements (src/store/sqlite_reports.cpp):"
+    echo
+    echo "    -- learning credentials, one organization (WHERE l.org_id = ?1)"
+    eqp "$SQL_LEARNING WHERE l.org_id = 1"
+    echo "    -- Partner University assessments, one organization (WHERE ul.org_id = ?1)"
+    eqp "$SQL_UNIVERSITY WHERE ul.org_id = 1"
+    echo "    -- learning credentials, all organizations (operator)"
+    eqp "$SQL_LEARNING"
+    echo "    -- Partner University assessments, all organizations (operator)"
+    eqp "$SQL_UNIVERSITY"
+    machine_info
+} | tee "$RESULTS/report.md"

@@ -1,0 +1,339 @@
+#!/bin/bash
+# End-to-end: the audit log (PRODUCT.md rule 11). `audit list` in every --format with its
+# filters and tenant isolation; `audit verify` on a sound chain and after tampering with the
+# file through sqlite3 (the triggers refuse UPDATE and DELETE; with the triggers dropped, an
+# edited, deleted or forged row is caught and named); denied actions are recorded; and no
+# password, session token or invitation code is ever written in clear to the store, its WAL,
+# or any output of a full scenario.
+source "$(dirname "$0")/lib.sh"
+
+# ---- suite helpers ----------------------------------------------------------------
+as()     { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
+q()      { sqlite3 "$MCIDCTL_DB" "$1" 2>&1; }           # q SQL: one value from the store
+later()  { date -u -d "+$1" '+%F %T'; }                 # a time from now, for at()
+day()    { date -u -d "+$1" '+%F'; }
+# ids < JSON: the ids of an audit list as one comma-separated line
+ids()    { json "','.join(str(r['id']) for r in d)"; }
+db_ids() { q "select group_concat(id, ',') from (select id from audit $1 order by id)"; }
+count_in() { grep -a -c -F -- "$1" "$2" 2>/dev/null || true; }   # count_in STRING FILE: matching lines
+K_COLUMNS="['id', 'at', 'actor', 'mpn_id', 'action', 'target', 'outcome', 'detail', 'batch']"
+
+# ==== audit list ======================================================================
+echo "== audit list: formats, visibility, filters"
+fresh_env
+setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
+add_profile 40000001 alice@outlook.com "Alice Learn" || bad "add profile"
+link_as "$ALICE" alice@outlook.com --password-stdin >/dev/null 2>&1 || bad "alice links"
+as "$GA" user invite carol@contoso.com --name Carol >/dev/null 2>&1 || bad "invite carol"
+as "$GB" user invite dan@fabrikam.com --name Dan >/dev/null 2>&1 || bad "invite dan"
+IN=wrong-password-123 run "$M" login bo@fabrikam.com --password-stdin   # a failed sign-in (Fabrikam)
+# events ten days from now, for --since
+at "$(later '10 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite late1@contoso.com --name Late >/dev/null 2>&1 || bad "late invite 1"
+at "$(later '10 days')" env MCIDCTL_TOKEN="$GB" "$M" user invite late2@fabrikam.com --name Late >/dev/null 2>&1 || bad "late invite 2"
+CONTOSO=$(q "select id from orgs where mpn_id='1234567'")
+FABRIKAM=$(q "select id from orgs where mpn_id='7654321'")
+ALL=$(q "select count(*) from audit")
+check "control: the store has events of both organizations and of the operator alone" \
+  test "$(q "select count(distinct coalesce(org_id, 0)) from audit")" = 3
+
+# -- the operator sees everything, in every format
+expect 0 "operator: audit list --format json" as "$OP" audit list --format json
+J_OP=$OUT
+check "operator json: one array with every row" test "$(json "len(d)" <<<"$J_OP")" = "$ALL"
+check "operator json: the same ids as the store, in order" test "$(ids <<<"$J_OP")" = "$(db_ids '')"
+check "operator json: keys in the documented order" test "$(json "sorted(set(str(list(r.keys())) for r in d))" <<<"$J_OP")" = "[\"$K_COLUMNS\"]"
+check "operator json: mpn_id is a string of digits or null" \
+  test "$(json "all(r['mpn_id'] is None or (isinstance(r['mpn_id'], str) and r['mpn_id'].isdigit()) for r in d)" <<<"$J_OP")" = True
+check "operator json: 'at' is an ISO 8601 instant" \
+  test "$(json "all(__import__('re').fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', r['at']) is not None for r in d)" <<<"$J_OP")" = True
+check "operator json: the failed sign-in is there (outcome denied)" \
+  test "$(json "sum(1 for r in d if r['action']=='login' and r['target']=='bo@fabrikam.com' and r['outcome']=='denied')" <<<"$J_OP")" = 1
+expect 0 "operator: audit list --format jsonl" as "$OP" audit list --format jsonl
+check "operator jsonl: one object per line, the same ids" \
+  test "$(python3 -c "import json,sys; print(','.join(str(json.loads(l)['id']) for l in sys.stdin if l.strip()))" <<<"$OUT")" = "$(db_ids '')"
+check "operator jsonl: line count = rows" test "$(printf '%s\n' "$OUT" | grep -c .)" = "$ALL"
+expect 0 "operator: audit list --format csv" as "$OP" audit list --format csv
+check "operator csv: header" test "$(csvq "header" <<<"$OUT")" = "$K_COLUMNS"
+check "operator csv: the same ids" test "$(csvq "','.join(r['id'] for r in rows)" <<<"$OUT")" = "$(db_ids '')"
+check "operator csv: CRLF line ends" \
+  test "$(printf '%s\n' "$OUT" | python3 -c "import sys; b=sys.stdin.buffer.read(); print(b.count(b'\r\n') == b.count(b'\n') > 1)")" = True
+expect 0 "operator: audit list (table)" as "$OP" audit list
+check "operator table: a header naming the columns" has '^ID +AT +ACTOR +MPN_ID +ACTION +TARGET +OUTCOME +DETAIL +BATCH' "$(printf '%s\n' "$OUT" | head -n1)"
+check "operator table: one line per row + header" test "$(printf '%s\n' "$OUT" | grep -c .)" = "$((ALL + 1))"
+
+# -- a Global Admin sees their organization only
+expect 0 "Contoso GA: audit list --format json" as "$GA" audit list --format json
+check "Contoso GA: exactly the Contoso rows" test "$(ids <<<"$OUT")" = "$(db_ids "where org_id=$CONTOSO")"
+check "Contoso GA: every row has mpn_id 1234567" test "$(json "sorted(set(r['mpn_id'] for r in d))" <<<"$OUT")" = "['1234567']"
+check "control: the store has rows of Fabrikam and of the operator alone" \
+  test "$(q "select count(*) from audit where org_id=$FABRIKAM")" -ge 3 -a "$(q "select count(*) from audit where org_id is null")" -ge 2
+check "Contoso GA: no Fabrikam row and no operator-only row" \
+  test "$(json "any(r['actor'] in ('ga@fabrikam.com','bo@fabrikam.com') or r['mpn_id'] is None for r in d)" <<<"$OUT")" = False
+N_C=$(json "len(d)" <<<"$OUT")
+expect 0 "Contoso GA: jsonl" as "$GA" audit list --format jsonl
+check "Contoso GA jsonl: same count" test "$(printf '%s\n' "$OUT" | grep -c .)" = "$N_C"
+expect 0 "Contoso GA: csv" as "$GA" audit list --format csv
+check "Contoso GA csv: same ids, only 1234567" \
+  test "$(csvq "(','.join(r['id'] for r in rows), sorted(set(r['mpn_id'] for r in rows)))" <<<"$OUT")" = "('$(db_ids "where org_id=$CONTOSO")', ['1234567'])"
+expect 0 "Contoso GA: table" as "$GA" audit list
+check "Contoso GA table: same count, no fabrikam" test "$(printf '%s\n' "$OUT" | grep -c .)/$(grep -c fabrikam <<<"$OUT")" = "$((N_C + 1))/0"
+expect 0 "Fabrikam GA: audit list --format json" as "$GB" audit list --format json
+check "Fabrikam GA: exactly the Fabrikam rows" test "$(ids <<<"$OUT")" = "$(db_ids "where org_id=$FABRIKAM")"
+check "Fabrikam GA: sees its own failed sign-in" \
+  test "$(json "sum(1 for r in d if r['action']=='login' and r['outcome']=='denied')" <<<"$OUT")" = 1
+check "Fabrikam GA: no Contoso row" test "$(json "any(r['mpn_id']!='7654321' for r in d)" <<<"$OUT")" = False
+
+# -- everybody else: 4; nobody: 7
+expect_err 4 'audit' "Partner Admin: audit list -> 4" as "$PAT" audit list
+check "Partner Admin: nothing on stdout" test -z "$OUT"
+expect_err 4 'audit' "Partner Admin: audit list --format csv -> 4" as "$PAT" audit list --format csv
+check "Partner Admin csv: not even a header" test -z "$OUT"
+expect_err 4 'audit' "user: audit list -> 4" as "$ALICE" audit list --format json
+check "user: nothing on stdout" test -z "$OUT"
+expect_err 4 'audit' "user: audit list --format jsonl -> 4" as "$BO" audit list --format jsonl
+expect_err 7 'not signed in' "no session: audit list -> 7" "$M" audit list
+
+# -- filters (the refusals above may have added their own 'denied' rows: count again)
+ALL=$(q "select count(*) from audit")
+expect 0 "--actor (other case)" as "$OP" audit list --actor GA@Contoso.COM --format json
+check "--actor: exactly ga@contoso.com's rows" test "$(ids <<<"$OUT")" = "$(db_ids "where actor='ga@contoso.com'")"
+check "--actor: control, some rows" test "$(json "len(d)" <<<"$OUT")" -ge 3
+expect 0 "--action user.invite" as "$OP" audit list --action user.invite --format json
+check "--action: exactly the user.invite rows" test "$(ids <<<"$OUT")" = "$(db_ids "where action='user.invite'")"
+check "--action: every row is user.invite" test "$(json "sorted(set(r['action'] for r in d))" <<<"$OUT")" = "['user.invite']"
+SINCE=$(day '10 days')
+expect 0 "--since (10 days from now)" as "$OP" audit list --since "$SINCE" --format json
+check "--since: exactly the two late invitations" \
+  test "$(json "sorted(r['target'] for r in d)" <<<"$OUT")" = "['late1@contoso.com', 'late2@fabrikam.com']"
+check "--since: the same rows as the store" test "$(ids <<<"$OUT")" = "$(db_ids "where at >= strftime('%s', '$SINCE')")"
+expect 0 "--since (11 days from now): nothing" as "$OP" audit list --since "$(day '11 days')" --format json
+check "--since later: an empty array" test "$(json "d" <<<"$OUT")" = "[]"
+expect 0 "--since (yesterday): everything" as "$OP" audit list --since "$(day '-1 day')" --format json
+check "--since yesterday: all rows" test "$(json "len(d)" <<<"$OUT")" = "$ALL"
+expect 0 "Contoso GA: --since" as "$GA" audit list --since "$SINCE" --format json
+check "Contoso GA --since: only its own late invitation" test "$(json "[r['target'] for r in d]" <<<"$OUT")" = "['late1@contoso.com']"
+expect 0 "combined --actor --action --since" as "$OP" audit list --actor ga@fabrikam.com --action user.invite --since "$SINCE" --format csv
+check "combined filters: one row" test "$(csvq "[(r['actor'], r['action'], r['target']) for r in rows]" <<<"$OUT")" = "[('ga@fabrikam.com', 'user.invite', 'late2@fabrikam.com')]"
+expect 0 "Contoso GA: --actor of another organization" as "$GA" audit list --actor ga@fabrikam.com --format json
+check "Contoso GA --actor ga@fabrikam.com: nothing (tenant isolation holds under filters)" test "$(json "d" <<<"$OUT")" = "[]"
+expect 0 "--action that never happened" as "$OP" audit list --action no.such.action --format json
+check "unknown action: an empty array" test "$(json "d" <<<"$OUT")" = "[]"
+expect_err 2 '--since' "--since not a date -> 2" as "$OP" audit list --since 2026-13-01
+expect_err 2 '--since' "--since in another format -> 2" as "$OP" audit list --since 24/11/2026
+expect_err 2 '--actor' "--actor not an email -> 2" as "$OP" audit list --actor not-an-email
+check "listing changed nothing (row count)" test "$(q "select count(*) from audit")" = "$ALL"
+
+# -- denied actions are recorded (rule 11: "every failed sign-in or denied action")
+echo "== denied actions are audited"
+before=$(q "select count(*) from audit where outcome='denied'")
+expect 4 "Partner Admin: user invite -> 4" as "$PAT" user invite eve@contoso.com --name Eve
+check "the refused invitation is audited (actor pat, outcome denied)" \
+  test "$(q "select count(*) from audit where actor='pat@contoso.com' and outcome='denied'")" -ge 1
+expect 4 "user: config set -> 4" as "$ALICE" config set association.limit 9
+check "the refused config set is audited (actor alice, outcome denied)" \
+  test "$(q "select count(*) from audit where actor='alice@contoso.com' and outcome='denied'")" -ge 1
+expect 4 "Contoso GA: another organization's user -> 4" as "$GA" user set-role bo@fabrikam.com partner-admin
+check "the cross-tenant role change is audited (actor ga@contoso.com, outcome denied)" \
+  test "$(q "select count(*) from audit where actor='ga@contoso.com' and outcome='denied'")" -ge 1
+expect 4 "Partner Admin: audit list -> 4 (again)" as "$PAT" audit list
+check "three denied commands added at least three denied rows" \
+  test "$(q "select count(*) from audit where outcome='denied'")" -ge "$((before + 3))"
+expect 8 "control: a cross-tenant purge -> 8 (denied row)" as "$GA" purge-user bo@fabrikam.com --yes
+check "control: the denied purge is audited" \
+  test "$(q "select count(*) from audit where action='purge-user' and outcome='denied' and target='bo@fabrikam.com'")" = 1
+
+# ==== audit verify and tampering ========================================================
+echo "== audit verify"
+expect_err 4 'audit' "Partner Admin: audit verify -> 4" as "$PAT" audit verify
+expect_err 4 'audit' "user: audit verify -> 4" as "$ALICE" audit verify
+ALL=$(q "select count(*) from audit")
+expect 0 "operator: audit verify" as "$OP" audit verify
+check "verify: 'ok' with the number of rows" has "^ok: $ALL rows" "$OUT"
+expect 0 "operator: audit verify --format json" as "$OP" audit verify --format json
+check "verify json: status ok and the row count" test "$(json "(d['status'], d['rows'])" <<<"$OUT")" = "('ok', $ALL)"
+expect 0 "Global Admin: audit verify" as "$GA" audit verify
+check "GA verify: ok" has '^ok: ' "$OUT"
+check "verify changed nothing" test "$(q "select count(*) from audit")" = "$ALL"
+sqlite3 "$MCIDCTL_DB" ".backup '$T/pristine.db'"
+check "control: pristine copy made" test -s "$T/pristine.db"
+restore() { rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/pristine.db" "$MCIDCTL_DB"; }
+MID=$((ALL / 2))
+
+# -- the triggers refuse UPDATE and DELETE
+D0=$(q "select detail||'|'||hash from audit where id=$MID")
+OUT=$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='tampered' WHERE id=$MID" 2>&1); RC=$?
+check "UPDATE on audit is refused by a trigger (sqlite3 fails)" test "$RC" != 0
+check "… with the append-only message" has 'append-only' "$OUT"
+check "… and the row is unchanged" test "$(q "select detail||'|'||hash from audit where id=$MID")" = "$D0"
+OUT=$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET hash=prev_hash" 2>&1); RC=$?
+check "UPDATE of every row is refused" test "$RC" != 0
+OUT=$(sqlite3 "$MCIDCTL_DB" "DELETE FROM audit WHERE id=$MID" 2>&1); RC=$?
+check "DELETE on audit is refused by a trigger (sqlite3 fails)" test "$RC" != 0
+check "… with the append-only message" has 'append-only' "$OUT"
+check "… and no row is gone" test "$(q "select count(*) from audit")" = "$ALL"
+OUT=$(sqlite3 "$MCIDCTL_DB" "DELETE FROM audit" 2>&1); RC=$?
+check "DELETE of the whole log is refused" test "$RC" != 0 -a "$(q "select count(*) from audit")" = "$ALL"
+expect 0 "verify still ok after the refused edits" as "$OP" audit verify
+check "… ok with every row" has "^ok: $ALL rows" "$OUT"
+
+# -- triggers dropped: an edited row is caught and named
+drop_triggers() { sqlite3 "$MCIDCTL_DB" "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" 2>&1; }
+check "drop the triggers (sqlite3)" test -z "$(drop_triggers)"
+check "control: UPDATE now succeeds" test -z "$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='tampered' WHERE id=$MID" 2>&1)"
+check "control: the row was changed" test "$(q "select detail from audit where id=$MID")" = tampered
+expect_err 1 "row $MID([^0-9]|$)" "edited detail: verify -> 1 naming row $MID" as "$OP" audit verify
+check "edited detail: the message says the log is broken" has 'broken|changed' "$ERR"
+check "edited detail: nothing on stdout that says ok" lacks '^ok' "$OUT"
+expect_err 1 "row $MID([^0-9]|$)" "edited detail: verify --format json -> 1 as well" as "$OP" audit verify --format json
+expect_err 1 "row $MID([^0-9]|$)" "edited detail: the Global Admin's verify -> 1 too" as "$GA" audit verify
+
+restore; drop_triggers >/dev/null
+DENIED_ID=$(q "select min(id) from audit where outcome='denied'")
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET outcome='ok' WHERE id=$DENIED_ID"
+expect_err 1 "row $DENIED_ID([^0-9]|$)" "a denied event rewritten as ok -> 1 naming row $DENIED_ID" as "$OP" audit verify
+
+restore; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET at=at-86400 WHERE id=$MID"
+expect_err 1 "row $MID([^0-9]|$)" "a back-dated event -> 1 naming row $MID" as "$OP" audit verify
+
+restore; drop_triggers >/dev/null
+LATER=$((MID + 3))
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET actor='someone@else.com' WHERE id=$LATER; UPDATE audit SET target='x' WHERE id=$MID"
+expect_err 1 "row $MID([^0-9]|$)" "two edited rows: verify names the first ($MID)" as "$OP" audit verify
+check "two edited rows: the later one is not the one named" lacks "row $LATER([^0-9]|$)" "$ERR"
+
+restore; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET hash='$(printf '%064d' 0)' WHERE id=$MID"
+expect_err 1 "row $MID([^0-9]|$)" "a replaced hash -> 1 naming row $MID" as "$OP" audit verify
+
+# -- a deleted middle row is caught
+restore; drop_triggers >/dev/null
+check "control: DELETE now succeeds" test -z "$(sqlite3 "$MCIDCTL_DB" "DELETE FROM audit WHERE id=$MID" 2>&1)"
+check "control: one row fewer" test "$(q "select count(*) from audit")" = "$((ALL - 1))"
+expect_err 1 "row $((MID + 1))([^0-9]|$)" "deleted middle row $MID: verify -> 1 naming row $((MID + 1))" as "$OP" audit verify
+check "deleted row: the message says a row was removed" has 'removed|missing' "$ERR"
+
+# -- a forged row appended by hand
+restore; drop_triggers >/dev/null
+NEXT=$((ALL + 1))
+sqlite3 "$MCIDCTL_DB" "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash)
+  SELECT $NEXT, at, 'op@example.com', NULL, 'config.set', 'association.limit', 'ok', '9', '', hash, hash FROM audit WHERE id=$ALL"
+check "control: the forged row is in" test "$(q "select count(*) from audit")" = "$NEXT"
+expect_err 1 "row $NEXT([^0-9]|$)" "forged row: verify -> 1 naming row $NEXT" as "$OP" audit verify
+
+# -- the pristine copy verifies, and new writes keep the chain sound
+restore
+expect 0 "pristine store: verify ok" as "$OP" audit verify
+check "pristine store: all rows" has "^ok: $ALL rows" "$OUT"
+expect 0 "a write after the restore" as "$GA" user invite fred@contoso.com --name Fred
+expect 0 "verify after the write" as "$OP" audit verify
+check "verify counts the new row" has "^ok: $((ALL + 1)) rows" "$OUT"
+
+# ==== secrets never in clear ===============================================================
+echo "== secrets: a full scenario, then the store, its WAL and every output are searched"
+fresh_env
+ALL_OUT=$T/all-output      # every stdout and stderr, except the one stdout that shows a secret
+SECRET_OUT=$T/secret-output # those stdouts, kept apart (they must show the secret: control)
+: >"$ALL_OUT"; : >"$SECRET_OUT"
+PW_WRONG='Wrong-Secret-Guess-4242'
+PW_OP2='operator-rotated-77'     # never used: a control that a string absent everywhere counts 0
+# sc CODE CMD...: runs with $IN on stdin, keeps stdout+stderr in ALL_OUT, checks the exit code
+sc() {
+  local want=$1; shift
+  "$@" <<<"${IN-}" >>"$ALL_OUT" 2>>"$ALL_OUT"; local rc=$?
+  [[ $rc == "$want" ]] || bad "scenario: $*" "exit $rc, wanted $want"
+}
+# secret CMD...: runs with $IN on stdin; stdout (a secret) goes to SECRET and SECRET_OUT, stderr to ALL_OUT
+secret() {
+  SECRET=$("$@" <<<"${IN-}" 2>>"$ALL_OUT"); local rc=$?
+  printf '%s\n' "$SECRET" >>"$SECRET_OUT"
+  [[ $rc == 0 ]] || bad "scenario (secret): $*" "exit $rc"
+}
+code_from() { json "d['code']" <<<"$1" 2>/dev/null; }
+
+IN=$PW_OP sc 0 "$M" init --operator op@example.com --password-stdin
+# keep a connection open so that the WAL is not checkpointed away when each command ends
+python3 -c "
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1]); c.execute('select count(*) from sqlite_schema').fetchall()
+t = time.time()
+while not os.path.exists(sys.argv[2]) and time.time() - t < 120: time.sleep(0.05)
+c.close()" "$MCIDCTL_DB" "$T/stop-holder" &
+HOLDER=$!
+sleep 0.3
+IN=$PW_OP secret "$M" login op@example.com --password-stdin --print-token;              TOK_OP=$SECRET
+secret env MCIDCTL_TOKEN="$TOK_OP" "$M" org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json
+CODE_GA=$(code_from "$SECRET")
+IN=$PW_GA sc 7 "$M" user accept ga@contoso.com --code ABCD-EFGH-JKLM-NPQR --password-stdin -v   # a wrong code
+IN=$PW_GA sc 0 "$M" user accept ga@contoso.com --code "$CODE_GA" --password-stdin
+IN=$PW_GA sc 0 "$M" login ga@contoso.com --password-stdin -v                              # token into the session file
+TOK_GA=$(cat "$MCIDCTL_SESSION" 2>/dev/null)
+check "the session file holds the token, mode 0600" test -n "$TOK_GA" -a "$(stat -c %a "$MCIDCTL_SESSION" 2>/dev/null)" = 600
+secret "$M" user invite alice@contoso.com --name 'Alice Secret' --format json;             CODE_ALICE=$(code_from "$SECRET")
+secret "$M" user invite carol@contoso.com --name Carol --format json;                      CODE_CAROL1=$(code_from "$SECRET")
+secret "$M" user resend carol@contoso.com --format json;                                   CODE_CAROL2=$(code_from "$SECRET")
+IN=$PW_USER sc 7 "$M" user accept carol@contoso.com --code "$CODE_CAROL1" --password-stdin  # the old code no longer works
+IN=$PW_USER sc 0 "$M" user accept alice@contoso.com --code "$CODE_ALICE" --password-stdin
+IN=$PW_WRONG sc 7 "$M" login alice@contoso.com --password-stdin                           # a failed sign-in
+IN=$PW_USER secret "$M" login alice@contoso.com --password-stdin --print-token;           TOK_ALICE=$SECRET
+IN=$PW_PROF sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" registry add-profile --mcid 40000001 --login alice@outlook.com --name 'Alice Learn' --password-stdin
+IN=$PW_PU sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" registry add-university-account --login alice@pu.example --name 'Alice PU' --password-stdin
+IN=$PW_PROF sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" registry hash-password --password-stdin
+sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" registry add-credential --mcid 40000001 --code AZ-104 --title 'Azure Administrator' --type certification --passed-on 2024-01-10
+IN=$PW_WRONG sc 7 env MCIDCTL_TOKEN="$TOK_ALICE" "$M" link --login alice@outlook.com --password-stdin    # wrong profile password
+IN=$PW_PROF sc 0 env MCIDCTL_TOKEN="$TOK_ALICE" "$M" link --login alice@outlook.com --password-stdin -v
+IN=$PW_PU sc 0 env MCIDCTL_TOKEN="$TOK_ALICE" "$M" associate --login alice@pu.example --password-stdin
+sc 0 env MCIDCTL_TOKEN="$TOK_ALICE" "$M" whoami --format json
+sc 0 "$M" report skills --include-pending --format csv
+sc 0 "$M" report users --format json
+sc 0 "$M" user list --format jsonl
+sc 0 "$M" purge-user alice@contoso.com --yes --format json -v
+sc 7 env MCIDCTL_TOKEN="$TOK_ALICE" "$M" whoami                                          # revoked
+for f in table json jsonl csv; do sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" audit list --format "$f"; done
+sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" audit verify
+sc 0 env MCIDCTL_TOKEN="$TOK_OP" "$M" config list
+sc 0 "$M" logout
+check "control: three codes and three tokens were obtained" \
+  test -n "$CODE_GA" -a -n "$CODE_ALICE" -a -n "$CODE_CAROL1" -a -n "$CODE_CAROL2" -a -n "$TOK_OP" -a -n "$TOK_GA" -a -n "$TOK_ALICE"
+check "control: resend gave a new code" test "$CODE_CAROL1" != "$CODE_CAROL2"
+check "control: the scenario's output is there (linked, purged, audit rows)" \
+  test "$(count_in 'linked MCID' "$ALL_OUT")" -ge 1 -a "$(count_in 'purged 1' "$ALL_OUT")" -ge 1 -a "$(count_in 'user.invite' "$ALL_OUT")" -ge 4
+check "control: the secrets' own stdout shows each code and token once" \
+  test "$(count_in "$CODE_ALICE" "$SECRET_OUT")/$(count_in "$TOK_ALICE" "$SECRET_OUT")" = "1/1"
+check "control: the WAL is kept while the holder is open" test -s "$MCIDCTL_DB-wal"
+check "control: the WAL holds the scenario's writes (alice@contoso.com)" test "$(count_in alice@contoso.com "$MCIDCTL_DB-wal")" -ge 1
+check "control: the store file holds an email written before the holder (op@example.com)" test "$(count_in op@example.com "$MCIDCTL_DB")" -ge 1
+
+# every secret, with the forms a careless implementation might store: as given, codes without
+# dashes, tokens without their prefix
+SECRETS=("$PW_OP" "$PW_GA" "$PW_USER" "$PW_PROF" "$PW_PU" "$PW_WRONG"
+         "$CODE_GA" "$CODE_ALICE" "$CODE_CAROL1" "$CODE_CAROL2" "${CODE_ALICE//-/}" "${CODE_CAROL2//-/}"
+         "$TOK_OP" "$TOK_GA" "$TOK_ALICE" "${TOK_ALICE#mcs_}" "${TOK_GA#mcs_}")
+NAMES=(operator-password ga-password user-password profile-password pu-password wrong-password
+       ga-code alice-code carol-code-1 carol-code-2 alice-code-undashed carol-code-2-undashed
+       operator-token ga-token alice-token alice-token-body ga-token-body)
+search() {  # search WHEN: every secret in the store, WAL, shm, and all output
+  local i f
+  for i in "${!SECRETS[@]}"; do
+    local s=${SECRETS[$i]} found=""
+    [[ -n $s ]] || { bad "$1: ${NAMES[$i]} is empty"; continue; }
+    for f in "$MCIDCTL_DB" "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm" "$ALL_OUT"; do
+      [[ -e $f ]] || continue
+      [[ $(count_in "$s" "$f") == 0 ]] || found+=" ${f##*/}"
+    done
+    if [[ -z $found ]]; then ok "$1: ${NAMES[$i]} not in clear"; else bad "$1: ${NAMES[$i]} found in clear in:$found"; fi
+  done
+}
+search "with the WAL"
+check "control: a string that appears nowhere counts 0 (grep works on binary files)" \
+  test "$(count_in "$PW_OP2" "$MCIDCTL_DB")$(count_in "$PW_OP2" "$MCIDCTL_DB-wal")" = 00
+sqlite3 "$MCIDCTL_DB" .dump >"$T/dump.sql" 2>&1
+check "control: the SQL dump has the audit log" test "$(count_in 'INSERT INTO audit' "$T/dump.sql")" -ge 10
+leaks=0; for s in "${SECRETS[@]}"; do [[ $(count_in "$s" "$T/dump.sql") == 0 ]] || leaks=$((leaks + 1)); done
+check "no secret in any table (SQL dump, audit log included)" test "$leaks" = 0
+touch "$T/stop-holder"; wait "$HOLDER"
+check "control: after the last connection closed, the WAL was checkpointed away" test ! -s "$MCIDCTL_DB-wal"
+search "after the checkpoint"
+check "logout removed the session file (the one place a token may be kept)" test ! -e "$MCIDCTL_SESSION"
+
+summary
