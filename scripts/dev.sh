@@ -43,7 +43,9 @@ case "${1:-}" in
   asan)
     install_packages
     build "$ROOT/build-asan" -DMCID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    # verify_asan_link_order=0: the time-travel tests run the binary under faketime (LD_PRELOAD).
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$(nproc)"
     ;;
   *)
