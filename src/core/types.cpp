@@ -167,6 +167,9 @@ Mcid Mcid::parse(std::string_view text, std::string_view field) {
     if (!all_digits(text) || text.size() < 6 || text.size() > 12) {
         throw UsageError(fmt::format("{}: {} is not an MCID (6 to 12 digits)", field, quote(text)));
     }
+    if (text[0] == '0') {  // stored as a number: a leading zero would be lost
+        throw UsageError(fmt::format("{}: {} is not an MCID (it cannot start with 0)", field, quote(text)));
+    }
     return Mcid{std::stoll(std::string(text))};
 }
 

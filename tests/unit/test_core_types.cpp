@@ -21,6 +21,8 @@ TEST_CASE("MCIDs are 6 to 12 digits, MPN IDs 6 to 10") {
     CHECK_THROWS_AS(Mcid::parse("12345"), UsageError);
     CHECK_THROWS_AS(Mcid::parse("1234567890123"), UsageError);
     CHECK_THROWS_AS(Mcid::parse("12345a"), UsageError);
+    CHECK_THROWS_AS(Mcid::parse("00000001"), UsageError);  // found by fuzz_mcid: would not round-trip
+    CHECK(Mcid::parse(Mcid::parse("123456789").str()).value == 123456789);
     CHECK(MpnId::parse("0123456").value == "0123456");
     CHECK_THROWS_AS(MpnId::parse("12345"), UsageError);
     CHECK_THROWS_AS(MpnId::parse("12345678901"), UsageError);
