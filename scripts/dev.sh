@@ -3,6 +3,7 @@
 #   scripts/dev.sh demo   install what is missing, build, run the demo (examples/quickstart.sh)
 #   scripts/dev.sh test   install what is missing, build, run the whole test suite (ctest)
 #   scripts/dev.sh asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/dev.sh fuzz   libFuzzer targets (clang) over their seed corpus, plus a short run each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -48,8 +49,14 @@ case "${1:-}" in
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$(nproc)"
     ;;
+  fuzz)
+    PACKAGES+=(clang libclang-rt-14-dev)
+    install_packages
+    CC=clang CXX=clang++ build "$ROOT/build-fuzz" -DMCID_FUZZ=ON -DMCID_BUILD_TESTS=OFF
+    ctest --test-dir "$ROOT/build-fuzz" --output-on-failure -L fuzz -j "$(nproc)"
+    ;;
   *)
-    echo "usage: scripts/dev.sh demo|test|asan" >&2
+    echo "usage: scripts/dev.sh demo|test|asan|fuzz" >&2
     exit 2
     ;;
 esac

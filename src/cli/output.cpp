@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include <mcid/types.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -93,7 +95,7 @@ public:
             std::replace(t.begin(), t.end(), '\n', ' ');
             std::replace(t.begin(), t.end(), '\r', ' ');
             std::replace(t.begin(), t.end(), '\t', ' ');
-            texts.push_back(std::move(t));
+            texts.push_back(printable(t));  // no escape sequences reach the terminal
         }
         if (m_flushed) {
             print(texts);
@@ -341,6 +343,11 @@ std::size_t display_width(std::string_view text) {
 
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char k_hex[] = "0123456789abcdef";
+    if (!is_valid_utf8(text)) {  // JSON must be UTF-8: stored data is, but never trust it blindly
+        const std::string safe = printable(text);
+        append_json_string(out, safe);
+        return;
+    }
     for (char ch : text) {
         const auto c = static_cast<unsigned char>(ch);
         switch (ch) {

@@ -27,7 +27,7 @@ PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, cons
     try {
         email = Email::parse(text);
     } catch (const UsageError& e) {
-        return {text, "invalid", "not a valid email address"};
+        return {printable(text.substr(0, 320)), "invalid", "not a valid email address"};
     }
     auto user = m_store.find_user_by_email(email.value);
     if (!user) {
@@ -67,7 +67,7 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const
     try {
         mcid = Mcid::parse(text);
     } catch (const UsageError& e) {
-        return {text, "invalid", "not an MCID (6 to 12 digits)"};
+        return {printable(text.substr(0, 320)), "invalid", "not an MCID (6 to 12 digits, not starting with 0)"};
     }
     const auto link = m_store.find_link(AccountKind::profile, mcid.value);
     if (!link) {

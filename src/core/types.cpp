@@ -104,6 +104,27 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len == 0 || i + len > text.size() || !is_valid_utf8(text.substr(i, len))) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        if (len == 1 && (c < 0x20 || c == 0x7f)) {
+            out += '?';
+        } else {
+            out.append(text.substr(i, len));
+        }
+        i += len;
+    }
+    return out;
+}
+
 std::string parse_text(std::string_view text, std::string_view field, std::size_t max_len) {
     while (!text.empty() && text.front() == ' ') {
         text.remove_prefix(1);

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -101,6 +102,40 @@ bool looks_like_sqlite(const fs::path& path) {
 
 std::string not_a_store(const std::string& path) {
     return fmt::format("{} is not an mcidctl store", path);
+}
+
+bool folder_writable(const fs::path& file) {
+    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    return ::access(dir.c_str(), W_OK) == 0;
+}
+
+// A read of a store that was briefly 0400 leaves a 0400 -shm behind, which then blocks every
+// writer. When the store itself is writable again, its owner puts the side files back in step.
+void repair_side_file_modes(const fs::path& file) {
+    struct stat db {};
+    if (::access(file.c_str(), W_OK) != 0 || ::stat(file.c_str(), &db) != 0) {
+        return;
+    }
+    for (const char* suffix : {"-shm", "-wal"}) {
+        const std::string side = file.string() + suffix;
+        struct stat st {};
+        if (::stat(side.c_str(), &st) == 0 && ::access(side.c_str(), W_OK) != 0 && st.st_uid == ::geteuid()) {
+            ::chmod(side.c_str(), db.st_mode & 0666);
+        }
+    }
+}
+
+// "file:/path?immutable=1" with the path percent-encoded.
+std::string immutable_uri(const std::string& path) {
+    std::string uri = "file:";
+    for (unsigned char c : fs::absolute(path).string()) {
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+            uri += static_cast<char>(c);
+        } else {
+            uri += fmt::format("%{:02X}", c);
+        }
+    }
+    return uri + "?immutable=1";
 }
 
 void apply_pragmas(SQLite::Database& db) {
@@ -210,7 +245,14 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode)
     if (!looks_like_sqlite(file)) {
         throw StoreError(not_a_store(path) + " (not an SQLite database); it was left untouched");
     }
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, store::k_busy_timeout_ms);
+    const bool read_only_folder = !folder_writable(file);
+    repair_side_file_modes(file);
+    // WAL readers need to create the -shm file. In a read-only folder nobody can, so nobody can
+    // write either: the file is opened as immutable, read-only, and reads work.
+    const bool immutable = read_only_folder && !fs::exists(path + "-shm", ec);
+    auto db = immutable ? std::make_unique<SQLite::Database>(immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI,
+                                                             store::k_busy_timeout_ms)
+                        : std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, store::k_busy_timeout_ms);
     const int app_id = db->execAndGet("PRAGMA application_id").getInt();
     const int tables = db->execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
     if (app_id != store::k_application_id && (app_id != 0 || tables != 0)) {
@@ -225,6 +267,14 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode)
         throw StoreError(fmt::format("store {} has schema version {}, newer than this mcidctl supports ({})",
                                      path, version, latest),
                          "upgrade mcidctl to use this store");
+    }
+    if (immutable) {
+        if (version < latest) {
+            throw StoreError(fmt::format("store {} needs an upgrade to schema {}, but its folder is read-only", path,
+                                         latest));
+        }
+        apply_pragmas(*db);
+        return std::make_unique<store::SqliteStore>(std::move(db), path);
     }
     if (db->execAndGet("PRAGMA journal_mode").getString() != "wal") {
         db->exec("PRAGMA journal_mode = WAL");

@@ -173,6 +173,7 @@ mk nul.csv 'email\nalice@contoso.com\npat\0x@contoso.com\n'
 mk hostile.csv 'email\n%s\n%s\n%s@contoso.com\n\xff@contoso.com\na\x1b[2J@contoso.com\n' "$S_DROP" "$S_OR" "$A10K"
 refused 2 'line 3.*NUL' "--from with a NUL byte -> 2 naming line 3" as "$GA" purge-user --from "$F/nul.csv" --yes
 check "… alice was not purged (the batch never started)" test "$(status_counts)" = "$BASE_STATUS"
+# shellcheck disable=SC2034  # IN is read by run() in lib.sh
 IN=$(cat "$F/line-1mb.csv"); refused 2 '1 MiB' "--from - with a 1.1 MB line -> 2" as "$GA" purge-user --from - --yes; unset IN
 refused 2 '1 MiB' "--from with a 1.1 MB line -> 2" as "$GA" purge-user --from "$F/line-1mb.csv" --yes
 before=$(fp)

@@ -94,6 +94,7 @@ declare -A BASE
 for a in user.invite user.set-role link unlink transfer; do BASE[$a]=$(a_before "$a" ok); done
 BASE_ALL=$(q "select count(*) from audit"); BASE_DENIED=$(q "select count(*) from audit where outcome='denied'")
 BASE_ASSOC=$(q "select count(*) from associations")
+delta() { echo $(( $(a_before "$1" ok) - ${BASE[$1]} )); }   # ok rows of ACTION added since the start
 t0=$(ms)
 for i in 0 1 2 3; do worker "$i" & done
 wait
@@ -115,11 +116,11 @@ check "every invitation, role change, link and own unlink succeeded" \
   test "$INV/$SR/$LO/$LS/$UO" = "$(n_all invite)/$(n_all set-role)/$(n_all link-own)/$(n_all link-shared)/$(n_all unlink-own)"
 check "every config get succeeded" test "$CG" = "$(n_all config-get)"
 check "control: the shared profile moved between workers (transfers happened: $US3)" test "$US3" -ge 1
-check "audit: one user.invite row per successful invitation" test "$(( $(a_before user.invite ok) - BASE[user.invite] ))" = "$INV"
-check "audit: one user.set-role row per successful role change" test "$(( $(a_before user.set-role ok) - BASE[user.set-role] ))" = "$SR"
-check "audit: one link row per successful link" test "$(( $(a_before link ok) - BASE[link] ))" = "$((LO + LS))"
-check "audit: one unlink row per successful unlink" test "$(( $(a_before unlink ok) - BASE[unlink] ))" = "$((UO + US))"
-check "audit: one transfer row per unlink that found the shared profile taken" test "$(( $(a_before transfer ok) - BASE[transfer] ))" = "$US3"
+check "audit: one user.invite row per successful invitation" test "$(delta user.invite)" = "$INV"
+check "audit: one user.set-role row per successful role change" test "$(delta user.set-role)" = "$SR"
+check "audit: one link row per successful link" test "$(delta link)" = "$((LO + LS))"
+check "audit: one unlink row per successful unlink" test "$(delta unlink)" = "$((UO + US))"
+check "audit: one transfer row per unlink that found the shared profile taken" test "$(delta transfer)" = "$US3"
 check "audit: no denied row" test "$(q "select count(*) from audit where outcome='denied'")" = "$BASE_DENIED"
 check "audit: no row unaccounted for (total added = sum of the above)" \
   test "$(( $(q "select count(*) from audit") - BASE_ALL ))" = "$((INV + SR + LO + LS + UO + US + US3))"
@@ -166,7 +167,6 @@ for when in early wal; do
     check "kill ($when): the import was running and died of SIGKILL (exit $rc, WAL $wal bytes)" test "$rc" = 137
     [[ $when == wal ]] && check "kill (wal): the transaction had written to the WAL ($wal bytes)" test "$wal" -gt 8000000
     check "kill ($when): it never said it imported" test "$(count_in imported "$T/kill.out")" = 0
-    check "kill ($when): no process of it is left" test ! -e "/proc/$pid"
   else
     wait "$pid"
     bad "kill ($when): the import finished before the kill" "$(cat "$T/kill.out")"
@@ -278,7 +278,7 @@ echo "== db backup while another process writes"
     MCIDCTL_TOKEN=$GA "$M" user invite "bk$k@contoso.com" --name "Backup $k" >/dev/null 2>>"$T/writer.err" || echo "bk$k $?" >>"$T/writer.fail"
   done ) &
 WRITER=$!
-sleep 0.3
+for _ in $(seq 1 200); do (( $(q "select count(*) from users where email like 'bk%'") >= 5 )) && break; sleep 0.05; done
 COPY=$T/backups/copy.db; mkdir -p "$T/backups"
 expect 0 "db backup while invitations are being written" as "$OP" db backup "$COPY"
 check "backup: the writer was still running during the backup" kill -0 "$WRITER"
@@ -296,7 +296,7 @@ expect 0 "backup: audit verify on the copy" env MCIDCTL_DB="$COPY" MCIDCTL_TOKEN
 C_USERS=$(sqlite3 "$COPY" "select count(*) from users where email like 'bk%'")
 C_AUDIT=$(sqlite3 "$COPY" "select count(*) from audit where action='user.invite' and target like 'bk%'")
 check "backup: a consistent snapshot (invited users $C_USERS = their audit rows $C_AUDIT)" test "$C_USERS" = "$C_AUDIT"
-check "backup: taken while the writer was half-way ($C_USERS of 120 invitations in the copy)" test "$C_USERS" -ge 1 -a "$C_USERS" -lt 120
+check "backup: taken while the writer was half-way ($C_USERS of 120 invitations in the copy)" test "$C_USERS" -ge 5 -a "$C_USERS" -lt 120
 check "backup: the original got every write (120)" test "$(q "select count(*) from users where email like 'bk%'")" = 120
 check "backup: recorded in the audit log" test "$(q "select count(*) from audit where action='db.backup'")" = 1
 sum0=$(sha256sum "$COPY")
