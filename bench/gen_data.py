@@ -14,7 +14,7 @@ same files. At SCALE 1.0:
                (900,000 links).
   credentials  5,000,000: five distinct codes per profile; certifications expire 365 days after
                they were passed (so some are expired); 2 % of profiles have one credential passed
-               two days ago, still pending under the reflection delay.
+               two days ago (n % 50 == 1, all linked), still pending under the reflection delay.
   PU accounts  500,000: account k belongs to user 2k-1; accounts with k % 5 != 0 are associated
                (400,000), each with two assessments (1,000,000 rows).
 
@@ -163,7 +163,7 @@ def main():
             linked = link_day(n)
             for i in range(5):
                 code, title, kind = CODES[(n + i * 8) % len(CODES)]
-                if i == 4 and n % 50 == 0:
+                if i == 4 and n % 50 == 1:
                     passed = today - 2 * day  # passed after the link: pending for 10 days
                 else:
                     passed = linked - (1 + (n * 31 + i * 97) % 700) * day

@@ -86,7 +86,11 @@ machine_info() {
     echo "kernel:      $(uname -r)"
     echo "sqlite3:     $(sqlite3 --version | cut -d' ' -f1-2)"
     echo "mcidctl:     $("$MCIDCTL" --version 2>&1 | head -1) ($(realpath "$MCIDCTL"), sha256 $(sha256sum "$MCIDCTL" | cut -c1-12))"
-    echo "source:      $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown)"
+    if [[ -f $MCIDCTL.source ]]; then
+        echo "source:      $(<"$MCIDCTL.source")"
+    else
+        echo "source:      checkout $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown) (the binary may be older)"
+    fi
     echo "hyperfine:   $(hyperfine --version 2>/dev/null || echo 'not installed (own loop)')"
     echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
     echo "disk:        $(df -h --output=source,fstype,size,avail "$WORK" | tail -1)"
@@ -97,12 +101,14 @@ machine_info() {
 
 # time_cmds NAME PREPARE LABEL=CMD...: times shell commands RUNS times each (hyperfine when
 # installed, else a loop of our own), PREPARE (may be empty) running before every run; without
-# PREPARE one warm-up run comes first. Sets the arrays MEDIAN and SPREAD ("min-max"), seconds,
-# in the order of the commands. The raw figures go to $RESULTS/NAME.json (or NAME.txt).
+# PREPARE one warm-up run comes first. Sets the arrays MEDIAN and SPREAD ("min-max") of wall
+# time and CPU (mean user + system time; "" without hyperfine), seconds, in the order of the
+# commands. CPU time is the steadier figure when other work shares the machine. The raw figures
+# go to $RESULTS/NAME.json (or NAME.txt).
 time_cmds() {
-    local name=$1 prepare=$2 spec med spread
+    local name=$1 prepare=$2 spec med spread cpu
     shift 2
-    MEDIAN=(); SPREAD=()
+    MEDIAN=(); SPREAD=(); CPU=()
     if command -v hyperfine >/dev/null; then
         local json=$RESULTS/$name.json
         local args=(--runs "$RUNS" --export-json "$json" --style basic "${HYPERFINE_EXTRA[@]}")
@@ -113,10 +119,10 @@ time_cmds() {
         fi
         for spec in "$@"; do args+=(-n "${spec%%=*}" "${spec#*=}"); done
         hyperfine "${args[@]}" >&2
-        while read -r med spread; do MEDIAN+=("$med"); SPREAD+=("$spread"); done < <(python3 -c '
+        while read -r med spread cpu; do MEDIAN+=("$med"); SPREAD+=("$spread"); CPU+=("$cpu"); done < <(python3 -c '
 import json, sys
 for x in json.load(open(sys.argv[1]))["results"]:
-    print("{:.4f} {:.4f}-{:.4f}".format(x["median"], x["min"], x["max"]))' "$json")
+    print("{:.4f} {:.4f}-{:.4f} {:.4f}".format(x["median"], x["min"], x["max"], x["user"] + x["system"]))' "$json")
     else
         local cmd i t0 t1 times
         : >"$RESULTS/$name.txt"
@@ -136,20 +142,20 @@ for x in json.load(open(sys.argv[1]))["results"]:
 import statistics, sys
 t = [int(x) / 1e6 for x in sys.stdin]
 print(f"{statistics.median(t):.4f} {min(t):.4f}-{max(t):.4f}")')
-            MEDIAN+=("$med"); SPREAD+=("$spread")
+            MEDIAN+=("$med"); SPREAD+=("$spread"); CPU+=("")
         done
     fi
 }
 
-# secs X -> seconds with 3 decimals; ms X -> X seconds in milliseconds, 1 decimal
-secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.3f}')" "$1"; }
-ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) * 1000:.1f}')" "$1"; }
+# secs X -> seconds with 3 decimals; ms X -> X seconds in milliseconds, 1 decimal ("" stays "")
+secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.3f}' if sys.argv[1] else '')" "${1:-}"; }
+ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) * 1000:.1f}' if sys.argv[1] else '')" "${1:-}"; }
 # span "A-B" (seconds) -> "A–B" in seconds (3 decimals); span_ms -> in milliseconds
 span() { python3 -c "import sys; a, b = sys.argv[1].split('-'); print(f'{float(a):.3f}–{float(b):.3f}')" "$1"; }
 span_ms() { python3 -c "import sys; a, b = sys.argv[1].split('-'); print(f'{float(a) * 1000:.1f}–{float(b) * 1000:.1f}')" "$1"; }
 
 # ratio A B -> "1.23"
-ratio() { python3 -c "import sys; a, b = map(float, sys.argv[1:]); print(f'{a / b:.2f}' if b > 0 else 'inf')" "$1" "$2"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}' if sys.argv[1] and sys.argv[2] else '')" "${1:-}" "${2:-}"; }
 # verdict RATIO TARGET -> pass|MISS
 verdict() { python3 -c "import sys; print('pass' if float(sys.argv[1]) <= float(sys.argv[2]) else 'MISS')" "$1" "$2"; }
 

@@ -75,14 +75,15 @@ rm -f "$RUN" "$RUN-wal" "$RUN-shm"
     echo "$N emails of organization 1000001 ($(sqlite3 "$STORE" "SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.mpn_id = '1000001'") users) in a store of"
     echo "$(sqlite3 "$STORE" 'SELECT count(*) FROM users') users; a fresh, synced copy before every run (not timed); $RUNS runs each."
     echo
-    echo "| | median (s) | min–max (s) | targets/s | peak RSS (MB) |"
-    echo "|---|---:|---:|---:|---:|"
-    table_row "mcidctl purge-user --from FILE --yes --format csv" "$(secs "${MEDIAN[0]}")" "$(span "${SPREAD[0]}")" \
+    echo "| | wall median (s) | min–max (s) | CPU (s) | targets/s | peak RSS (MB) |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    table_row "mcidctl purge-user --from FILE --yes --format csv" "$(secs "${MEDIAN[0]}")" "$(span "${SPREAD[0]}")" "$(secs "${CPU[0]}")" \
         "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[0]}")" "$RSS_A"
-    table_row "sqlite3 < purge.sql (4 statements per target, one transaction)" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" \
+    table_row "sqlite3 < purge.sql (4 statements per target, one transaction)" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" "$(secs "${CPU[1]}")" \
         "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[1]}")" "$RSS_B"
     echo
-    echo "Ratio $R (target ≤ 2): $(verdict "$R" 2)."
+    echo "CPU: mean user + system time. CPU ratio $(ratio "${CPU[0]}" "${CPU[1]}")."
+    echo "Wall ratio $R (target ≤ 2): $(verdict "$R" 2)."
     echo
     echo "mcidctl outcomes: $OUTCOMES. State (deleted users, links, university_links, sessions): before $BEFORE;"
     echo "after mcidctl $AFTER_A; after the SQL script $AFTER_B: $SAME."

@@ -17,6 +17,8 @@ SCALE_ARG=${2:-1.0}
 store_paths "$STORE_ARG"
 mkdir -p "$WORK"
 cp "$MCIDCTL" "$WORK/mcidctl-under-test"
+echo "binary copied $(date -u +%FT%TZ) from $MCIDCTL (built $(date -u -r "$MCIDCTL" +%FT%TZ)); checkout then: $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown)" \
+    >"$WORK/mcidctl-under-test.source"
 export MCIDCTL=$WORK/mcidctl-under-test RESULTS RUNS
 
 if [[ -f $STORE ]]; then

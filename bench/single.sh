@@ -48,13 +48,13 @@ RSS+=("$(peak_rss_mb "$MCIDCTL" --version)")
     echo
     echo "Session token in MCIDCTL_TOKEN (no password hashing); $RUNS runs each after a warm-up run (hyperfine -N)."
     echo
-    echo "| command | median (ms) | min–max (ms) | target | result | peak RSS (MB) |"
-    echo "|---|---:|---:|---:|---|---:|"
+    echo "| command | median (ms) | min–max (ms) | CPU (ms) | target | result | peak RSS (MB) |"
+    echo "|---|---:|---:|---:|---:|---|---:|"
     for i in "${!CMDS[@]}"; do
         if (( i == ${#CMDS[@]} - 1 )); then
-            table_row "${NAMES[$i]}" "$(ms "${MEDIAN[$i]}")" "$(span_ms "${SPREAD[$i]}")" "" "" "${RSS[$i]}"
+            table_row "${NAMES[$i]}" "$(ms "${MEDIAN[$i]}")" "$(span_ms "${SPREAD[$i]}")" "$(ms "${CPU[$i]}")" "" "" "${RSS[$i]}"
         else
-            table_row "${NAMES[$i]}" "$(ms "${MEDIAN[$i]}")" "$(span_ms "${SPREAD[$i]}")" "≤ 20" \
+            table_row "${NAMES[$i]}" "$(ms "${MEDIAN[$i]}")" "$(span_ms "${SPREAD[$i]}")" "$(ms "${CPU[$i]}")" "≤ 20" \
                 "$(verdict "${MEDIAN[$i]}" 0.020)" "${RSS[$i]}"
         fi
     done

@@ -11,7 +11,9 @@
 # Environment:
 #   MCIDCTL_TOKEN  required: a session of a Global Admin or Partner Admin of the organization
 #                  (or of the operator, with ORG), made once by hand:
-#                    mcidctl login pa@contoso.com --ttl 90d --print-token > /etc/mcidctl-jobs/pa.token
+#                    (umask 077; mcidctl login pa@contoso.com --ttl 90d --print-token \
+#                        > /etc/mcidctl-jobs/pa.token)
+#                  (the token is a password for 90 days: a file only this account can read)
 #                  and read in the crontab line: MCIDCTL_TOKEN=$(cat /etc/mcidctl-jobs/pa.token)
 #   ORG            MPN ID of one organization, for the operator's session only; without it the
 #                  operator's report covers every organization
@@ -33,6 +35,7 @@ if [[ $# -lt 1 || $# -gt 2 ]]; then
     exit 2
 fi
 out_dir=${1%/}
+out_dir=${out_dir:-/}
 keep_days=${2:-30}
 
 if [[ ! $keep_days =~ ^[1-9][0-9]*$ ]]; then

@@ -11,7 +11,9 @@
 #
 # Environment:
 #   MCIDCTL_TOKEN  required: a session of a Global Admin of the organization, made once by hand:
-#                    mcidctl login ga@contoso.com --ttl 90d --print-token > /etc/mcidctl-jobs/ga.token
+#                    (umask 077; mcidctl login ga@contoso.com --ttl 90d --print-token \
+#                        > /etc/mcidctl-jobs/ga.token)
+#                  (the token is a password for 90 days: a file only this account can read)
 #                  and read in the crontab line: MCIDCTL_TOKEN=$(cat /etc/mcidctl-jobs/ga.token)
 #   MCIDCTL        the mcidctl binary (default: mcidctl on PATH)
 #   MCIDCTL_DB     the store (default: mcidctl's own default)

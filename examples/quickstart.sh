@@ -6,8 +6,9 @@
 #   MCIDCTL=build/mcidctl examples/quickstart.sh             # a binary that is not on PATH
 #   MCIDCTL_DB=/tmp/demo/mcidctl.db examples/quickstart.sh   # a store path of your choice
 #
-# MCIDCTL_DB must name a store that does not exist yet. The skills report is written beside
-# it (skills.csv) and printed at the end. Needs bash, GNU date and python3 (to read JSON).
+# MCIDCTL_DB must name a store that does not exist yet (else: exit 5). The skills report is
+# written beside it (skills.csv) and printed at the end. Needs bash, GNU date and python3 (to
+# read JSON).
 set -euo pipefail
 
 MCIDCTL=${MCIDCTL:-mcidctl}
@@ -15,6 +16,11 @@ if [[ -z ${MCIDCTL_DB:-} ]]; then
     MCIDCTL_DB=$(mktemp -d "${TMPDIR:-/tmp}/mcidctl-quickstart.XXXXXX")/mcidctl.db
 fi
 export MCIDCTL_DB
+if [[ -e $MCIDCTL_DB ]]; then
+    # A second run would find its organizations and users already there: start afresh instead.
+    echo "quickstart: $MCIDCTL_DB already exists; name a new store or leave MCIDCTL_DB unset" >&2
+    exit 5
+fi
 STORE_DIR=$(dirname -- "$MCIDCTL_DB")
 # Keep the demo away from your own session: every command below gets its identity from
 # $MCIDCTL_TOKEN, and nothing falls back to a session file in your home directory.
@@ -31,8 +37,16 @@ BOB_LEARNING_PASSWORD='bob-learning-password'
 ALICE_PU_PASSWORD='alice-university-password'
 
 step() { printf '\n==> %s\n' "$*"; }
-# json_field KEY: print one field of the JSON object on stdin
-json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# json_field KEY: print one field of the JSON object on stdin (when mcidctl failed instead, it
+# has said why on stderr, and this fails quietly so that set -e stops the script)
+json_field() {
+    python3 -c '
+import json, sys
+try:
+    print(json.load(sys.stdin)[sys.argv[1]])
+except (ValueError, KeyError, TypeError):
+    sys.exit(1)' "$1"
+}
 # days_ago N / days_ahead N: a date relative to today, as YYYY-MM-DD (UTC)
 days_ago() { date -u -d "$1 days ago" +%F; }
 days_ahead() { date -u -d "$1 days" +%F; }

@@ -53,9 +53,9 @@ void register_help(CLI::App& app) {
     auto* help = app.add_subcommand("help", "Show help for a command: mcidctl help user invite");
     auto words = std::make_shared<std::vector<std::string>>();
     help->add_option("command", *words, "the command (and subcommand)");
+    examples(help, {"mcidctl help", "mcidctl help user invite", "mcidctl help report skills"});
     help->callback([&app, words] {
         const CLI::App* target = &app;
-        std::string prefix;
         for (const auto& w : *words) {
             const CLI::App* next = nullptr;
             for (const auto* sub : target->get_subcommands([](const CLI::App*) { return true; })) {
@@ -69,10 +69,14 @@ void register_help(CLI::App& app) {
                                  guess.empty() ? "run 'mcidctl --help' for the list of commands"
                                                : fmt::format("did you mean '{}'?", guess));
             }
-            prefix = target == &app ? "mcidctl" : prefix + " " + target->get_name();
             target = next;
         }
-        std::cout << target->help(prefix.empty() ? "" : prefix);
+        std::string name = "mcidctl";  // the full path, as `COMMAND --help` shows it
+        for (const auto& w : *words) {
+            name += " " + w;
+        }
+        // The formatter, not App::help(): that would describe the selected `help` command itself.
+        std::cout << target->get_formatter()->make_help(target, name, CLI::AppFormatMode::Normal);
     });
 }
 

@@ -57,6 +57,7 @@ void register_audit(CLI::App& app, Context& ctx) {
     }
     {
         auto* cmd = audit->add_subcommand("verify", "Check the audit log's hash chain");
+        examples(cmd, {"mcidctl audit verify", "mcidctl audit verify --format json"});
         cmd->callback([&ctx] {
             const Actor actor = ctx.actor();
             const AuditVerification v = AuditLog(ctx.store(), ctx.clock()).verify(actor);
@@ -76,6 +77,7 @@ void register_audit(CLI::App& app, Context& ctx) {
     db->require_subcommand(1);
     {
         auto* cmd = db->add_subcommand("check", "Run SQLite's integrity and foreign key checks");
+        examples(cmd, {"mcidctl db check", "mcidctl --db /srv/mcidctl/mcidctl.db db check || echo \"restore from backup\""});
         cmd->callback([&ctx] {
             const auto findings = check_store(ctx.store());
             if (!findings.empty()) {
@@ -85,14 +87,18 @@ void register_audit(CLI::App& app, Context& ctx) {
                 throw StoreError(fmt::format("store {} failed its check ({} findings)", ctx.db_path(), findings.size()),
                                  "restore from a backup made with 'mcidctl db backup'");
             }
-            ctx.out() << "ok\n";
+            if (ctx.format() == Format::table) {
+                ctx.out() << "ok\n";
+            } else {
+                print_object(ctx, Json{{"status", "ok"}, {"findings", Json::array()}});
+            }
         });
     }
     {
         auto file = std::make_shared<std::string>();
         auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
         cmd->add_option("file", *file, "Where to write the copy")->required();
-        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db"});
+        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check"});
         cmd->callback([&ctx, file] {
             const Actor actor = ctx.actor();
             const BackupResult r = backup_store(ctx.store(), actor, *file, ctx.clock());

@@ -174,6 +174,7 @@ void register_identity(CLI::App& app, Context& ctx) {
     }
     {
         auto* cmd = app.add_subcommand("logout", "End the saved session");
+        examples(cmd, {"mcidctl logout", "MCIDCTL_TOKEN=$TOKEN mcidctl logout   # ends that session only"});
         cmd->callback([&ctx] {
             const std::string token = ctx.token();
             if (!token.empty()) {

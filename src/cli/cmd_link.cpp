@@ -81,7 +81,8 @@ void register_link(CLI::App& app, Context& ctx) {
         auto* cmd = app.add_subcommand("associate", "Get Partner University access with your Partner University account");
         cmd->add_option("--login", o->login, "Your Partner University sign-in name")->required();
         cmd->add_flag("--password-stdin", o->password_stdin, "Read the password from stdin");
-        examples(cmd, {"mcidctl associate --login alice@outlook.com"});
+        examples(cmd, {"mcidctl associate --login alice@outlook.com",
+                       "printf '%s\\n' \"$PW\" | mcidctl associate --login alice@outlook.com --password-stdin"});
         cmd->callback([&ctx, o] {
             const std::string login = parse_text(o->login, "--login", 254);
             const Actor actor = ctx.actor();

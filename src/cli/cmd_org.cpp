@@ -50,6 +50,7 @@ void register_org(CLI::App& app, Context& ctx) {
     }
     {
         auto* cmd = group->add_subcommand("list", "List organizations (the operator sees all, others their own)");
+        examples(cmd, {"mcidctl org list", "mcidctl org list --format json | jq -r '.[].mpn_id'"});
         cmd->callback([&ctx] {
             const Actor actor = ctx.actor();
             std::vector<Json> rows;
@@ -63,7 +64,7 @@ void register_org(CLI::App& app, Context& ctx) {
         auto id = std::make_shared<std::string>();
         auto* cmd = group->add_subcommand("show", "Show one organization");
         cmd->add_option("id", *id, "MPN ID")->required();
-        examples(cmd, {"mcidctl org show 1234567"});
+        examples(cmd, {"mcidctl org show 1234567", "mcidctl org show 1234567 --format json"});
         cmd->callback([&ctx, id] {
             const MpnId mpn = MpnId::parse(*id, "ID");
             const Actor actor = ctx.actor();

@@ -23,7 +23,8 @@ void register_policy(CLI::App& app, Context& ctx) {
         cmd->add_option("--requires", o->requires_codes, "Credential codes, comma-separated (any of them counts)")
             ->required();
         cmd->add_option("--individuals", o->individuals, "How many distinct individuals must hold one")->required();
-        examples(cmd, {"mcidctl competency define 'Azure Infrastructure' --requires AZ-104,AZ-305 --individuals 2"});
+        examples(cmd, {"mcidctl competency define 'Azure Infrastructure' --requires AZ-104,AZ-305 --individuals 2",
+                       "mcidctl competency define Security --requires SC-100 --individuals 1   # redefines if it exists"});
         cmd->callback([&ctx, o] {
             Competency c;
             c.name = parse_text(o->name, "NAME");
@@ -45,6 +46,7 @@ void register_policy(CLI::App& app, Context& ctx) {
     }
     {
         auto* cmd = competency->add_subcommand("list", "List competencies");
+        examples(cmd, {"mcidctl competency list", "mcidctl competency list --format json"});
         cmd->callback([&ctx] {
             ctx.actor();
             std::vector<Json> rows;
@@ -63,6 +65,7 @@ void register_policy(CLI::App& app, Context& ctx) {
     {
         auto key = std::make_shared<std::string>();
         auto* cmd = config->add_subcommand("get", "Print one setting");
+        examples(cmd, {"mcidctl config get association.limit", "mcidctl config get session.ttl --format json"});
         cmd->add_option("key", *key, "Setting name")->required();
         cmd->callback([&ctx, key] {
             ctx.actor();
@@ -90,6 +93,7 @@ void register_policy(CLI::App& app, Context& ctx) {
     }
     {
         auto* cmd = config->add_subcommand("list", "List every setting with its value");
+        examples(cmd, {"mcidctl config list", "mcidctl config list --format csv"});
         cmd->callback([&ctx] {
             ctx.actor();
             std::vector<Json> rows;

@@ -33,7 +33,8 @@ void register_registry(CLI::App& app, Context& ctx) {
         cmd->add_option("--login", o->login, "The profile's sign-in name")->required();
         cmd->add_option("--name", o->name, "The person's name")->required();
         cmd->add_flag("--password-stdin", o->password_stdin, "Read the profile's password from stdin");
-        examples(cmd, {"mcidctl registry add-profile --mcid 12345678 --login alice@outlook.com --name 'Alice Smith'"});
+        examples(cmd, {"mcidctl registry add-profile --mcid 12345678 --login alice@outlook.com --name 'Alice Smith'",
+                       "printf '%s\\n' \"$PW\" | mcidctl registry add-profile --mcid 12345678 --login a@outlook.com --name A --password-stdin"});
         cmd->callback([&ctx, o] {
             const Mcid mcid = Mcid::parse(o->mcid);
             const std::string login = parse_text(o->login, "--login", 254);
@@ -58,7 +59,8 @@ void register_registry(CLI::App& app, Context& ctx) {
         cmd->add_option("--passed-on", o->passed_on, "Date passed (YYYY-MM-DD)");
         cmd->add_option("--expires-on", o->expires_on, "Expiry date (YYYY-MM-DD)");
         examples(cmd, {"mcidctl registry add-credential --mcid 12345678 --code AZ-104 --title 'Azure Administrator' "
-                       "--type certification --passed-on 2025-01-10 --expires-on 2026-01-10"});
+                       "--type certification --passed-on 2025-01-10 --expires-on 2026-01-10",
+                       "mcidctl registry add-credential --mcid 12345678 --code AZ-900 --title Fundamentals --type exam"});
         cmd->callback([&ctx, o] {
             Credential c;
             c.mcid = Mcid::parse(o->mcid).value;
@@ -79,6 +81,8 @@ void register_registry(CLI::App& app, Context& ctx) {
         };
         auto o = std::make_shared<Options>();
         auto* cmd = group->add_subcommand("add-university-account", "Add a Partner University account");
+        examples(cmd, {"mcidctl registry add-university-account --login alice@outlook.com --name 'Alice Smith'",
+                       "printf '%s\\n' \"$PW\" | mcidctl registry add-university-account --login pat@example.org --name Pat --password-stdin"});
         cmd->add_option("--login", o->login, "The account's sign-in name")->required();
         cmd->add_option("--name", o->name, "The person's name")->required();
         cmd->add_flag("--password-stdin", o->password_stdin, "Read the account's password from stdin");
@@ -99,6 +103,8 @@ void register_registry(CLI::App& app, Context& ctx) {
         };
         auto o = std::make_shared<Options>();
         auto* cmd = group->add_subcommand("add-assessment", "Add a Partner University assessment to an account");
+        examples(cmd, {"mcidctl registry add-assessment --login alice@outlook.com --title 'Azure Sales' --passed-on 2025-05-05",
+                       "mcidctl registry add-assessment --login alice@outlook.com --title 'Azure Infra' --code PU-AZ-INFRA"});
         cmd->add_option("--login", o->login, "The Partner University sign-in name")->required();
         cmd->add_option("--title", o->title, "Assessment title")->required();
         cmd->add_option("--code", o->code, "Code, when it counts toward a competency");
@@ -136,6 +142,7 @@ void register_registry(CLI::App& app, Context& ctx) {
     {
         auto from_stdin = std::make_shared<bool>(false);
         auto* cmd = group->add_subcommand("hash-password", "Print an Argon2id hash for the password_hash import column");
+        examples(cmd, {"mcidctl registry hash-password", "HASH=$(printf '%s\\n' \"$PW\" | mcidctl registry hash-password --password-stdin)"});
         cmd->add_flag("--password-stdin", *from_stdin, "Read the password from stdin");
         cmd->callback([&ctx, from_stdin] {
             require_operator(ctx.actor(), "use the registry");

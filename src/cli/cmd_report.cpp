@@ -133,7 +133,7 @@ void register_report(CLI::App& app, Context& ctx) {
     {
         auto o = std::make_shared<ReportOptions>();
         auto* cmd = add_report(group, "users", "Every user with invitation and link state", *o);
-        examples(cmd, {"mcidctl report users --format csv --output users.csv"});
+        examples(cmd, {"mcidctl report users --format csv --output users.csv", "mcidctl report users --org 1234567 --format json"});
         cmd->callback([&ctx, o] {
             run_report(ctx, *o,
                        [](Reports& r, const Actor& a, const std::optional<MpnId>& org, RowSink& sink) {

@@ -74,7 +74,8 @@ void register_user(CLI::App& app, Context& ctx) {
         cmd->add_option("email", o->email, "The invited email")->required();
         cmd->add_option("--code", o->code, "The invitation code")->required();
         cmd->add_flag("--password-stdin", o->password_stdin, "Read the new password from the first line of stdin");
-        examples(cmd, {"mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS"});
+        examples(cmd, {"mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS",
+                       "printf '%s\\n' \"$PW\" | mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin"});
         cmd->callback([&ctx, o] {
             const Email email = Email::parse(o->email);
             if (o->code.empty() || o->code.size() > 64) {
@@ -89,6 +90,7 @@ void register_user(CLI::App& app, Context& ctx) {
     {
         auto email = std::make_shared<std::string>();
         auto* cmd = group->add_subcommand("resend", "Issue a new invitation code (the old one stops working)");
+        examples(cmd, {"mcidctl user resend alice@contoso.com", "mcidctl user resend alice@contoso.com --format json"});
         cmd->add_option("email", *email, "The invited email")->required();
         cmd->callback([&ctx, email] {
             const Email e = Email::parse(*email);
@@ -102,7 +104,8 @@ void register_user(CLI::App& app, Context& ctx) {
         auto* cmd = group->add_subcommand("update-email", "Correct the email of a pending invitation");
         cmd->add_option("old", *from, "Current email")->required();
         cmd->add_option("new", *to, "Corrected email")->required();
-        examples(cmd, {"mcidctl user update-email alice@contso.com alice@contoso.com"});
+        examples(cmd, {"mcidctl user update-email alice@contso.com alice@contoso.com",
+                       "mcidctl user update-email ALICE@contso.com alice@contoso.com --format json"});
         cmd->callback([&ctx, from, to] {
             const Email a = Email::parse(*from, "OLD");
             const Email b = Email::parse(*to, "NEW");
@@ -118,7 +121,7 @@ void register_user(CLI::App& app, Context& ctx) {
         auto* cmd = group->add_subcommand("set-role", "Change a user's role (Global Admin)");
         cmd->add_option("email", *email, "The user's email")->required();
         cmd->add_option("role", *role, "user, partner-admin or global-admin")->required();
-        examples(cmd, {"mcidctl user set-role pat@contoso.com partner-admin"});
+        examples(cmd, {"mcidctl user set-role pat@contoso.com partner-admin", "mcidctl user set-role ga2@contoso.com global-admin"});
         cmd->callback([&ctx, email, role] {
             const Email e = Email::parse(*email);
             const Role r = parse_role(*role, "ROLE");
@@ -158,6 +161,7 @@ void register_user(CLI::App& app, Context& ctx) {
     {
         auto email = std::make_shared<std::string>();
         auto* cmd = group->add_subcommand("show", "Show one user");
+        examples(cmd, {"mcidctl user show alice@contoso.com", "mcidctl user show alice@contoso.com --format json"});
         cmd->add_option("email", *email, "The user's email")->required();
         cmd->callback([&ctx, email] {
             const Email e = Email::parse(*email);
@@ -168,6 +172,7 @@ void register_user(CLI::App& app, Context& ctx) {
     {
         auto email = std::make_shared<std::string>();
         auto* cmd = group->add_subcommand("restore", "Reactivate a purged account within retention.restore");
+        examples(cmd, {"mcidctl user restore alice@contoso.com", "mcidctl user restore alice@contoso.com -q"});
         cmd->add_option("email", *email, "The purged user's email")->required();
         cmd->callback([&ctx, email] {
             const Email e = Email::parse(*email);
@@ -184,7 +189,8 @@ void register_user(CLI::App& app, Context& ctx) {
         auto* cmd = group->add_subcommand("import", "Invite many users from a CSV (email,name,role); prints the codes");
         cmd->add_option("file", o->file, "CSV file, or - for stdin")->required();
         cmd->add_option("--org", o->org, "MPN ID (operator)");
-        examples(cmd, {"mcidctl user import new-hires.csv --format csv > codes.csv"});
+        examples(cmd, {"mcidctl user import new-hires.csv --format csv > codes.csv",
+                       "mcidctl user import - --org 1234567 --format json < users.csv   # the operator"});
         cmd->callback([&ctx, o] {
             const auto org = org_option(o->org);
             const Actor actor = ctx.actor();

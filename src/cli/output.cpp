@@ -148,13 +148,32 @@ private:
         };
         while (sum() > total) {
             auto widest = std::max_element(m_widths.begin(), m_widths.end());
-            if (*widest <= 6) {
-                break;
+            if (*widest <= 3) {
+                break;  // too many columns: print() cuts the line at the terminal's edge
             }
             --*widest;
         }
     }
     void print(const std::vector<std::string>& cells, bool header = false) {
+        std::string plain;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            const std::string text = truncate_to(cells[i], m_widths[i]);
+            plain += text;
+            if (i + 1 < cells.size()) {
+                plain.append(m_widths[i] - std::min(display_width(text), m_widths[i]) + 2, ' ');
+            }
+        }
+        while (!plain.empty() && plain.back() == ' ') {
+            plain.pop_back();
+        }
+        if (m_options.width > 0 && display_width(plain) > static_cast<std::size_t>(m_options.width)) {
+            m_out << truncate_to(plain, static_cast<std::size_t>(m_options.width)) << '\n';
+            return;  // never wrap: cut at the edge (without colour, which could be cut mid-sequence)
+        }
+        if (!m_options.color) {
+            m_out << plain << '\n';
+            return;
+        }
         std::string line;
         for (std::size_t i = 0; i < cells.size(); ++i) {
             std::string text = truncate_to(cells[i], m_widths[i]);
