@@ -32,6 +32,16 @@ bool CsvReader::next(std::vector<std::string>& fields) {
     std::string field;
     std::size_t size = 0;
     const auto fail = [&](const std::string& why) { return UsageError(fmt::format("line {}: {}", m_record_line, why)); };
+    // Every byte of a field goes through here: no NUL bytes, and a bounded record.
+    const auto append = [&](int ch) {
+        if (ch == 0) {
+            throw fail("NUL byte in a field");
+        }
+        if (++size > k_max_record) {
+            throw fail("record longer than 1 MiB");
+        }
+        field += static_cast<char>(ch);
+    };
     while (true) {
         if (c == '"' && field.empty()) {
             const std::size_t quote_line = m_line;
@@ -42,24 +52,14 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                                                  m_record_line, quote_line));
                 }
                 if (c == '"') {
-                    if (m_in.peek() == '"') {
-                        get();
-                        field += '"';
-                    } else {
+                    if (m_in.peek() != '"') {
                         break;
                     }
-                } else {
-                    if (c == '\n') {
-                        ++m_line;
-                    }
-                    if (c == 0) {
-                        throw fail("NUL byte in a field");
-                    }
-                    field += static_cast<char>(c);
+                    get();
+                } else if (c == '\n') {
+                    ++m_line;
                 }
-                if (++size > k_max_record) {
-                    throw fail("record longer than 1 MiB");
-                }
+                append(c);
             }
             c = get();
             if (c == '\r' && m_in.peek() == '\n') {
@@ -74,13 +74,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                     c = get();
                     break;
                 }
-                if (c == 0) {
-                    throw fail("NUL byte in a field");
-                }
-                field += static_cast<char>(c);
-                if (++size > k_max_record) {
-                    throw fail("record longer than 1 MiB");
-                }
+                append(c);
                 c = get();
             }
         }
