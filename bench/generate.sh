@@ -49,11 +49,13 @@ printf '%s\n' "$BENCH_OPERATOR_PASSWORD" | "$MCIDCTL" init --operator "$BENCH_OP
 export MCIDCTL_TOKEN
 MCIDCTL_TOKEN=$(operator_token)
 HASH=$(printf '%s\n' "$BENCH_PASSWORD" | "$MCIDCTL" registry hash-password --password-stdin)
+# shellcheck disable=SC2016
 [[ $HASH == '$argon2id$'* ]] || die "registry hash-password printed no hash: $HASH"
 phase_end
 
 phase_start "CSV files (gen_data.py, scale $SCALE)"
 python3 "$BENCH_DIR/gen_data.py" "$CSV_DIR" "$SCALE" "$HASH" "$TODAY"
+# shellcheck disable=SC1091
 source "$CSV_DIR/layout.env"
 phase_end
 

@@ -67,7 +67,7 @@ rm -f "$RUN" "$RUN-wal" "$RUN-shm"
     table_row "sqlite3 .import --csv (plain table)" "$COUNT_B" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" "$(secs "${CPU[1]}")" \
         "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$ROWS" "${MEDIAN[1]}")" "$RSS_B"
     echo
-    echo "CPU: mean user + system time. CPU ratio $(ratio "${CPU[0]}" "${CPU[1]}")."
+    if [[ -n ${CPU[0]} ]]; then echo "CPU: mean user + system time. CPU ratio $(ratio "${CPU[0]}" "${CPU[1]}")."; fi
     echo "Wall ratio $R (target ≤ 3): $(verdict "$R" 3)."
     machine_info
 } | tee "$RESULTS/import.md"

@@ -4,6 +4,7 @@
 #   MCIDCTL   the binary (default: build/mcidctl of this checkout)
 #   RUNS      timed runs per command (default 5; single.sh uses at least 20)
 #   RESULTS   folder for the result tables (default: results/ beside the store)
+#   BENCH_NO_HYPERFINE=1  time with our own loop even when hyperfine is installed
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +26,7 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 need() {
     for tool in "$@"; do
-        command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install -y ${tool/sqlite3/sqlite3})"
+        command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install -y $tool)"
     done
     [[ -x $MCIDCTL ]] || die "no mcidctl binary at $MCIDCTL (build it, or set MCIDCTL)"
     [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install -y time)"
@@ -69,12 +70,6 @@ admin_token() { token_for "$(admin_email)" "$BENCH_PASSWORD" "$WORK/admin.token"
 # checkpoint DB: folds the WAL into the file, so that copying DB alone copies the whole store.
 checkpoint() { sqlite3 "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null; }
 
-# copy_store SRC DST: a copy of a checkpointed store (file only; no -wal/-shm left behind).
-copy_store() {
-    rm -f "$2" "$2-wal" "$2-shm"
-    cp --sparse=never "$1" "$2"
-}
-
 machine_info() {
     echo
     echo "### Machine"
@@ -91,7 +86,11 @@ machine_info() {
     else
         echo "source:      checkout $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown) (the binary may be older)"
     fi
-    echo "hyperfine:   $(hyperfine --version 2>/dev/null || echo 'not installed (own loop)')"
+    if [[ -z ${BENCH_NO_HYPERFINE:-} ]] && command -v hyperfine >/dev/null; then
+        echo "timing:      $(hyperfine --version)"
+    else
+        echo "timing:      own loop (bench/lib.sh time_cmds), medians"
+    fi
     echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
     echo "disk:        $(df -h --output=source,fstype,size,avail "$WORK" | tail -1)"
     echo "free -g:"
@@ -104,12 +103,13 @@ machine_info() {
 # PREPARE one warm-up run comes first. Sets the arrays MEDIAN and SPREAD ("min-max") of wall
 # time and CPU (mean user + system time; "" without hyperfine), seconds, in the order of the
 # commands. CPU time is the steadier figure when other work shares the machine. The raw figures
-# go to $RESULTS/NAME.json (or NAME.txt).
+# go to $RESULTS/NAME.json (or NAME.txt). The own loop runs each command through `bash -c`,
+# which adds a few milliseconds: prefer hyperfine for single commands.
 time_cmds() {
     local name=$1 prepare=$2 spec med spread cpu
     shift 2
     MEDIAN=(); SPREAD=(); CPU=()
-    if command -v hyperfine >/dev/null; then
+    if [[ -z ${BENCH_NO_HYPERFINE:-} ]] && command -v hyperfine >/dev/null; then
         local json=$RESULTS/$name.json
         local args=(--runs "$RUNS" --export-json "$json" --style basic "${HYPERFINE_EXTRA[@]}")
         if [[ -n $prepare ]]; then

@@ -88,12 +88,14 @@ void register_purge(CLI::App& app, Context& ctx) {
             }
         }
         const PurgeReport report = offboarding.purge(actor, targets, dry, atomic, progress_printer(ctx));
-        std::vector<Json> rows;
-        rows.reserve(report.rows.size());
+        static constexpr std::array<std::string_view, 3> k_columns = {"target", "outcome", "detail"};
+        auto writer = make_writer(ctx.out(), writer_options(ctx));
+        writer->begin(k_columns);
         for (const auto& r : report.rows) {
-            rows.push_back(Json{{"target", r.target}, {"outcome", r.outcome}, {"detail", r.detail}});
+            const std::array<Cell, 3> cells = {Cell::of(r.target), Cell::of(r.outcome), Cell::of(r.detail)};
+            writer->row(cells);
         }
-        print_rows(ctx, {"target", "outcome", "detail"}, rows);
+        writer->end();
         std::string line = summary_line(report);
         if (o->dry_run) {
             line = "dry run: nothing was changed; " + line;
