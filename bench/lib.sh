@@ -70,6 +70,16 @@ admin_token() { token_for "$(admin_email)" "$BENCH_PASSWORD" "$WORK/admin.token"
 # checkpoint DB: folds the WAL into the file, so that copying DB alone copies the whole store.
 checkpoint() { sqlite3 "$1" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null; }
 
+# open_bench_store [STORE]: the generated store, checkpointed, with ADMIN_TOKEN and OPERATOR_TOKEN set
+open_bench_store() {
+  need sqlite3 python3
+  store_paths "${1:-}"
+  [[ -f $STORE ]] || die "no store at $STORE (run bench/generate.sh first)"
+  checkpoint "$STORE"
+  ADMIN_TOKEN=$(admin_token)
+  OPERATOR_TOKEN=$(operator_token)
+}
+
 machine_info() {
     echo
     echo "### Machine"

@@ -11,13 +11,7 @@
 # Targets (issue 6): time ratio <= 1.5; peak RSS flat, <= 64 MB at 5,000,000 rows.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-need sqlite3 python3
-store_paths "${1:-}"
-[[ -f $STORE ]] || die "no store at $STORE (run bench/generate.sh first)"
-checkpoint "$STORE"
-
-ADMIN_TOKEN=$(admin_token)
-OPERATOR_TOKEN=$(operator_token)
+open_bench_store "${1:-}"
 org_id() { sqlite3 "$STORE" "SELECT id FROM orgs WHERE mpn_id = '$1'"; }
 
 # query_file NAME [ORG_ID]: writes the baseline query for one organization (or all) and prints its path.

@@ -10,12 +10,7 @@
 # Target (issue 6): median <= 20 ms each.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-need sqlite3 python3
-store_paths "${1:-}"
-[[ -f $STORE ]] || die "no store at $STORE (run bench/generate.sh first)"
-checkpoint "$STORE"
-ADMIN_TOKEN=$(admin_token)
-OPERATOR_TOKEN=$(operator_token)
+open_bench_store "${1:-}"
 (( RUNS < 20 )) && RUNS=20
 HYPERFINE_EXTRA=(-N)
 TYPICAL=1000003
