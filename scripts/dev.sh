@@ -4,6 +4,7 @@
 #   scripts/dev.sh test   install what is missing, build, run the whole test suite (ctest)
 #   scripts/dev.sh asan   the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   scripts/dev.sh fuzz   libFuzzer targets (clang) over their seed corpus, plus a short run each
+#   scripts/dev.sh package  build the .deb, install it into a scratch root, run it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -55,8 +56,23 @@ case "${1:-}" in
     CC=clang CXX=clang++ build "$ROOT/build-fuzz" -DMCID_FUZZ=ON -DMCID_BUILD_TESTS=OFF
     ctest --test-dir "$ROOT/build-fuzz" --output-on-failure -L fuzz -j "$(nproc)"
     ;;
+  package)
+    install_packages
+    build "$ROOT/build"
+    (cd "$ROOT/build" && cpack -G DEB >/dev/null)
+    deb=$(ls -t "$ROOT"/build/packages/mcidctl_*.deb | head -n1)
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+    dpkg-deb -x "$deb" "$scratch"
+    for f in usr/bin/mcidctl usr/share/man/man1/mcidctl.1.gz usr/share/bash-completion/completions/mcidctl \
+             usr/share/zsh/vendor-completions/_mcidctl usr/share/fish/vendor_completions.d/mcidctl.fish; do
+      [[ -e $scratch/$f ]] || { echo "package: $f missing from $(basename "$deb")" >&2; exit 1; }
+    done
+    "$scratch/usr/bin/mcidctl" --version
+    echo "package: $(basename "$deb") installs and runs"
+    ;;
   *)
-    echo "usage: scripts/dev.sh demo|test|asan|fuzz" >&2
+    echo "usage: scripts/dev.sh demo|test|asan|fuzz|package" >&2
     exit 2
     ;;
 esac
