@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- suite helpers ----------------------------------------------------------------
 as()     { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-q()      { sqlite3 "$MCIDCTL_DB" "$1" 2>&1; }           # q SQL: one value from the store
+q()      { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }  # q SQL: one value (waits out a concurrent writer)
 later()  { date -u -d "+$1" '+%F %T'; }                 # a time from now, for at()
 day()    { date -u -d "+$1" '+%F'; }
 # ids < JSON: the ids of an audit list as one comma-separated line

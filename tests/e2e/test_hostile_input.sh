@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- suite helpers ----------------------------------------------------------------
 as()   { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-q()    { sqlite3 "$MCIDCTL_DB" "$1" 2>&1; }
+q()    { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }  # waits out a concurrent mcidctl writer
 fp()   { sqlite3 "$MCIDCTL_DB" .dump 2>&1 | sha256sum | cut -d' ' -f1; }   # the whole store
 # no_ctl TEXT: no control byte but newline (no terminal escapes from hostile input)
 no_ctl() { ! printf '%s' "$1" | LC_ALL=C grep -q '[[:cntrl:]]'; }

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- suite helpers ----------------------------------------------------------------
 as()    { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-q()     { sqlite3 "$MCIDCTL_DB" "$1" 2>&1; }
+q()     { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }  # waits out a concurrent mcidctl writer
 dump()  { sqlite3 "${2:-$MCIDCTL_DB}" .dump >"$1" 2>&1; }
 ms()    { echo $(( $(date +%s%N) / 1000000 )); }
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
@@ -228,7 +228,7 @@ fi
 users_of() { sqlite3 "$1" "select count(*) from users" 2>&1; }
 for kind in file folder; do
   D=$T/ro-$kind; mkdir -p "$D"
-  sqlite3 "$MCIDCTL_DB" ".backup '$D/store.db'"
+  sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" ".backup '$D/store.db'"
   chmod 600 "$D/store.db"; chmod 700 "$D"; own "$D"
   DB=$D/store.db
   N_USERS=$(users_of "$DB")
@@ -322,7 +322,7 @@ link_as "$ZTOK" zq@outlook.com --password-stdin >/dev/null 2>&1 || bad "zq links
 HASH=$(python3 -c "import hashlib,sys; print(hashlib.blake2b(sys.argv[1].encode(), digest_size=32).hexdigest())" "$ZTOK")
 check "control: the session row is keyed by the token's BLAKE2b hash" test "$(q "select count(*) from sessions where token_hash='$HASH'")" = 1
 check "control: the hash is in the store file before the purge" test "$(count_in "$HASH" "$MCIDCTL_DB")" -ge 1
-sqlite3 "$MCIDCTL_DB" ".backup '$T/control.db'"
+sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" ".backup '$T/control.db'"
 expect 0 "purge $NAME" as "$GA" purge-user zq@contoso.com --yes
 check "the session rows are gone" test "$(q "select count(*) from sessions s join users u on u.id=s.user_id where u.email='zq@contoso.com'")" = 0
 check "the link row is gone" test "$(q "select count(*) from links where mcid=40000777")" = 0
