@@ -11,6 +11,9 @@
 #include <limits>
 
 namespace mcid {
+
+std::string printable(std::string_view text);
+
 namespace {
 
 bool all_digits(std::string_view s) {
@@ -51,15 +54,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 // A short, printable excerpt of untrusted input for error messages.
 std::string quote(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 40)) {
-        const auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u == 0x7f) ? '?' : c;
-    }
-    if (text.size() > 40) {
-        out += "...";
-    }
-    return "'" + out + "'";
+    return "'" + printable(text.substr(0, 40)) + (text.size() > 40 ? "..." : "") + "'";
 }
 
 }  // namespace
