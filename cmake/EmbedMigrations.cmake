@@ -1,5 +1,6 @@
 # Writes OUT: a C++ source with every migration in FILES (sorted, named NNNN_name.sql).
 set(body "// Generated from src/store/migrations by cmake/EmbedMigrations.cmake. Do not edit.\n#include \"store/migrations.hpp\"\nnamespace mcid::store {\nconst std::vector<Migration>& migrations() {\n    static const std::vector<Migration> k_all = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   get_filename_component(name "${f}" NAME_WE)
   string(REGEX MATCH "^[0-9]+" num "${name}")

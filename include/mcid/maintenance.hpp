@@ -2,6 +2,7 @@
 // Store care: integrity checks and online, verified backups.
 #include <mcid/actor.hpp>
 #include <mcid/clock.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/store.hpp>
 
 #include <string>
@@ -13,8 +14,22 @@ struct BackupResult {
     std::uintmax_t bytes = 0;
 };
 
-// integrity_check and foreign_key_check findings; empty when the store is sound.
-std::vector<std::string> check_store(Store& store);
+struct StoreCheck {
+    // integrity_check and foreign_key_check findings: the file is damaged (restore a backup).
+    std::vector<std::string> damage;
+    // Competency status that disagrees with the credentials it is kept from (db rebuild fixes it).
+    std::vector<std::string> derived;
+    // A store migrated from schema 1 whose competency status was never built: correct, slower.
+    bool competency_status_stale = false;
+    bool ok() const { return damage.empty() && derived.empty(); }
+};
+
+// Checks the file, then (when the file is sound) the kept competency status against a count
+// from the credentials, for every organization at `clock`'s now.
+StoreCheck check_store(Store& store, const Clock& clock);
+// Operator only. Recomputes the kept competency status of every individual from the links and
+// credentials (see qualifications.hpp), in one transaction.
+RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clock);
 // Operator only. Writes a consistent copy (VACUUM INTO a temporary file beside `destination`),
 // fsyncs it, checks that it opens as a sound store, then renames it into place. Throws
 // UsageError when the destination exists or its folder is not writable.

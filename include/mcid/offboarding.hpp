@@ -3,6 +3,7 @@
 // any size. A batch is one transaction; every target gets one result row.
 #include <mcid/actor.hpp>
 #include <mcid/clock.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/store.hpp>
 
 #include <functional>
@@ -49,8 +50,8 @@ public:
                       const Progress& progress);
 
 private:
-    PurgeRow purge_email(const Actor& me, const std::string& text, const std::string& batch);
-    PurgeRow purge_mcid(const Actor& me, const std::string& text, const std::string& batch);
+    PurgeRow purge_email(const Actor& me, const std::string& text, const std::string& batch, CompetencyStatus& status);
+    PurgeRow purge_mcid(const Actor& me, const std::string& text, const std::string& batch, CompetencyStatus& status);
 
     Store& m_store;
     const Clock& m_clock;

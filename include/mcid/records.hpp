@@ -82,6 +82,15 @@ struct Competency {
     std::int64_t individuals = 0;
 };
 
+// A period [starts_at, ends_at) in which one individual qualifies for one competency (rule 10).
+inline constexpr Instant k_never = INT64_MAX;
+struct CompetencyPeriod {
+    std::string competency;
+    Instant starts_at = 0;
+    Instant ends_at = k_never;
+    bool operator==(const CompetencyPeriod&) const = default;
+};
+
 struct AuditRecord {
     std::int64_t id = 0;
     Instant at = 0;

@@ -57,6 +57,7 @@ struct UserReportRow {
 // A held credential that may count toward a competency.
 struct HoldingRow {
     std::int64_t user_id = 0;
+    std::int64_t org_id = 0;
     std::string_view code, passed_on, expires_on;
     Instant linked_at = 0;
 };
@@ -129,7 +130,35 @@ public:
                                        const std::function<void(const SkillSourceRow&)>& fn) = 0;
     virtual void for_each_user_report_row(std::int64_t org_id,
                                           const std::function<void(const UserReportRow&)>& fn) = 0;
+    // Credentials and assessments of the organization's linked individuals whose code some
+    // competency names, in no particular order.
     virtual void for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) = 0;
+
+    // --- competency status kept current (schema 2, see migrations/0002_competency_periods.sql)
+    // The holdings of one user, as for_each_holding.
+    virtual void for_each_holding_of_user(std::int64_t user_id,
+                                          const std::function<void(const HoldingRow&)>& fn) = 0;
+    // The holdings of every linked individual, ordered by user, whose code the named
+    // competency requires (every competency without one).
+    virtual void for_each_holding_by_user(const std::optional<std::string>& competency,
+                                          const std::function<void(const HoldingRow&)>& fn) = 0;
+    // Replaces the user's periods (all competencies) with `periods`, in organization `org_id`.
+    virtual void replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                            const std::vector<CompetencyPeriod>& periods) = 0;
+    // Adds periods of a user who has none for those competencies (a rebuild after a clear).
+    virtual void add_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                        const std::vector<CompetencyPeriod>& periods) = 0;
+    // Deletes the periods of the named competency (of every competency without one).
+    virtual void clear_competency_periods(const std::optional<std::string>& competency) = 0;
+    // For each competency (by name, as list_competencies): individuals of the organization with a
+    // period that contains `at`.
+    virtual std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) = 0;
+    // Whether the periods must be rebuilt before they can be used (a store migrated from schema
+    // 1), and marking them rebuilt.
+    virtual bool competency_periods_stale() = 0;
+    // Rows of competency_ends that do not match a count of competency_periods (0 when sound).
+    virtual std::int64_t competency_ends_mismatches() = 0;
+    virtual void set_competency_periods_stale(bool stale) = 0;
 
     // --- audit
     virtual std::optional<std::string> last_audit_hash() = 0;

@@ -73,24 +73,48 @@ void register_audit(CLI::App& app, Context& ctx) {
         });
     }
 
-    auto* db = app.add_subcommand("db", "Check and back up the store");
+    auto* db = app.add_subcommand("db", "Check, repair and back up the store");
     db->require_subcommand(1);
     {
-        auto* cmd = db->add_subcommand("check", "Run SQLite's integrity and foreign key checks");
+        auto* cmd = db->add_subcommand(
+            "check", "Run SQLite's integrity and foreign key checks, and check competency status against the credentials");
         examples(cmd, {"mcidctl db check", "mcidctl --db /srv/mcidctl/mcidctl.db db check || echo \"restore from backup\""});
         cmd->callback([&ctx] {
-            const auto findings = check_store(ctx.store());
-            if (!findings.empty()) {
-                for (const auto& f : findings) {
+            const StoreCheck check = check_store(ctx.store(), ctx.clock());
+            if (!check.ok()) {
+                for (const auto& f : check.damage) {
                     ctx.out() << f << '\n';
                 }
-                throw StoreError(fmt::format("store {} failed its check ({} findings)", ctx.db_path(), findings.size()),
-                                 "restore from a backup made with 'mcidctl db backup'");
+                for (const auto& f : check.derived) {
+                    ctx.out() << f << '\n';
+                }
+                const std::size_t n = check.damage.size() + check.derived.size();
+                throw StoreError(fmt::format("store {} failed its check ({} finding{})", ctx.db_path(), n, n == 1 ? "" : "s"),
+                                 check.damage.empty() ? "run 'mcidctl db rebuild' (operator) to recompute competency status"
+                                                      : "restore from a backup made with 'mcidctl db backup'");
             }
+            const char* status = check.competency_status_stale ? "not built" : "current";
             if (ctx.format() == Format::table) {
                 ctx.out() << "ok\n";
+                if (check.competency_status_stale) {
+                    ctx.info("competency status is not built yet (a store from an older mcidctl): reports count from "
+                             "the credentials; run 'mcidctl db rebuild' to make them fast");
+                }
             } else {
-                print_object(ctx, Json{{"status", "ok"}, {"findings", Json::array()}});
+                print_object(ctx, Json{{"status", "ok"}, {"findings", Json::array()}, {"competency_status", status}});
+            }
+        });
+    }
+    {
+        auto* cmd = db->add_subcommand("rebuild", "Recompute competency status from the links and credentials (operator)");
+        examples(cmd, {"mcidctl db rebuild", "mcidctl db rebuild --format json"});
+        cmd->callback([&ctx] {
+            const Actor actor = ctx.actor();
+            const RebuildResult r = rebuild_derived(ctx.store(), actor, ctx.clock());
+            if (ctx.format() == Format::table) {
+                ctx.info(fmt::format("competency status rebuilt: {} individuals, {} periods", r.users, r.periods));
+            } else {
+                print_object(ctx, Json{{"status", "ok"}, {"individuals", r.users}, {"periods", r.periods}});
             }
         });
     }

@@ -5,6 +5,7 @@
 #include <mcid/directory.hpp>
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
+#include <mcid/qualifications.hpp>
 
 #include <fmt/format.h>
 
@@ -95,6 +96,34 @@ std::string password_hash_field(const std::string& text) {
     return text;
 }
 
+// The accounts whose credentials or assessments that count toward a competency an import
+// changed: their linked users' competency periods are refreshed. A file usually holds an
+// account's rows together, so each account is refreshed once, when the next one starts.
+class ChangedAccounts {
+public:
+    ChangedAccounts(Store& store, AccountKind kind) : m_status(store), m_kind(kind) {}
+    void changed(std::int64_t account_id, std::string_view code) {
+        if (!m_status.counts(code)) {
+            return;
+        }
+        if (m_pending && *m_pending != account_id) {
+            flush();
+        }
+        m_pending = account_id;
+    }
+    void flush() {
+        if (m_pending) {
+            m_status.refresh_account(m_kind, *m_pending);
+            m_pending.reset();
+        }
+    }
+
+private:
+    CompetencyStatus m_status;
+    AccountKind m_kind;
+    std::optional<std::int64_t> m_pending;
+};
+
 bool is_constraint_error(const std::exception& e) {
     return std::string_view(e.what()).find("constraint") != std::string_view::npos;
 }
@@ -134,6 +163,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
     require_operator(refresh_actor(m_store, actor), "import into the registry");
     ImportSummary summary;
     RowErrors errors;
+    ChangedAccounts changed(m_store, kind == ImportKind::assessments ? AccountKind::university : AccountKind::profile);
     while (reader.next(row)) {
         if (row.size() == 1 && row[0].empty()) {
             continue;  // a blank line
@@ -169,6 +199,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                         if (!is_constraint_error(e)) throw;
                         throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", c.mcid));
                     }
+                    changed.changed(c.mcid, c.code);
                     break;
                 }
                 case ImportKind::university_accounts: {
@@ -191,6 +222,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     }
                     a.account_id = account->id;
                     m_store.upsert_assessment(a);
+                    changed.changed(a.account_id, a.code);
                     break;
                 }
             }
@@ -201,6 +233,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
     if (errors.any()) {
         errors.raise();  // the transaction rolls back
     }
+    changed.flush();
     static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)],
                                        "ok", fmt::format("{} rows", summary.rows), ""});

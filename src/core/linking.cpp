@@ -4,6 +4,7 @@
 #include <mcid/error.hpp>
 #include <mcid/linking.hpp>
 #include <mcid/policy.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/reflection.hpp>
 
 #include <fmt/format.h>
@@ -18,6 +19,16 @@ std::string_view account_noun(AccountKind kind) {
 std::string org_label(Store& store, std::int64_t org_id) {
     const auto org = store.find_org(org_id);
     return org ? fmt::format("{} ({})", org->name, org->mpn_id) : std::to_string(org_id);
+}
+
+// After a change to these users' links (rule 10 kept current).
+void refresh_competency_status(Store& store, std::initializer_list<std::optional<std::int64_t>> users) {
+    CompetencyStatus status(store);
+    for (const auto& user : users) {
+        if (user) {
+            status.refresh_user(*user);
+        }
+    }
 }
 
 }  // namespace
@@ -145,8 +156,10 @@ LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::s
         result.kind = LinkResult::Kind::replaced;
         result.replaced_mcid = current->account_id;
     }
+    std::optional<std::int64_t> previous_holder;
     if (const auto existing = m_store.find_link(AccountKind::profile, profile.id)) {
         m_store.delete_link(AccountKind::profile, profile.id);
+        previous_holder = existing->user_id;
         const std::string from = org_label(m_store, existing->org_id);
         audit.record({me.email, existing->org_id, "transfer", std::to_string(profile.id), "ok",
                       fmt::format("from {} to {}", from, result.org_name), ""});
@@ -155,6 +168,7 @@ LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::s
     }
     m_store.insert_link(AccountKind::profile, Link{profile.id, me.user_id, *me.org_id, now});
     m_store.insert_association(AccountKind::profile, profile.id, me.user_id, now);
+    refresh_competency_status(m_store, {me.user_id, previous_holder});
     audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "ok", result.org_name, ""});
     tx->commit();
     return result;
@@ -170,6 +184,7 @@ void Linking::unlink(const Actor& actor, AccountKind kind) {
                                                     : "you have no Partner University access");
     }
     m_store.delete_link(kind, current->account_id);
+    refresh_competency_status(m_store, {me.user_id});
     const std::string target = kind == AccountKind::profile
                                    ? std::to_string(current->account_id)
                                    : m_store.find_account(kind, current->account_id)->login;
@@ -207,8 +222,10 @@ AssociateResult Linking::associate(const Actor& actor, const std::string& login,
         throw LimitReached(fmt::format("association limit reached ({} in 365 days) for Partner University account {}; "
                                        "a new association is possible on {}", q.limit, account.login, q.next_on->str()));
     }
+    std::optional<std::int64_t> previous_holder;
     if (const auto existing = m_store.find_link(AccountKind::university, account.id)) {
         m_store.delete_link(AccountKind::university, account.id);
+        previous_holder = existing->user_id;
         result.previous_org = org_label(m_store, existing->org_id);
         audit.record({me.email, existing->org_id, "transfer-university", account.login, "ok",
                       fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)), ""});
@@ -216,6 +233,7 @@ AssociateResult Linking::associate(const Actor& actor, const std::string& login,
     const Instant now = m_clock.now();
     m_store.insert_link(AccountKind::university, Link{account.id, me.user_id, *me.org_id, now});
     m_store.insert_association(AccountKind::university, account.id, me.user_id, now);
+    refresh_competency_status(m_store, {me.user_id, previous_holder});
     audit.record({me.email, me.org_id, "associate", account.login, "ok", "", ""});
     tx->commit();
     return result;

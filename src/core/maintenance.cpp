@@ -14,7 +14,45 @@ namespace fs = std::filesystem;
 
 namespace mcid {
 
-std::vector<std::string> check_store(Store& store) { return store.check_integrity(); }
+StoreCheck check_store(Store& store, const Clock& clock) {
+    StoreCheck check;
+    check.damage = store.check_integrity();
+    if (!check.damage.empty()) {
+        return check;
+    }
+    auto tx = store.begin_read();
+    check.competency_status_stale = store.competency_periods_stale();
+    if (check.competency_status_stale) {
+        return check;  // reports count from the credentials; nothing kept to compare
+    }
+    if (const auto rows = store.competency_ends_mismatches(); rows > 0) {
+        check.derived.push_back(fmt::format("competency_ends: {} rows disagree with competency_periods", rows));
+    }
+    const Instant now = clock.now();
+    for (const auto& org : store.list_orgs()) {
+        const auto kept = store.count_qualified(org.id, now);
+        const auto computed = count_qualified_from_holdings(store, org.id, now);
+        for (std::size_t i = 0; i < kept.size() && i < computed.size(); ++i) {
+            if (kept[i] != computed[i]) {
+                check.derived.push_back(fmt::format("competency status of organization {}: '{}' has {} qualified "
+                                                    "individuals kept, {} from the credentials",
+                                                    org.mpn_id, computed[i].first, kept[i].second,
+                                                    computed[i].second));
+            }
+        }
+    }
+    return check;
+}
+
+RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clock) {
+    auto tx = store.begin_write();
+    require_operator(refresh_actor(store, actor), "rebuild the store's derived data");
+    const RebuildResult result = CompetencyStatus(store).rebuild();
+    AuditLog(store, clock).record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
+                                   fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
+    tx->commit();
+    return result;
+}
 
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock) {
     require_operator(actor, "back up the store");

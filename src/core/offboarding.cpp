@@ -22,7 +22,8 @@ std::string trim(std::string_view s) {
 
 }  // namespace
 
-PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, const std::string& batch) {
+PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, const std::string& batch,
+                                  CompetencyStatus& status) {
     Email email;
     try {
         email = Email::parse(text);
@@ -45,12 +46,17 @@ PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, cons
         return {email.value, "already-deleted", "deleted " + Date::of(user->deleted_at.value_or(0)).str()};
     }
     std::string detail = "account deleted";
+    bool unlinked = false;
     for (const AccountKind kind : {AccountKind::profile, AccountKind::university}) {
         if (const auto link = m_store.find_link_of_user(kind, user->id)) {
             m_store.delete_link(kind, link->account_id);
+            unlinked = true;
             detail += kind == AccountKind::profile ? fmt::format(", MCID {} unlinked", link->account_id)
                                                    : ", Partner University access ended";
         }
+    }
+    if (unlinked) {
+        status.refresh_user(user->id);
     }
     m_store.delete_sessions_of(user->id);
     user->status = UserStatus::deleted;
@@ -62,7 +68,8 @@ PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, cons
     return {email.value, "purged", detail};
 }
 
-PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const std::string& batch) {
+PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const std::string& batch,
+                                 CompetencyStatus& status) {
     Mcid mcid;
     try {
         mcid = Mcid::parse(text);
@@ -82,6 +89,7 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const
         return {mcid.str(), "denied", "not linked to your organization"};
     }
     m_store.delete_link(AccountKind::profile, mcid.value);
+    status.refresh_user(link->user_id);
     const auto user = m_store.find_user(link->user_id);
     const std::string detail = fmt::format("link to {} ended", user ? user->email : "a user");
     AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
@@ -98,6 +106,7 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
                                            to_string(me.role)));
     }
+    CompetencyStatus status(m_store);
     std::unordered_set<std::string> seen;
     report.rows.reserve(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -109,8 +118,8 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         if (!seen.insert(std::move(key)).second) {
             continue;
         }
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t.text, report.batch)
-                                                          : purge_mcid(me, t.text, report.batch);
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t.text, report.batch, status)
+                                                          : purge_mcid(me, t.text, report.batch, status);
         if (row.outcome == "purged") ++report.purged;
         else if (row.outcome == "already-deleted") ++report.already_deleted;
         else if (row.outcome == "not-found") ++report.not_found;

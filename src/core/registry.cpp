@@ -2,6 +2,7 @@
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/policy.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/registry.hpp>
 
 #include <fmt/format.h>
@@ -46,6 +47,7 @@ void Registry::add_credential(const Actor& actor, const Credential& c) {
         throw UsageError("--expires-on: must not be before --passed-on");
     }
     m_store.upsert_credential(c);
+    CompetencyStatus(m_store).refresh_account(AccountKind::profile, c.mcid);
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-credential",
                                        std::to_string(c.mcid), "ok", c.code, ""});
     tx->commit();
@@ -77,6 +79,7 @@ void Registry::add_assessment(const Actor& actor, const std::string& login, Asse
         throw Conflict(fmt::format("{} already has the assessment '{}'", login, a.title));
     }
     m_store.upsert_assessment(a);
+    CompetencyStatus(m_store).refresh_account(AccountKind::university, a.account_id);
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-assessment", login, "ok", a.title, ""});
     tx->commit();
 }
@@ -89,6 +92,11 @@ void Registry::define_competency(const Actor& actor, const Competency& c) {
         codes += (codes.empty() ? "" : ",") + code;
     }
     m_store.replace_competency(c);
+    {
+        // A store still stale from schema 1 gets every competency's periods at once.
+        CompetencyStatus status(m_store);
+        status.rebuild(m_store.competency_periods_stale() ? std::nullopt : std::optional<std::string>(c.name));
+    }
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "competency.define", c.name, "ok",
                                        fmt::format("requires {} held by {}", codes, c.individuals), ""});
     tx->commit();
@@ -124,6 +132,9 @@ void Registry::config_set(const Actor& actor, std::string_view key, std::string_
     require_operator(refresh_actor(m_store, actor), "change the config");
     const std::string before = m_store.config_get(key).value_or("default");
     m_store.config_set(key, normalized);
+    if (key == "reflection.existing" || key == "reflection.new") {
+        CompetencyStatus(m_store).rebuild();  // every period starts at a reflection
+    }
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "config.set", std::string(key), "ok",
                                        fmt::format("{} -> {}", before, normalized), ""});
     tx->commit();

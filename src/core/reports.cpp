@@ -1,11 +1,11 @@
 #include <mcid/error.hpp>
 #include <mcid/policy.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/reflection.hpp>
 #include <mcid/reports.hpp>
 
 #include <fmt/format.h>
 
-#include <set>
 #include <unordered_map>
 
 namespace mcid {
@@ -116,37 +116,23 @@ std::int64_t Reports::users(const Actor& actor, const std::optional<MpnId>& org,
 std::int64_t Reports::competencies(const Actor& actor, const std::optional<MpnId>& org, RowSink& sink) {
     auto tx = m_store.begin_read();
     const Org scope = single_org(actor, org);
-    const Policy policy = Policy::load(m_store);
     const Instant now = m_clock.now();
     const auto defined = m_store.list_competencies();
-    std::unordered_map<std::string, std::vector<std::size_t>> by_code;  // code -> competency indexes
-    for (std::size_t i = 0; i < defined.size(); ++i) {
-        for (const auto& code : defined[i].codes) {
-            by_code[code].push_back(i);
-        }
-    }
-    std::vector<std::set<std::int64_t>> qualified(defined.size());
-    m_store.for_each_holding(scope.id, [&](const HoldingRow& h) {
-        if (now < reflection_time(h.passed_on, h.linked_at, policy) || is_expired(h.expires_on, now)) {
-            return;
-        }
-        const auto it = by_code.find(std::string(h.code));
-        if (it != by_code.end()) {
-            for (std::size_t i : it->second) {
-                qualified[i].insert(h.user_id);
-            }
-        }
-    });
+    // The kept periods answer in a few index reads; a store migrated from schema 1 has none until
+    // `db rebuild`, and then the credentials are read instead (same result, slower).
+    const QualifiedCounts counts = m_store.competency_periods_stale() ? count_qualified_from_holdings(m_store, scope.id, now)
+                                                                      : m_store.count_qualified(scope.id, now);
+    std::unordered_map<std::string, std::int64_t> qualified(counts.begin(), counts.end());
     sink.begin(k_competency_columns);
-    for (std::size_t i = 0; i < defined.size(); ++i) {
+    for (const auto& c : defined) {
         std::string codes;
-        for (const auto& code : defined[i].codes) {
+        for (const auto& code : c.codes) {
             codes += (codes.empty() ? "" : ";") + code;
         }
-        const auto have = static_cast<std::int64_t>(qualified[i].size());
+        const std::int64_t have = qualified.count(c.name) ? qualified[c.name] : 0;
         const std::array<Cell, k_competency_columns.size()> cells = {
-            Cell::of(defined[i].name), Cell::of(codes), Cell::of(defined[i].individuals), Cell::of(have),
-            Cell::of(have >= defined[i].individuals ? "met" : "not-met")};
+            Cell::of(c.name), Cell::of(codes), Cell::of(c.individuals), Cell::of(have),
+            Cell::of(have >= c.individuals ? "met" : "not-met")};
         sink.row(cells);
     }
     sink.end();

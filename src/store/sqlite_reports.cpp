@@ -2,12 +2,13 @@
 #include "store/sqlite_store.hpp"
 
 namespace mcid::store {
-namespace {
 
 std::string_view view(const SQLite::Column& column) {
     const char* text = column.getText("");
     return {text, static_cast<std::size_t>(column.getBytes())};
 }
+
+namespace {
 
 void emit_skill_rows(SQLite::Statement& q, AccountKind source, const std::function<void(const SkillSourceRow&)>& fn) {
     while (q.executeStep()) {
@@ -86,29 +87,6 @@ void SqliteStore::for_each_user_report_row(std::int64_t org_id, const std::funct
             row.university_login = q->getColumn(16).getString();
         }
         row.university_associated_at = optional_int(q->getColumn(17));
-        fn(row);
-    }
-}
-
-void SqliteStore::for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) {
-    // `+c.code` keeps SQLite from using the code as a second key of the credentials primary key
-    // (one probe per MCID per competency code, 5x slower at 200,000 users): each linked MCID's
-    // few credentials are read once and filtered.
-    auto q = stmt(
-        "SELECT l.user_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM links l "
-        "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1 AND +c.code IN (SELECT code FROM competency_codes) "
-        "UNION ALL "
-        "SELECT ul.user_id, a.code, a.passed_on, NULL, ul.associated_at FROM university_links ul "
-        "JOIN assessments a ON a.account_id = ul.account_id WHERE ul.org_id = ?1 AND a.code <> '' "
-        "AND +a.code IN (SELECT code FROM competency_codes)");
-    q->bind(1, org_id);
-    while (q->executeStep()) {
-        HoldingRow row;
-        row.user_id = q->getColumn(0).getInt64();
-        row.code = view(q->getColumn(1));
-        row.passed_on = view(q->getColumn(2));
-        row.expires_on = view(q->getColumn(3));
-        row.linked_at = q->getColumn(4).getInt64();
         fn(row);
     }
 }

@@ -89,6 +89,18 @@ public:
     void for_each_user_report_row(std::int64_t org_id,
                                   const std::function<void(const UserReportRow&)>& fn) override;
     void for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) override;
+    void for_each_holding_of_user(std::int64_t user_id, const std::function<void(const HoldingRow&)>& fn) override;
+    void for_each_holding_by_user(const std::optional<std::string>& competency,
+                                  const std::function<void(const HoldingRow&)>& fn) override;
+    void replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                    const std::vector<CompetencyPeriod>& periods) override;
+    void add_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                const std::vector<CompetencyPeriod>& periods) override;
+    void clear_competency_periods(const std::optional<std::string>& competency) override;
+    std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;
+    bool competency_periods_stale() override;
+    std::int64_t competency_ends_mismatches() override;
+    void set_competency_periods_stale(bool stale) override;
 
     std::optional<std::string> last_audit_hash() override;
     void insert_audit(const AuditRecord& record) override;
@@ -118,6 +130,8 @@ inline constexpr const char* k_user_columns =
     "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until";
 
 std::optional<std::int64_t> optional_int(const SQLite::Column& column);
+// The column's text without a copy; valid until the statement steps again.
+std::string_view view(const SQLite::Column& column);
 std::optional<Date> optional_date(const SQLite::Column& column);
 void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::int64_t>& value);
 void bind_optional(SQLite::Statement& statement, int index, const std::optional<Date>& value);

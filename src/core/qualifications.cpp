@@ -1,0 +1,143 @@
+#include <mcid/qualifications.hpp>
+#include <mcid/reflection.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+namespace mcid {
+namespace {
+
+Holding own(const HoldingRow& row) {
+    return Holding{std::string(row.code), std::string(row.passed_on), std::string(row.expires_on), row.linked_at};
+}
+
+}  // namespace
+
+CompetencyIndex::CompetencyIndex(const std::vector<Competency>& competencies) {
+    for (const auto& c : competencies) {
+        for (const auto& code : c.codes) {
+            m_by_code[code].push_back(c.name);
+        }
+    }
+}
+
+const std::vector<std::string>* CompetencyIndex::competencies_of(std::string_view code) const {
+    const auto it = m_by_code.find(std::string(code));
+    return it == m_by_code.end() ? nullptr : &it->second;
+}
+
+std::vector<CompetencyPeriod> qualifying_periods(const std::vector<Holding>& holdings, const CompetencyIndex& index,
+                                                 const Policy& policy) {
+    std::vector<CompetencyPeriod> all;
+    for (const auto& h : holdings) {
+        const auto* names = index.competencies_of(h.code);
+        if (!names) {
+            continue;
+        }
+        const Instant starts = reflection_time(h.passed_on, h.linked_at, policy);
+        // Expired from the expiry date on (is_expired): the period ends at its midnight.
+        const Instant ends = h.expires_on.empty() ? k_never : Date::parse(h.expires_on, "expires_on").midnight();
+        if (starts >= ends) {
+            continue;  // expired before it was ever reflected
+        }
+        for (const auto& name : *names) {
+            all.push_back(CompetencyPeriod{name, starts, ends});
+        }
+    }
+    std::sort(all.begin(), all.end(), [](const CompetencyPeriod& a, const CompetencyPeriod& b) {
+        return a.competency != b.competency ? a.competency < b.competency : a.starts_at < b.starts_at;
+    });
+    std::vector<CompetencyPeriod> merged;
+    for (auto& p : all) {
+        if (!merged.empty() && merged.back().competency == p.competency && p.starts_at <= merged.back().ends_at) {
+            merged.back().ends_at = std::max(merged.back().ends_at, p.ends_at);
+        } else {
+            merged.push_back(std::move(p));
+        }
+    }
+    return merged;
+}
+
+QualifiedCounts count_qualified_from_holdings(Store& store, std::int64_t org_id, Instant at) {
+    const Policy policy = Policy::load(store);
+    const auto defined = store.list_competencies();
+    const CompetencyIndex index(defined);
+    std::map<std::string, std::unordered_set<std::int64_t>> qualified;
+    store.for_each_holding(org_id, [&](const HoldingRow& h) {
+        const auto* names = index.competencies_of(h.code);
+        if (!names || at < reflection_time(h.passed_on, h.linked_at, policy) || is_expired(h.expires_on, at)) {
+            return;
+        }
+        for (const auto& name : *names) {
+            qualified[name].insert(h.user_id);
+        }
+    });
+    QualifiedCounts out;
+    for (const auto& c : defined) {
+        const auto it = qualified.find(c.name);
+        out.emplace_back(c.name, it == qualified.end() ? 0 : static_cast<std::int64_t>(it->second.size()));
+    }
+    return out;
+}
+
+CompetencyStatus::CompetencyStatus(Store& store)
+    : m_store(store), m_policy(Policy::load(store)), m_competencies(store.list_competencies()),
+      m_index(m_competencies) {}
+
+void CompetencyStatus::refresh_user(std::int64_t user_id) {
+    std::vector<Holding> holdings;
+    std::int64_t org_id = 0;
+    m_store.for_each_holding_of_user(user_id, [&](const HoldingRow& row) {
+        org_id = row.org_id;
+        holdings.push_back(own(row));
+    });
+    m_store.replace_competency_periods(user_id, org_id, qualifying_periods(holdings, m_index, m_policy));
+}
+
+void CompetencyStatus::refresh_account(AccountKind kind, std::int64_t account_id) {
+    if (const auto link = m_store.find_link(kind, account_id)) {
+        refresh_user(link->user_id);
+    }
+}
+
+RebuildResult CompetencyStatus::rebuild(const std::optional<std::string>& competency) {
+    std::vector<Competency> scope;
+    for (const auto& c : m_competencies) {
+        if (!competency || c.name == *competency) {
+            scope.push_back(c);
+        }
+    }
+    const CompetencyIndex index(scope);
+    m_store.clear_competency_periods(competency);
+    RebuildResult result;
+    std::int64_t user_id = -1;
+    std::int64_t org_id = 0;
+    std::vector<Holding> holdings;
+    const auto flush = [&] {
+        if (holdings.empty()) {
+            return;
+        }
+        const auto periods = qualifying_periods(holdings, index, m_policy);
+        m_store.add_competency_periods(user_id, org_id, periods);
+        ++result.users;
+        result.periods += static_cast<std::int64_t>(periods.size());
+        holdings.clear();
+    };
+    m_store.for_each_holding_by_user(competency, [&](const HoldingRow& row) {
+        if (row.user_id != user_id) {
+            flush();
+            user_id = row.user_id;
+            org_id = row.org_id;
+        }
+        holdings.push_back(own(row));
+    });
+    flush();
+    if (!competency) {
+        m_store.set_competency_periods_stale(false);
+    }
+    return result;
+}
+
+}  // namespace mcid

@@ -1,0 +1,189 @@
+// Competency status (rule 10): the holdings that count toward competencies, and the periods kept
+// current from them (schema 2; the layout and the counting are explained in
+// migrations/0002_competency_periods.sql).
+#include "store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace mcid::store {
+namespace {
+
+// The holdings query with one filter on the links (`l.`/`ul.` FILTER) and on the codes; the
+// select list is the HoldingRow. `+c.code` keeps SQLite from using the code as a second key of
+// the credentials primary key (one probe per MCID per competency code, 5x slower at 200,000
+// users): each linked MCID's few credentials are read once and filtered.
+#define MCID_HOLDINGS(LINK_FILTER, UNIVERSITY_FILTER, CODES)                                              \
+    "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM links l "           \
+    "JOIN credentials c ON c.mcid = l.mcid WHERE " LINK_FILTER " AND +c.code IN (" CODES ") "            \
+    "UNION ALL "                                                                                          \
+    "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM university_links ul " \
+    "JOIN assessments a ON a.account_id = ul.account_id WHERE " UNIVERSITY_FILTER " AND a.code <> '' "    \
+    "AND +a.code IN (" CODES ")"
+
+void emit_holdings(SQLite::Statement& q, const std::function<void(const HoldingRow&)>& fn) {
+    while (q.executeStep()) {
+        HoldingRow row;
+        row.user_id = q.getColumn(0).getInt64();
+        row.org_id = q.getColumn(1).getInt64();
+        row.code = view(q.getColumn(2));
+        row.passed_on = view(q.getColumn(3));
+        row.expires_on = view(q.getColumn(4));
+        row.linked_at = q.getColumn(5).getInt64();
+        fn(row);
+    }
+}
+
+}  // namespace
+
+void SqliteStore::for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) {
+    auto q = stmt(MCID_HOLDINGS("l.org_id = ?1", "ul.org_id = ?1", "SELECT code FROM competency_codes"));
+    q->bind(1, org_id);
+    emit_holdings(*q, fn);
+}
+
+void SqliteStore::for_each_holding_of_user(std::int64_t user_id, const std::function<void(const HoldingRow&)>& fn) {
+    auto q = stmt(MCID_HOLDINGS("l.user_id = ?1", "ul.user_id = ?1", "SELECT code FROM competency_codes"));
+    q->bind(1, user_id);
+    emit_holdings(*q, fn);
+}
+
+void SqliteStore::for_each_holding_by_user(const std::optional<std::string>& competency,
+                                           const std::function<void(const HoldingRow&)>& fn) {
+    auto q = stmt(MCID_HOLDINGS("1", "1", "SELECT code FROM competency_codes WHERE ?1 IS NULL OR competency = ?1")
+                  " ORDER BY 1");
+    if (competency) {
+        q->bind(1, *competency);
+    }
+    emit_holdings(*q, fn);
+}
+
+#undef MCID_HOLDINGS
+
+void SqliteStore::replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                             const std::vector<CompetencyPeriod>& periods) {
+    std::vector<std::pair<CompetencyPeriod, std::int64_t>> old;  // period, organization
+    {
+        auto q = stmt("SELECT competency, starts_at, ends_at, org_id FROM competency_periods WHERE user_id = ?");
+        q->bind(1, user_id);
+        while (q->executeStep()) {
+            old.emplace_back(CompetencyPeriod{q->getColumn(0).getString(), q->getColumn(1).getInt64(),
+                                              q->getColumn(2).getInt64()},
+                             q->getColumn(3).getInt64());
+        }
+    }
+    if (old.size() == periods.size()) {
+        const auto by_start = [](const CompetencyPeriod& a, const CompetencyPeriod& b) {
+            return std::tie(a.competency, a.starts_at) < std::tie(b.competency, b.starts_at);
+        };
+        std::vector<CompetencyPeriod> was;
+        for (const auto& [period, org] : old) {
+            if (org == org_id) {
+                was.push_back(period);
+            }
+        }
+        std::vector<CompetencyPeriod> now = periods;
+        std::sort(was.begin(), was.end(), by_start);
+        std::sort(now.begin(), now.end(), by_start);
+        if (was.size() == old.size() && was == now) {
+            return;  // nothing changed (the common case in a registry import)
+        }
+    }
+    for (const auto& [period, org] : old) {
+        // periods > 0 is checked: the last period of an end instant removes its row.
+        auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3 "
+                         "AND periods = 1");
+        drop->bind(1, org);
+        drop->bind(2, period.competency);
+        drop->bind(3, period.ends_at);
+        if (drop->exec() == 0) {
+            auto less = stmt("UPDATE competency_ends SET periods = periods - 1 "
+                             "WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3");
+            less->bind(1, org);
+            less->bind(2, period.competency);
+            less->bind(3, period.ends_at);
+            less->exec();
+        }
+    }
+    if (!old.empty()) {
+        auto del = stmt("DELETE FROM competency_periods WHERE user_id = ?");
+        del->bind(1, user_id);
+        del->exec();
+    }
+    add_competency_periods(user_id, org_id, periods);
+}
+
+void SqliteStore::add_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                         const std::vector<CompetencyPeriod>& periods) {
+    for (const auto& p : periods) {
+        {
+            auto ins = stmt("INSERT INTO competency_periods(user_id, competency, org_id, starts_at, ends_at) "
+                            "VALUES (?, ?, ?, ?, ?)");
+            ins->bind(1, user_id);
+            ins->bind(2, p.competency);
+            ins->bind(3, org_id);
+            ins->bind(4, p.starts_at);
+            ins->bind(5, p.ends_at);
+            ins->exec();
+        }
+        auto end = stmt("INSERT INTO competency_ends(org_id, competency, ends_at, periods) VALUES (?, ?, ?, 1) "
+                        "ON CONFLICT (org_id, competency, ends_at) DO UPDATE SET periods = periods + 1");
+        end->bind(1, org_id);
+        end->bind(2, p.competency);
+        end->bind(3, p.ends_at);
+        end->exec();
+    }
+}
+
+void SqliteStore::clear_competency_periods(const std::optional<std::string>& competency) {
+    if (!competency) {
+        m_db->exec("DELETE FROM competency_periods; DELETE FROM competency_ends");  // truncations
+        return;
+    }
+    for (const char* sql : {"DELETE FROM competency_periods WHERE competency = ?", "DELETE FROM competency_ends WHERE competency = ?"}) {
+        SQLite::Statement q(*m_db, sql);
+        q.bind(1, *competency);
+        q.exec();
+    }
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_qualified(std::int64_t org_id, Instant at) {
+    auto q = stmt(
+        "SELECT k.name, "
+        "coalesce((SELECT sum(e.periods) FROM competency_ends e "
+        "          WHERE e.org_id = ?1 AND e.competency = k.name AND e.ends_at > ?2), 0) "
+        "- (SELECT count(*) FROM competency_periods p WHERE p.org_id = ?1 AND p.competency = k.name AND p.starts_at > ?2) "
+        "FROM competencies k ORDER BY k.name");
+    q->bind(1, org_id);
+    q->bind(2, at);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (q->executeStep()) {
+        out.emplace_back(q->getColumn(0).getString(), q->getColumn(1).getInt64());
+    }
+    return out;
+}
+
+bool SqliteStore::competency_periods_stale() {
+    auto q = stmt("SELECT 1 FROM derived_stale WHERE name = 'competency_periods'");
+    return q->executeStep();
+}
+
+std::int64_t SqliteStore::competency_ends_mismatches() {
+    SQLite::Statement q(*m_db,
+        "WITH counted AS (SELECT org_id, competency, ends_at, count(*) AS periods FROM competency_periods "
+        "GROUP BY org_id, competency, ends_at) "
+        "SELECT (SELECT count(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM competency_ends)) + "
+        "(SELECT count(*) FROM (SELECT * FROM competency_ends EXCEPT SELECT * FROM counted))");
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
+void SqliteStore::set_competency_periods_stale(bool stale) {
+    if (stale) {
+        stmt("INSERT OR IGNORE INTO derived_stale(name) VALUES ('competency_periods')")->exec();
+    } else {
+        stmt("DELETE FROM derived_stale WHERE name = 'competency_periods'")->exec();
+    }
+}
+
+}  // namespace mcid::store
