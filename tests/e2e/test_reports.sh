@@ -264,4 +264,58 @@ check "+4d: Fabrikam Azure Infra counts only bo (1, not-met)" \
 expect 0 "competencies json" env MCIDCTL_TOKEN="$GA" "$M" report competencies --format json
 check "competencies json: keys in column order" test "$(json "len(d)==3 and all(','.join(o.keys())=='$COMP_COLS' for o in d)" <<<"$OUT")" = True
 
+echo "== competency status kept current: db check, db rebuild, a store from schema 1"
+sq() { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$@"; }
+rep_at "$D4" "$T/comp_kept.csv" "$GA" competencies --format csv
+expect 0 "db check on a sound store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
+check "db check json: competency status is current" test "$(json "d['competency_status']" <<<"$OUT")" = current
+check "periods are kept for the linked individuals" test "$(sq 'SELECT count(DISTINCT user_id) FROM competency_periods')" -ge 3
+expect_err 4 'only the operator' "db rebuild by a Global Admin -> 4" env MCIDCTL_TOKEN="$GA" "$M" db rebuild
+expect_err 4 'only the operator' "db rebuild by a user -> 4" env MCIDCTL_TOKEN="$ALICE" "$M" db rebuild
+expect_err 7 'not signed in' "db rebuild signed out -> 7" env -u MCIDCTL_TOKEN MCIDCTL_SESSION="$T/no-session" "$M" db rebuild
+expect 0 "db rebuild by the operator (json)" env MCIDCTL_TOKEN="$OP" "$M" db rebuild --format json
+check "db rebuild json: status, individuals, periods" \
+  test "$(json "d['status']=='ok' and d['individuals']==3 and d['periods']>=3" <<<"$OUT")" = True
+expect 0 "db rebuild by the operator (table)" env MCIDCTL_TOKEN="$OP" "$M" db rebuild
+check "db rebuild says what it did on stderr" has '^competency status rebuilt: 3 individuals, [0-9]+ periods$' "$ERR"
+expect 0 "audit list --action db.rebuild" env MCIDCTL_TOKEN="$OP" "$M" audit list --action db.rebuild --format json
+check "both rebuilds are audited, the refusals too" \
+  test "$(json "sum(1 for a in d if a['outcome']=='ok')" <<<"$OUT")/$(json "sum(1 for a in d if a['outcome']=='denied')" <<<"$OUT")" = 2/2
+rep_at "$D4" "$T/comp_rebuilt.csv" "$GA" competencies --format csv
+check "a rebuild changes no count" cmp -s "$T/comp_kept.csv" "$T/comp_rebuilt.csv"
+
+# kept rows removed behind mcidctl's back: db check finds it, db rebuild repairs it
+ALICE_ID=$(sq "SELECT id FROM users WHERE email = 'alice@contoso.com'")
+sq "DELETE FROM competency_periods WHERE user_id = $ALICE_ID;
+    DELETE FROM competency_ends WHERE org_id = 1 AND ends_at = unixepoch('2099-01-10')"
+expect_err 9 'failed its check \(2 findings\)' "db check finds kept status that disagrees -> 9" at "$D4" env MCIDCTL_TOKEN="$GA" "$M" db check
+check "db check: the hint is db rebuild, not a restore" has "^hint: run 'mcidctl db rebuild'" "$ERR"
+check "db check names the organization, the competency and both counts" \
+  has "^competency status of organization 1234567: 'Azure Infra' has 1 qualified individuals kept, 2 from the credentials$" "$OUT"
+check "... for each competency that disagrees" \
+  has "^competency status of organization 1234567: 'Cloud Basics' has 0 qualified individuals kept, 1 from the credentials$" "$OUT"
+expect 0 "db rebuild repairs it" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
+expect 0 "db check passes again" at "$D4" env MCIDCTL_TOKEN="$GA" "$M" db check
+check "db check prints ok" test "$OUT" = ok
+sq "UPDATE competency_ends SET periods = 7 WHERE org_id = 2"
+expect_err 9 'failed its check' "db check finds per-expiry counts that disagree with the periods -> 9" env MCIDCTL_TOKEN="$GA" "$M" db check
+check "db check names competency_ends" has '^competency_ends: [0-9]+ rows disagree with competency_periods$' "$OUT"
+expect 0 "db rebuild repairs that too" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
+expect 0 "db check passes after the second repair" env MCIDCTL_TOKEN="$GA" "$M" db check
+
+# what a store written by schema 1 looks like (the schema-2 tables gone, user_version 1)
+sq "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
+rep_at "$D4" "$T/comp_v1.csv" "$GA" competencies --format csv
+check "a schema-1 store is migrated when opened (user_version 2)" test "$(sq 'PRAGMA user_version')" = 2
+check "... and until rebuilt counts from the credentials: the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v1.csv"
+expect 0 "db check on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
+check "db check json: competency status not built" test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/not built"
+expect 0 "db check (table) on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check
+check "db check suggests db rebuild" has "run 'mcidctl db rebuild' to make them fast" "$ERR"
+expect 0 "db rebuild on the migrated store" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
+expect 0 "db check after the rebuild" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
+check "db check json: competency status current" test "$(json "d['competency_status']" <<<"$OUT")" = current
+rep_at "$D4" "$T/comp_v2.csv" "$GA" competencies --format csv
+check "the rebuilt status gives the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v2.csv"
+
 summary
