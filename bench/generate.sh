@@ -11,7 +11,8 @@
 #
 # The store goes through mcidctl's own paths wherever that is reasonable:
 #   init, login, org enroll (once per organization), user import --org (as the operator),
-#   registry import --kind profiles|credentials|university-accounts|assessments, competency define.
+#   registry import --kind profiles|credentials|university-accounts|assessments, competency define,
+#   db rebuild (after the SQL below: it computes the competency status of the SQL-written links).
 # Two things are written with the sqlite3 shell instead, because the product's only way to do
 # them verifies an Argon2id password per row (~0.1 s of CPU and 64 MiB each: a million of them
 # would take more than a day):
@@ -118,6 +119,12 @@ COMMIT;
 SQL
 phase_end
 
+# The links above bypassed mcidctl, so the competency status it keeps for linked individuals
+# (schema 2) is built once here, as after an upgrade.
+phase_start "db rebuild (competency status of the links written by SQL)"
+"$MCIDCTL" db rebuild -q
+phase_end
+
 phase_start "Global Admin sign-in, checkpoint"
 ADMIN_TOKEN=$(admin_token)
 [[ -n $ADMIN_TOKEN ]] || die "the Global Admin of organization 1 cannot sign in"
@@ -135,7 +142,7 @@ TOTAL=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1])
     echo
     echo "| table | rows |"
     echo "|---|---:|"
-    for t in orgs users profiles credentials university_accounts assessments links university_links associations sessions audit; do
+    for t in orgs users profiles credentials university_accounts assessments links university_links associations sessions audit competency_periods competency_ends; do
         table_row "$t" "$(sqlite3 "$STORE" "SELECT count(*) FROM $t")"
     done
     echo
