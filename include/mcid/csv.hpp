@@ -2,9 +2,12 @@
 // A streaming RFC 4180 reader for the files admins feed in (HR exports, registry feeds):
 // quoted fields with doubled quotes and line breaks, CRLF or LF, a leading UTF-8 BOM.
 // Memory is bounded by the longest record, which is capped.
+#include <array>
 #include <cstddef>
+#include <cstdio>
 #include <istream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcid {
@@ -22,14 +25,22 @@ public:
     std::size_t line() const { return m_record_line; }
 
 private:
-    int get();
+    // Bytes come from a block buffer: one istream::read per 64 KiB, not a sentry per byte.
+    int get() { return m_pos < m_end || fill() ? static_cast<unsigned char>(m_buf[m_pos++]) : EOF; }
+    int peek() { return m_pos < m_end || fill() ? static_cast<unsigned char>(m_buf[m_pos]) : EOF; }
+    bool fill();
 
     std::istream& m_in;
+    std::array<char, 64 * 1024> m_buf{};
+    std::size_t m_pos = 0;
+    std::size_t m_end = 0;
     std::size_t m_line = 1;
     std::size_t m_record_line = 0;
     bool m_started = false;
 };
 
+// The text without leading and trailing spaces and tabs (CSV cells as people type them).
+std::string_view trim_blanks(std::string_view text);
 // Lower-cases ASCII and trims spaces and tabs (header cells, emails).
 std::string normalize_header(std::string_view text);
 

@@ -84,6 +84,8 @@ public:
     // --- users and sessions
     virtual std::int64_t insert_user(const User& user) = 0;
     virtual void update_user(const User& user) = 0;
+    // status 'deleted' at `at`, no pending invitation; touches only those columns (a purge).
+    virtual void mark_user_deleted(std::int64_t user_id, Instant at) = 0;
     virtual std::optional<User> find_user_by_email(std::string_view email) = 0;
     virtual std::optional<User> find_user(std::int64_t id) = 0;
     virtual bool any_operator() = 0;

@@ -5,23 +5,23 @@
 
 namespace mcid {
 
-int CsvReader::get() {
-    const int c = m_in.get();
-    return m_in ? c : EOF;
+bool CsvReader::fill() {
+    if (!m_in) {
+        return false;
+    }
+    m_in.read(m_buf.data(), static_cast<std::streamsize>(m_buf.size()));
+    m_pos = 0;
+    m_end = static_cast<std::size_t>(m_in.gcount());
+    return m_end > 0;
 }
 
 bool CsvReader::next(std::vector<std::string>& fields) {
     fields.clear();
     if (!m_started) {
         m_started = true;
-        if (m_in.peek() == 0xEF) {  // a UTF-8 BOM
-            char bom[3] = {};
-            m_in.read(bom, 3);
-            if (m_in.gcount() != 3 || static_cast<unsigned char>(bom[1]) != 0xBB ||
-                static_cast<unsigned char>(bom[2]) != 0xBF) {
-                m_in.clear();
-                m_in.seekg(0);
-            }
+        fill();  // a whole block (or the whole input), so a BOM is never split
+        if (m_end >= 3 && m_buf[0] == '\xEF' && m_buf[1] == '\xBB' && m_buf[2] == '\xBF') {
+            m_pos = 3;  // a UTF-8 BOM
         }
     }
     int c = get();
@@ -52,7 +52,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                                                  m_record_line, quote_line));
                 }
                 if (c == '"') {
-                    if (m_in.peek() != '"') {
+                    if (peek() != '"') {
                         break;
                     }
                     get();
@@ -62,7 +62,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                 append(c);
             }
             c = get();
-            if (c == '\r' && m_in.peek() == '\n') {
+            if (c == '\r' && peek() == '\n') {
                 c = get();
             }
             if (c != ',' && c != '\n' && c != EOF) {
@@ -70,7 +70,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
             }
         } else {
             while (c != ',' && c != '\n' && c != EOF) {
-                if (c == '\r' && m_in.peek() == '\n') {
+                if (c == '\r' && peek() == '\n') {
                     c = get();
                     break;
                 }
@@ -98,16 +98,16 @@ bool CsvReader::next(std::vector<std::string>& fields) {
     }
 }
 
+std::string_view trim_blanks(std::string_view text) {
+    const auto b = text.find_first_not_of(" \t");
+    if (b == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(b, text.find_last_not_of(" \t") - b + 1);
+}
+
 std::string normalize_header(std::string_view text) {
-    std::size_t b = 0;
-    std::size_t e = text.size();
-    while (b < e && (text[b] == ' ' || text[b] == '\t')) {
-        ++b;
-    }
-    while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t')) {
-        --e;
-    }
-    std::string out(text.substr(b, e - b));
+    std::string out(trim_blanks(text));
     for (char& ch : out) {
         if (ch >= 'A' && ch <= 'Z') {
             ch = static_cast<char>(ch - 'A' + 'a');

@@ -44,10 +44,7 @@ public:
         if (it == m_index.end() || it->second >= row.size()) {
             return {};
         }
-        std::string v = row[it->second];
-        const auto b = v.find_first_not_of(" \t");
-        const auto e = v.find_last_not_of(" \t");
-        return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+        return std::string(trim_blanks(row[it->second]));
     }
 
 private:

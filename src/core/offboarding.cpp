@@ -12,13 +12,7 @@
 namespace mcid {
 namespace {
 
-std::string trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
-}
+std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
 
 }  // namespace
 
@@ -59,11 +53,7 @@ PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, cons
         status.refresh_user(user->id);
     }
     m_store.delete_sessions_of(user->id);
-    user->status = UserStatus::deleted;
-    user->deleted_at = m_clock.now();
-    user->invite_code_hash.clear();
-    user->invite_expires_at.reset();
-    m_store.update_user(*user);
+    m_store.mark_user_deleted(user->id, m_clock.now());
     AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "ok", detail, batch});
     return {email.value, "purged", detail};
 }

@@ -250,9 +250,12 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode)
     // WAL readers need to create the -shm file. In a read-only folder nobody can, so nobody can
     // write either: the file is opened as immutable, read-only, and reads work.
     const bool immutable = read_only_folder && !fs::exists(path + "-shm", ec);
-    auto db = immutable ? std::make_unique<SQLite::Database>(immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI,
-                                                             store::k_busy_timeout_ms)
-                        : std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE, store::k_busy_timeout_ms);
+    // One thread uses a store: NOMUTEX drops SQLite's per-call mutex (8 % of a large report).
+    auto db = immutable ? std::make_unique<SQLite::Database>(
+                              immutable_uri(path), SQLite::OPEN_READONLY | SQLite::OPEN_URI | SQLite::OPEN_NOMUTEX,
+                              store::k_busy_timeout_ms)
+                        : std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
+                                                             store::k_busy_timeout_ms);
     const int app_id = db->execAndGet("PRAGMA application_id").getInt();
     const int tables = db->execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
     if (app_id != store::k_application_id && (app_id != 0 || tables != 0)) {

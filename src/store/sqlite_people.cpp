@@ -165,6 +165,15 @@ void SqliteStore::update_user(const User& user) {
     q->exec();
 }
 
+void SqliteStore::mark_user_deleted(std::int64_t user_id, Instant at) {
+    // Only these columns: an UPDATE that names email rewrites its unique index entry too.
+    auto q = stmt("UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "
+                  "invite_expires_at = NULL WHERE id = ?");
+    q->bind(1, at);
+    q->bind(2, user_id);
+    q->exec();
+}
+
 std::optional<User> SqliteStore::find_user_by_email(std::string_view email) {
     static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE email = ?";
     auto q = stmt(sql.c_str());

@@ -51,6 +51,7 @@ public:
 
     std::int64_t insert_user(const User& user) override;
     void update_user(const User& user) override;
+    void mark_user_deleted(std::int64_t user_id, Instant at) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::optional<User> find_user(std::int64_t id) override;
     bool any_operator() override;
