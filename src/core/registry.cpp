@@ -131,8 +131,11 @@ void Registry::config_set(const Actor& actor, std::string_view key, std::string_
     auto tx = m_store.begin_write();
     require_operator(refresh_actor(m_store, actor), "change the config");
     const std::string before = m_store.config_get(key).value_or("default");
+    const Policy was = Policy::load(m_store);
     m_store.config_set(key, normalized);
-    if (key == "reflection.existing" || key == "reflection.new") {
+    const Policy now = Policy::load(m_store);
+    if (now.reflection_existing.seconds != was.reflection_existing.seconds ||
+        now.reflection_new.seconds != was.reflection_new.seconds) {
         CompetencyStatus(m_store).rebuild();  // every period starts at a reflection
     }
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "config.set", std::string(key), "ok",

@@ -318,4 +318,15 @@ check "db check json: competency status current" test "$(json "d['competency_sta
 rep_at "$D4" "$T/comp_v2.csv" "$GA" competencies --format csv
 check "the rebuilt status gives the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v2.csv"
 
+# rules 8 and 10 together: a purged or unlinked individual leaves competency status at once
+expect 0 "purge-user pat (holds AZ-305)" env MCIDCTL_TOKEN="$GA" "$M" purge-user pat@contoso.com --yes -q
+rep_at "$D4" "$T/comp_purged.csv" "$GA" competencies --format csv
+check "after the purge: Azure Infra 1 of 2, not-met" \
+  test "$(cq "Azure Infra" individuals_qualified "$T/comp_purged.csv")/$(cq "Azure Infra" status "$T/comp_purged.csv")" = "1/not-met"
+expect 0 "alice unlinks her MCID" env MCIDCTL_TOKEN="$ALICE" "$M" unlink
+rep_at "$D4" "$T/comp_unlinked.csv" "$GA" competencies --format csv
+check "after the unlink: Azure Infra 0, Cloud Basics 0" \
+  test "$(cq "Azure Infra" individuals_qualified "$T/comp_unlinked.csv")/$(cq "Cloud Basics" individuals_qualified "$T/comp_unlinked.csv")" = "0/0"
+expect 0 "db check agrees with what was kept through purge and unlink" at "$D4" env MCIDCTL_TOKEN="$GA" "$M" db check
+
 summary
