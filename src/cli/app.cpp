@@ -95,10 +95,14 @@ void examples(CLI::App* command, std::initializer_list<const char*> lines) {
 void build_app(CLI::App& app, Context& ctx) {
     install_interrupt_handler();
     app.set_version_flag("--version", std::string("mcidctl ") + MCID_VERSION);
+    // Given twice, the last one wins (as in git and gh): a script can append --format json to a
+    // command line that already has one.
     app.add_option("--db", ctx.options.db,
-                   "Store file (default: $MCIDCTL_DB, else ${XDG_DATA_HOME:-~/.local/share}/mcidctl/mcidctl.db)");
+                   "Store file (default: $MCIDCTL_DB, else ${XDG_DATA_HOME:-~/.local/share}/mcidctl/mcidctl.db)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--format", ctx.options.format, "Output format: table (default), json, jsonl or csv")
-        ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+        ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}))
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_flag("-q,--quiet", ctx.options.quiet, "Print only data and errors");
     app.add_flag("-v,--verbose", ctx.options.verbose, "Print more detail on stderr");
     app.require_subcommand(1);

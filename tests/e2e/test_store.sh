@@ -73,6 +73,9 @@ check "options after the command: --db and --format honoured" test "$(json "d['e
 check "\$MCIDCTL_DB path was not created" test ! -e "$T/nowhere.db"
 expect 0 "global options before the command" env MCIDCTL_DB="$T/nowhere.db" MCIDCTL_TOKEN="$OP2" "$M" --db "$OTHER" --format json whoami
 check "options before the command: --db and --format honoured" test "$(json "d['email']" <<<"$OUT" 2>/dev/null)" = other@example.com
+expect 0 "--format and --db twice: the last one wins" env MCIDCTL_TOKEN="$OP2" "$M" --format table --db "$T/nowhere.db" whoami --format json --db "$OTHER"
+check "the last --format (json) and --db (the other store) were used" test "$(json "d['email']" <<<"$OUT" 2>/dev/null)" = other@example.com
+check "the first --db was never created" test ! -e "$T/nowhere.db"
 expect 0 "-q after the command" as "$OP" config list -q
 check "-q: nothing on stderr" test -z "$ERR"
 expect 0 "-v after the command" as "$OP" config list -v
