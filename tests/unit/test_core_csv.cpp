@@ -36,3 +36,22 @@ TEST_CASE("CSV reader reports the line of malformed input") {
     CHECK_THROWS_AS(read_all(std::string("a\0b\n", 4)), UsageError);
     CHECK_THROWS_WITH(read_all(std::string(CsvReader::k_max_record + 10, 'x')), Catch::Contains("1 MiB"));
 }
+
+TEST_CASE("CSV reader reads in blocks: records that straddle a block boundary read the same") {
+    // The reader takes 64 KiB at a time. Put a CRLF, a doubled quote, a quoted line break and a
+    // field separator at each position around the first block boundary.
+    constexpr std::size_t k_block = 64 * 1024;
+    for (const std::string tail : {"x\r\ny,z\r\n", "\"a\"\"b\",c\r\n", "\"l1\r\nl2\",e\n", "p,q\n"}) {
+        for (std::size_t shift = 0; shift < 8; ++shift) {
+            const std::string pad(k_block - 3 - 4 + shift, 'w');  // after the BOM, the tail starts near the boundary
+            auto once = read_all("h," + tail);  // the same records, far from any boundary
+            for (auto& row : once) {
+                if (row[0] == "h") row[0] = pad;
+            }
+            auto want = once;
+            want.insert(want.end(), once.begin(), once.end());
+            INFO("tail " << tail << ", shift " << shift);
+            CHECK(read_all("\xEF\xBB\xBF" + pad + "," + tail + pad + "," + tail) == want);
+        }
+    }
+}
