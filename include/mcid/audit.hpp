@@ -1,6 +1,9 @@
 #pragma once
 // The audit log (rule 11): every change, failed sign-in and denied action, in the same
-// transaction as the change. Rows form a hash chain: each hash covers the previous one and the row.
+// transaction as the change. Rows form a hash chain anchored at the `init` row: each hash covers
+// the previous hash, the row's position and every field, so an edited, removed, inserted or
+// reordered row breaks the chain; `audit head` kept elsewhere also catches a cut tail or a chain
+// rewritten from scratch (verify's `expect`).
 #include <mcid/actor.hpp>
 #include <mcid/clock.hpp>
 #include <mcid/store.hpp>
@@ -26,6 +29,8 @@ struct AuditVerification {
     std::int64_t rows = 0;
     std::int64_t first_bad_id = 0;
     std::string problem;
+    std::string head_hash;      // the last row's hash
+    std::int64_t rule1_rows = 0;  // rows written before schema 3, verified by the older rule
 };
 
 class AuditLog {
@@ -41,11 +46,19 @@ public:
     static void require_reader(const Actor& actor);
     // Lists events the actor may see (operator: all; global admins: their organization; others: 4).
     void list(const Actor& actor, AuditFilter filter, const std::function<void(const AuditRecord&)>& fn);
-    // Recomputes the chain. Operator and global admins only (the chain spans every organization).
-    AuditVerification verify(const Actor& actor);
+    // Recomputes the chain from the `init` row; with `expect`, also that row expect->rows still
+    // has hash expect->hash (a head saved earlier). Operator only: the chain spans every
+    // organization. Never throws for a broken chain: the result says where it breaks.
+    AuditVerification verify(const Actor& actor, const std::optional<AuditHead>& expect = std::nullopt);
+    // verify() without the access check, for `db check`.
+    AuditVerification verify_chain(const std::optional<AuditHead>& expect = std::nullopt);
+    // The number of rows and the last hash, to keep outside the store. Operator only.
+    AuditHead head(const Actor& actor);
 
-    // The hash of a row given the previous hash (exposed for tests).
+    // The hash of a row (rule 2: position, previous hash and a digest of every field).
     static std::string chain_hash(const AuditRecord& record);
+    // The hash of a row written before schema 3 (rule 1: no position, fields in clear).
+    static std::string rule1_hash(const AuditRecord& record);
 
 private:
     Store& m_store;

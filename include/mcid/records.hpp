@@ -103,6 +103,15 @@ struct AuditRecord {
     std::string batch;
     std::string prev_hash;
     std::string hash;
+    // Rule-2 rows whose text was replaced by a pseudonym (erasure): the digests of the original
+    // actor, target and detail, as "actor-digest target-digest detail-digest"; empty otherwise.
+    std::string sealed;
+};
+
+// The last row of the audit log: its position (= the number of rows) and its hash.
+struct AuditHead {
+    std::int64_t rows = 0;
+    std::string hash;
 };
 
 }  // namespace mcid

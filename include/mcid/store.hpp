@@ -120,6 +120,8 @@ public:
                                     Instant at) = 0;
     // Times of the associations of one account since `since`, oldest first.
     virtual std::vector<Instant> associations_since(AccountKind kind, std::int64_t account_id, Instant since) = 0;
+    // The user who associated the account last, if any.
+    virtual std::optional<std::int64_t> last_association_user(AccountKind kind, std::int64_t account_id) = 0;
     // The account the user associated last, if any.
     virtual std::optional<std::int64_t> last_associated_account(AccountKind kind, std::int64_t user_id) = 0;
 
@@ -163,8 +165,12 @@ public:
     virtual void set_competency_periods_stale(bool stale) = 0;
 
     // --- audit
-    virtual std::optional<std::string> last_audit_hash() = 0;
+    // The last row's position and hash (nullopt for an empty log).
+    virtual std::optional<AuditHead> audit_head() = 0;
+    // Appends a row at record.id, which must be the head's position + 1.
     virtual void insert_audit(const AuditRecord& record) = 0;
+    // Replaces the text fields of one row and records the original digests (erasure).
+    virtual void seal_audit(const AuditRecord& record) = 0;
     virtual void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) = 0;
 
     // --- maintenance

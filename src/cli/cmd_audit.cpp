@@ -9,6 +9,22 @@
 #include <fmt/format.h>
 
 namespace mcid::cli {
+namespace {
+
+// "ROWS:HASH" as printed by `audit head`.
+AuditHead parse_audit_head(const std::string& text) {
+    const auto colon = text.find(':');
+    const std::string rows = colon == std::string::npos ? std::string() : text.substr(0, colon);
+    const std::string hash = colon == std::string::npos ? std::string() : text.substr(colon + 1);
+    const bool hex = hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (rows.empty() || rows.size() > 18 || rows.find_first_not_of("0123456789") != std::string::npos || !hex ||
+        std::stoll(rows) < 1) {
+        throw UsageError("--expect: not ROWS:HASH as 'mcidctl audit head' prints it (a row count, ':', 64 hex digits)");
+    }
+    return AuditHead{std::stoll(rows), hash};
+}
+
+}  // namespace
 
 void register_audit(CLI::App& app, Context& ctx) {
     auto* audit = app.add_subcommand("audit", "Read and verify the tamper-evident audit log");
@@ -56,19 +72,45 @@ void register_audit(CLI::App& app, Context& ctx) {
         });
     }
     {
-        auto* cmd = audit->add_subcommand("verify", "Check the audit log's hash chain");
-        examples(cmd, {"mcidctl audit verify", "mcidctl audit verify --format json"});
-        cmd->callback([&ctx] {
+        auto expect = std::make_shared<std::string>();
+        auto* cmd = audit->add_subcommand("verify", "Check the audit log's hash chain (operator)");
+        cmd->add_option("--expect", *expect,
+                        "ROWS:HASH from an earlier 'audit head': the log must still have row ROWS with that hash");
+        examples(cmd, {"mcidctl audit verify", "mcidctl audit verify --expect \"$(cat /srv/audit-head.txt)\"",
+                       "mcidctl audit verify --format json"});
+        cmd->callback([&ctx, expect] {
+            std::optional<AuditHead> wanted;
+            if (!expect->empty()) {
+                wanted = parse_audit_head(*expect);
+            }
             const Actor actor = ctx.actor();
-            const AuditVerification v = AuditLog(ctx.store(), ctx.clock()).verify(actor);
+            const AuditVerification v = AuditLog(ctx.store(), ctx.clock()).verify(actor, wanted);
             if (!v.ok) {
-                throw InternalError(fmt::format("audit log broken at row {}: {}", v.first_bad_id, v.problem),
-                                    "the store was changed outside mcidctl; restore it from a backup");
+                throw StoreError(fmt::format("audit log broken at row {}: {}", v.first_bad_id, v.problem),
+                                 "the store was changed outside mcidctl; restore it from a backup and compare");
             }
             if (ctx.format() == Format::table) {
-                ctx.out() << fmt::format("ok: {} rows, hash chain intact\n", v.rows);
+                ctx.out() << fmt::format("ok: {} rows, hash chain intact from the init row{}\n", v.rows,
+                                         wanted ? fmt::format(", row {} as expected", wanted->rows) : "");
             } else {
-                print_object(ctx, Json{{"status", "ok"}, {"rows", v.rows}});
+                print_object(ctx, Json{{"status", "ok"}, {"rows", v.rows}, {"hash", v.head_hash}});
+            }
+        });
+    }
+    {
+        auto* cmd = audit->add_subcommand("head", "Print the log's row count and last hash, to keep outside the store (operator)");
+        examples(cmd, {"mcidctl audit head",
+                       "mcidctl audit head --format json | mail -s 'mcidctl audit head' audit@example.com",
+                       "mcidctl audit verify --expect ROWS:HASH"});
+        cmd->callback([&ctx] {
+            const Actor actor = ctx.actor();
+            const AuditHead head = AuditLog(ctx.store(), ctx.clock()).head(actor);
+            if (ctx.format() == Format::table) {
+                ctx.out() << fmt::format("{}:{}\n", head.rows, head.hash);
+                ctx.info(fmt::format("keep this line elsewhere; later, 'mcidctl audit verify --expect {}:{}' "
+                                     "detects a cut or rewritten log", head.rows, head.hash));
+            } else {
+                print_object(ctx, Json{{"rows", head.rows}, {"hash", head.hash}});
             }
         });
     }

@@ -5,13 +5,67 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace mcid {
+namespace {
+
+// Each field as <length>:<bytes>, so no field content can shift a boundary.
+void append_field(std::string& out, std::string_view field) {
+    out += std::to_string(field.size());
+    out += ':';
+    out += field;
+}
+
+// The three text fields' digests: stored in `sealed` when the text was replaced, else computed.
+struct TextDigests {
+    std::string actor, target, detail;
+};
+
+std::optional<TextDigests> parse_sealed(std::string_view sealed) {
+    TextDigests d;
+    const auto a = sealed.find(' ');
+    const auto b = a == std::string_view::npos ? a : sealed.find(' ', a + 1);
+    if (b == std::string_view::npos) {
+        return std::nullopt;
+    }
+    d.actor = sealed.substr(0, a);
+    d.target = sealed.substr(a + 1, b - a - 1);
+    d.detail = sealed.substr(b + 1);
+    return d;
+}
+
+std::int64_t rule2_from(Store& store) {
+    const auto v = store.config_get("audit.rule2_from");
+    std::int64_t n = 1;
+    if (v) {
+        std::from_chars(v->data(), v->data() + v->size(), n);
+    }
+    return n;
+}
+
+}  // namespace
+
+std::string AuditLog::rule1_hash(const AuditRecord& r) {
+    const std::string canonical =
+        fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", r.prev_hash, 0, r.at, r.actor,
+                    r.org_id ? std::to_string(*r.org_id) : "", r.action, r.target, r.outcome, r.detail, r.batch);
+    return crypto::digest_hex(canonical);
+}
 
 std::string AuditLog::chain_hash(const AuditRecord& r) {
-    // Unit separators keep field boundaries unambiguous; the previous hash chains the rows.
-    const std::string canonical =
-        fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", r.prev_hash, r.id, r.at, r.actor,
-                    r.org_id ? std::to_string(*r.org_id) : "", r.action, r.target, r.outcome, r.detail, r.batch);
+    const auto sealed = r.sealed.empty() ? std::nullopt : parse_sealed(r.sealed);
+    const TextDigests d = sealed ? *sealed
+                                 : TextDigests{crypto::digest_hex(r.actor), crypto::digest_hex(r.target),
+                                               crypto::digest_hex(r.detail)};
+    const std::string id = std::to_string(r.id);
+    const std::string at = std::to_string(r.at);
+    const std::string org = r.org_id ? std::to_string(*r.org_id) : std::string();
+    std::string canonical = "mcidctl-audit-2";
+    for (const std::string* field :
+         {&r.prev_hash, &id, &at, &d.actor, &org, &r.action, &d.target, &r.outcome, &d.detail, &r.batch}) {
+        append_field(canonical, *field);
+    }
     return crypto::digest_hex(canonical);
 }
 
@@ -25,8 +79,10 @@ void AuditLog::record(const AuditEvent& e) {
     r.outcome = e.outcome;
     r.detail = e.detail;
     r.batch = e.batch;
-    r.prev_hash = m_store.last_audit_hash().value_or("");
-    r.id = 0;  // the id is not known before insertion; the chain covers content and order
+    // Inside the write transaction the head cannot move: the next position is the head's + 1.
+    const auto head = m_store.audit_head();
+    r.id = head ? head->rows + 1 : 1;
+    r.prev_hash = head ? head->hash : "";
     r.hash = chain_hash(r);
     m_store.insert_audit(r);
 }
@@ -52,30 +108,76 @@ void AuditLog::list(const Actor& actor, AuditFilter filter, const std::function<
     m_store.for_each_audit(filter, fn);
 }
 
-AuditVerification AuditLog::verify(const Actor& actor) {
-    require_reader(actor);
+AuditHead AuditLog::head(const Actor& actor) {
+    require_operator(actor, "read the audit log's head");
+    auto tx = m_store.begin_read();
+    return m_store.audit_head().value_or(AuditHead{});
+}
+
+AuditVerification AuditLog::verify(const Actor& actor, const std::optional<AuditHead>& expect) {
+    require_operator(actor, "verify the whole audit log (it spans every organization)");
+    return verify_chain(expect);
+}
+
+AuditVerification AuditLog::verify_chain(const std::optional<AuditHead>& expect) {
     AuditVerification v;
     std::string prev;
-    std::int64_t last_id = 0;
+    std::string expected_row_hash;
     auto tx = m_store.begin_read();
+    const std::int64_t switch_row = rule2_from(m_store);
+    const auto fail = [&](std::int64_t row, std::string problem) {
+        v.ok = false;
+        v.first_bad_id = row;
+        v.problem = std::move(problem);
+    };
     m_store.for_each_audit({}, [&](const AuditRecord& r) {
         if (!v.ok) {
             return;
         }
+        const std::int64_t position = v.rows + 1;
         ++v.rows;
-        AuditRecord check = r;
-        check.id = 0;
+        if (r.id != position) {
+            fail(position, r.id > position ? fmt::format("row {} is missing (the next row is {})", position, r.id)
+                                           : fmt::format("row {} is out of place", r.id));
+            return;
+        }
+        if (position == 1 && (r.action != "init" || !r.prev_hash.empty())) {
+            fail(1, "row 1 is not the store's `init` row: the start of the log was removed or replaced");
+            return;
+        }
         if (r.prev_hash != prev) {
-            v = {false, v.rows, r.id, fmt::format("row {} does not follow row {}: a row was removed or reordered",
-                                                  r.id, last_id)};
-        } else if (chain_hash(check) != r.hash) {
-            v = {false, v.rows, r.id, fmt::format("row {} was changed after it was written", r.id)};
-        } else if (last_id != 0 && r.id != last_id + 1) {
-            v = {false, v.rows, r.id, fmt::format("rows {} to {} are missing", last_id + 1, r.id - 1)};
+            fail(position, fmt::format("row {} does not follow row {}: a row was removed, inserted or reordered",
+                                       position, position - 1));
+            return;
+        }
+        const bool rule1 = position < switch_row;
+        if ((rule1 ? rule1_hash(r) : chain_hash(r)) != r.hash) {
+            fail(position, fmt::format("row {} was changed after it was written", position));
+            return;
+        }
+        v.rule1_rows += rule1 ? 1 : 0;
+        if (expect && position == expect->rows) {
+            expected_row_hash = r.hash;
         }
         prev = r.hash;
-        last_id = r.id;
     });
+    v.head_hash = prev;
+    if (v.ok && v.rows == 0 && m_store.any_operator()) {
+        fail(1, "the log is empty but the store has accounts: its rows were removed");
+    }
+    if (v.ok && v.rows > 0 && switch_row > v.rows + 1) {
+        fail(v.rows + 1, fmt::format("the log ends at row {} before the rule switch recorded at row {}: rows were "
+                                     "removed", v.rows, switch_row));
+    }
+    if (v.ok && expect) {
+        if (v.rows < expect->rows) {
+            fail(v.rows + 1, fmt::format("the log has {} rows, fewer than the {} expected: rows were removed", v.rows,
+                                         expect->rows));
+        } else if (expected_row_hash != expect->hash) {
+            fail(expect->rows, fmt::format("row {} does not have the expected hash: the log was rewritten",
+                                           expect->rows));
+        }
+    }
     return v;
 }
 

@@ -31,6 +31,15 @@ void refresh_competency_status(Store& store, std::initializer_list<std::optional
     }
 }
 
+// A move between organizations (rule 2), told to each audience as much as it may know (rule 7):
+// the departing organization learns that the account left for another organization (no person
+// or organization of the other side); the operator's row (no organization) says from where to where.
+void record_transfer(AuditLog& audit, const Actor& me, const Link& departing, const char* action,
+                     const std::string& target, const std::string& full_detail) {
+    audit.record({"-", departing.org_id, action, target, "ok", "left for another organization", ""});
+    audit.record({me.email, std::nullopt, action, target, "ok", full_detail, ""});
+}
+
 }  // namespace
 
 void Linking::require_member(const Actor& actor) {
@@ -161,8 +170,8 @@ LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::s
         m_store.delete_link(AccountKind::profile, profile.id);
         previous_holder = existing->user_id;
         const std::string from = org_label(m_store, existing->org_id);
-        audit.record({me.email, existing->org_id, "transfer", std::to_string(profile.id), "ok",
-                      fmt::format("from {} to {}", from, result.org_name), ""});
+        record_transfer(audit, me, *existing, "transfer", std::to_string(profile.id),
+                        fmt::format("from {} to {}", from, result.org_name));
         result.kind = LinkResult::Kind::transferred;
         result.previous_org = from;
     }
@@ -227,8 +236,8 @@ AssociateResult Linking::associate(const Actor& actor, const std::string& login,
         m_store.delete_link(AccountKind::university, account.id);
         previous_holder = existing->user_id;
         result.previous_org = org_label(m_store, existing->org_id);
-        audit.record({me.email, existing->org_id, "transfer-university", account.login, "ok",
-                      fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)), ""});
+        record_transfer(audit, me, *existing, "transfer-university", account.login,
+                        fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)));
     }
     const Instant now = m_clock.now();
     m_store.insert_link(AccountKind::university, Link{account.id, me.user_id, *me.org_id, now});

@@ -20,6 +20,10 @@ StoreCheck check_store(Store& store, const Clock& clock) {
     if (!check.damage.empty()) {
         return check;
     }
+    if (const auto chain = AuditLog(store, clock).verify_chain(); !chain.ok) {
+        check.damage.push_back(fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem));
+        return check;
+    }
     auto tx = store.begin_read();
     check.competency_status_stale = store.competency_periods_stale();
     if (check.competency_status_stale) {

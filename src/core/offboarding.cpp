@@ -66,17 +66,20 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const
     } catch (const UsageError& e) {
         return {printable(text.substr(0, 320)), "invalid", "not an MCID (6 to 12 digits, not starting with 0)"};
     }
+    // Rule 7: an MCID that is unregistered, unlinked, or linked to another organization gets one
+    // answer, so an admin cannot probe where a person is. Only the operator's log tells them apart.
     const auto link = m_store.find_link(AccountKind::profile, mcid.value);
-    if (!link) {
-        if (m_store.find_account(AccountKind::profile, mcid.value)) {
-            return {mcid.str(), "already-deleted", "not linked to any organization"};
+    if (!link || link->org_id != me.org_id) {
+        if (link) {
+            AuditLog(m_store, m_clock).record({me.email, std::nullopt, "purge-user", mcid.str(), "denied",
+                                               "MCID linked to another organization", batch});
         }
-        return {mcid.str(), "not-found", "no such MCID"};
-    }
-    if (link->org_id != me.org_id) {
-        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "denied",
-                                           "linked to another organization", batch});
-        return {mcid.str(), "denied", "not linked to your organization"};
+        const auto last_user = m_store.last_association_user(AccountKind::profile, mcid.value);
+        const auto last = last_user ? m_store.find_user(*last_user) : std::nullopt;
+        if (last && last->org_id == me.org_id) {  // ours before: a rerun after the purge
+            return {mcid.str(), "already-deleted", "no longer linked to your organization"};
+        }
+        return {mcid.str(), "not-found", "no MCID linked to your organization"};
     }
     m_store.delete_link(AccountKind::profile, mcid.value);
     status.refresh_user(link->user_id);

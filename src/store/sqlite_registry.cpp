@@ -212,6 +212,16 @@ std::optional<std::int64_t> SqliteStore::last_associated_account(AccountKind kin
     return q->getColumn(0).getInt64();
 }
 
+std::optional<std::int64_t> SqliteStore::last_association_user(AccountKind kind, std::int64_t account_id) {
+    auto q = stmt("SELECT user_id FROM associations WHERE kind = ? AND subject = ? ORDER BY at DESC, id DESC LIMIT 1");
+    q->bind(1, std::string(to_string(kind)));
+    q->bind(2, account_id);
+    if (!q->executeStep()) {
+        return std::nullopt;
+    }
+    return q->getColumn(0).getInt64();
+}
+
 void SqliteStore::replace_competency(const Competency& c) {
     {
         auto del = stmt("DELETE FROM competencies WHERE name = ?");

@@ -91,34 +91,45 @@ void SqliteStore::for_each_user_report_row(std::int64_t org_id, const std::funct
     }
 }
 
-std::optional<std::string> SqliteStore::last_audit_hash() {
-    auto q = stmt("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+std::optional<AuditHead> SqliteStore::audit_head() {
+    auto q = stmt("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
     if (!q->executeStep()) {
         return std::nullopt;
     }
-    return q->getColumn(0).getString();
+    return AuditHead{q->getColumn(0).getInt64(), q->getColumn(1).getString()};
 }
 
 void SqliteStore::insert_audit(const AuditRecord& r) {
     auto q = stmt(
-        "INSERT INTO audit(at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q->bind(1, r.at);
-    q->bind(2, r.actor);
-    bind_optional(*q, 3, r.org_id);
-    q->bind(4, r.action);
-    q->bind(5, r.target);
-    q->bind(6, r.outcome);
-    q->bind(7, r.detail);
-    q->bind(8, r.batch);
-    q->bind(9, r.prev_hash);
-    q->bind(10, r.hash);
+        "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q->bind(1, r.id);
+    q->bind(2, r.at);
+    q->bind(3, r.actor);
+    bind_optional(*q, 4, r.org_id);
+    q->bind(5, r.action);
+    q->bind(6, r.target);
+    q->bind(7, r.outcome);
+    q->bind(8, r.detail);
+    q->bind(9, r.batch);
+    q->bind(10, r.prev_hash);
+    q->bind(11, r.hash);
+    q->exec();
+}
+
+void SqliteStore::seal_audit(const AuditRecord& r) {
+    auto q = stmt("UPDATE audit SET actor = ?, target = ?, detail = ?, sealed = ? WHERE id = ?");
+    q->bind(1, r.actor);
+    q->bind(2, r.target);
+    q->bind(3, r.detail);
+    q->bind(4, r.sealed);
+    q->bind(5, r.id);
     q->exec();
 }
 
 void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
     auto q = stmt(
-        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash FROM audit "
+        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed FROM audit "
         "WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR actor = ?3 COLLATE NOCASE) "
         "AND (?4 IS NULL OR action = ?4) ORDER BY id");
     bind_optional(*q, 1, f.org_id);
@@ -142,6 +153,9 @@ void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(
         r.batch = q->getColumn(8).getString();
         r.prev_hash = q->getColumn(9).getString();
         r.hash = q->getColumn(10).getString();
+        if (!q->getColumn(11).isNull()) {
+            r.sealed = q->getColumn(11).getString();
+        }
         fn(r);
     }
 }

@@ -81,6 +81,7 @@ public:
     void insert_association(AccountKind kind, std::int64_t account_id, std::int64_t user_id, Instant at) override;
     std::vector<Instant> associations_since(AccountKind kind, std::int64_t account_id, Instant since) override;
     std::optional<std::int64_t> last_associated_account(AccountKind kind, std::int64_t user_id) override;
+    std::optional<std::int64_t> last_association_user(AccountKind kind, std::int64_t account_id) override;
 
     void replace_competency(const Competency& competency) override;
     std::vector<Competency> list_competencies() override;
@@ -103,8 +104,9 @@ public:
     std::int64_t competency_ends_mismatches() override;
     void set_competency_periods_stale(bool stale) override;
 
-    std::optional<std::string> last_audit_hash() override;
+    std::optional<AuditHead> audit_head() override;
     void insert_audit(const AuditRecord& record) override;
+    void seal_audit(const AuditRecord& record) override;
     void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) override;
 
     std::vector<std::string> check_integrity() override;

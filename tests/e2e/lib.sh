@@ -93,3 +93,32 @@ add_pu() { printf '%s\n' "$PW_PU" | MCIDCTL_TOKEN=$OP "$M" registry add-universi
 link_as() { local tok=$1 login=$2; shift 2; printf '%s\n' "$PW_PROF" | MCIDCTL_TOKEN=$tok "$M" link --login "$login" --password-stdin "$@"; }
 # at TIME CMD...: runs CMD under faketime at an absolute time ('2027-01-05 10:00:00')
 at() { local when=$1; shift; faketime -f "@$when" "$@"; }
+
+# downgrade_to_schema2 DB: what a store written by mcidctl 0.2.0 (schema 2) looks like: schema 3's
+# columns, index, trigger and switch row gone, every audit row hashed by rule 1 (no position).
+downgrade_to_schema2() {
+  python3 - "$1" <<'PY'
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10)
+c.executescript("""
+DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
+DROP INDEX users_erasable;
+ALTER TABLE users DROP COLUMN erased_at;
+ALTER TABLE audit DROP COLUMN sealed;
+DELETE FROM config WHERE key = 'audit.rule2_from';
+""")
+prev = ""
+for (i, at, actor, org, action, target, outcome, detail, batch) in c.execute(
+        "select id, at, actor, org_id, action, target, outcome, detail, batch from audit order by id").fetchall():
+    canon = "\x1f".join([prev, "0", str(at), actor, "" if org is None else str(org), action, target, outcome, detail, batch])
+    h = hashlib.blake2b(canon.encode(), digest_size=32).hexdigest()
+    c.execute("update audit set prev_hash=?, hash=? where id=?", (prev, h, i))
+    prev = h
+c.executescript("""
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+PRAGMA user_version = 2;
+""")
+c.commit()
+PY
+}

@@ -146,13 +146,24 @@ check "control: the denied purge is audited" \
 echo "== audit verify"
 expect_err 4 'audit' "Partner Admin: audit verify -> 4" as "$PAT" audit verify
 expect_err 4 'audit' "user: audit verify -> 4" as "$ALICE" audit verify
+expect_err 4 'operator' "Global Admin: audit verify -> 4 (the chain spans every organization)" as "$GA" audit verify
+expect_err 4 'operator' "Global Admin: audit head -> 4" as "$GA" audit head
 ALL=$(q "select count(*) from audit")
 expect 0 "operator: audit verify" as "$OP" audit verify
 check "verify: 'ok' with the number of rows" has "^ok: $ALL rows" "$OUT"
 expect 0 "operator: audit verify --format json" as "$OP" audit verify --format json
 check "verify json: status ok and the row count" test "$(json "(d['status'], d['rows'])" <<<"$OUT")" = "('ok', $ALL)"
-expect 0 "Global Admin: audit verify" as "$GA" audit verify
-check "GA verify: ok" has '^ok: ' "$OUT"
+expect 0 "operator: audit head" as "$OP" audit head
+HEAD=$OUT
+check "audit head: ROWS:HASH with the row count" has "^$ALL:[0-9a-f]{64}\$" "$HEAD"
+expect 0 "operator: audit head --format json" as "$OP" audit head --format json
+check "audit head json: rows and hash, the same as the line" \
+  test "$(json "'%d:%s' % (d['rows'], d['hash'])" <<<"$OUT")" = "$HEAD"
+check "audit head: the hash is the last row's" test "${HEAD#*:}" = "$(q "select hash from audit order by id desc limit 1")"
+expect 0 "verify --expect the head just taken" as "$OP" audit verify --expect "$HEAD"
+check "verify --expect: says the expected row matched" has "row $ALL as expected" "$OUT"
+expect_err 2 'expect' "verify --expect garbage -> 2" as "$OP" audit verify --expect 12:zz
+expect_err 2 'expect' "verify --expect without a hash -> 2" as "$OP" audit verify --expect 12
 check "verify changed nothing" test "$(q "select count(*) from audit")" = "$ALL"
 sqlite3 "$MCIDCTL_DB" ".backup '$T/pristine.db'"
 check "control: pristine copy made" test -s "$T/pristine.db"
@@ -181,36 +192,37 @@ drop_triggers() { sqlite3 "$MCIDCTL_DB" "DROP TRIGGER audit_no_update; DROP TRIG
 check "drop the triggers (sqlite3)" test -z "$(drop_triggers)"
 check "control: UPDATE now succeeds" test -z "$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='tampered' WHERE id=$MID" 2>&1)"
 check "control: the row was changed" test "$(q "select detail from audit where id=$MID")" = tampered
-expect_err 1 "row $MID([^0-9]|$)" "edited detail: verify -> 1 naming row $MID" as "$OP" audit verify
+expect_err 9 "row $MID([^0-9]|$)" "edited detail: verify -> 9 naming row $MID" as "$OP" audit verify
 check "edited detail: the message says the log is broken" has 'broken|changed' "$ERR"
 check "edited detail: nothing on stdout that says ok" lacks '^ok' "$OUT"
-expect_err 1 "row $MID([^0-9]|$)" "edited detail: verify --format json -> 1 as well" as "$OP" audit verify --format json
-expect_err 1 "row $MID([^0-9]|$)" "edited detail: the Global Admin's verify -> 1 too" as "$GA" audit verify
+expect_err 9 'failed its check' "edited detail: db check -> 9" as "$OP" db check
+check "db check names the audit row" has "^audit: the chain breaks at row $MID([^0-9]|$)" "$OUT"
+expect_err 9 "row $MID([^0-9]|$)" "edited detail: verify --format json -> 9 as well" as "$OP" audit verify --format json
 
 restore; drop_triggers >/dev/null
 DENIED_ID=$(q "select min(id) from audit where outcome='denied'")
 sqlite3 "$MCIDCTL_DB" "UPDATE audit SET outcome='ok' WHERE id=$DENIED_ID"
-expect_err 1 "row $DENIED_ID([^0-9]|$)" "a denied event rewritten as ok -> 1 naming row $DENIED_ID" as "$OP" audit verify
+expect_err 9 "row $DENIED_ID([^0-9]|$)" "a denied event rewritten as ok -> 9 naming row $DENIED_ID" as "$OP" audit verify
 
 restore; drop_triggers >/dev/null
 sqlite3 "$MCIDCTL_DB" "UPDATE audit SET at=at-86400 WHERE id=$MID"
-expect_err 1 "row $MID([^0-9]|$)" "a back-dated event -> 1 naming row $MID" as "$OP" audit verify
+expect_err 9 "row $MID([^0-9]|$)" "a back-dated event -> 9 naming row $MID" as "$OP" audit verify
 
 restore; drop_triggers >/dev/null
 LATER=$((MID + 3))
 sqlite3 "$MCIDCTL_DB" "UPDATE audit SET actor='someone@else.com' WHERE id=$LATER; UPDATE audit SET target='x' WHERE id=$MID"
-expect_err 1 "row $MID([^0-9]|$)" "two edited rows: verify names the first ($MID)" as "$OP" audit verify
+expect_err 9 "row $MID([^0-9]|$)" "two edited rows: verify names the first ($MID)" as "$OP" audit verify
 check "two edited rows: the later one is not the one named" lacks "row $LATER([^0-9]|$)" "$ERR"
 
 restore; drop_triggers >/dev/null
 sqlite3 "$MCIDCTL_DB" "UPDATE audit SET hash='$(printf '%064d' 0)' WHERE id=$MID"
-expect_err 1 "row $MID([^0-9]|$)" "a replaced hash -> 1 naming row $MID" as "$OP" audit verify
+expect_err 9 "row $MID([^0-9]|$)" "a replaced hash -> 9 naming row $MID" as "$OP" audit verify
 
 # -- a deleted middle row is caught
 restore; drop_triggers >/dev/null
 check "control: DELETE now succeeds" test -z "$(sqlite3 "$MCIDCTL_DB" "DELETE FROM audit WHERE id=$MID" 2>&1)"
 check "control: one row fewer" test "$(q "select count(*) from audit")" = "$((ALL - 1))"
-expect_err 1 "row $((MID + 1))([^0-9]|$)" "deleted middle row $MID: verify -> 1 naming row $((MID + 1))" as "$OP" audit verify
+expect_err 9 "row $MID([^0-9]|$)" "deleted middle row $MID: verify -> 9 naming row $MID as missing" as "$OP" audit verify
 check "deleted row: the message says a row was removed" has 'removed|missing' "$ERR"
 
 # -- a forged row appended by hand
@@ -219,7 +231,60 @@ NEXT=$((ALL + 1))
 sqlite3 "$MCIDCTL_DB" "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash)
   SELECT $NEXT, at, 'op@example.com', NULL, 'config.set', 'association.limit', 'ok', '9', '', hash, hash FROM audit WHERE id=$ALL"
 check "control: the forged row is in" test "$(q "select count(*) from audit")" = "$NEXT"
-expect_err 1 "row $NEXT([^0-9]|$)" "forged row: verify -> 1 naming row $NEXT" as "$OP" audit verify
+expect_err 9 "row $NEXT([^0-9]|$)" "forged row: verify -> 9 naming row $NEXT" as "$OP" audit verify
+
+# -- every column of a row, tampered one at a time, breaks the chain at that row
+for edit in "at=at+1" "actor='x@contoso.com'" "org_id=coalesce(org_id,0)+1" "action='user.restore'" \
+            "target='someone'" "outcome='denied'" "detail=detail||'.'" "batch='b-1'" "prev_hash=hash" \
+            "hash=prev_hash" "id=id+100000"; do
+  restore; drop_triggers >/dev/null
+  sqlite3 "$MCIDCTL_DB" "UPDATE audit SET $edit WHERE id=$MID"
+  expect_err 9 "row $MID([^0-9]|$)" "tampered column ($edit): verify -> 9 naming row $MID" as "$OP" audit verify
+done
+# org_id moved: the row shows up in another tenant's list, and verify catches it
+restore; drop_triggers >/dev/null
+CROW=$(q "select max(id) from audit where org_id=$CONTOSO")
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET org_id=$FABRIKAM WHERE id=$CROW"
+expect_err 9 "row $CROW([^0-9]|$)" "a row moved to another tenant: verify -> 9 naming row $CROW" as "$OP" audit verify
+
+# -- a cut tail passes a plain verify, but not --expect of the head taken before
+restore; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "DELETE FROM audit WHERE id > $((ALL - 3))"
+expect 0 "control: the last three rows cut, a plain verify cannot know" as "$OP" audit verify
+expect_err 9 "row $((ALL - 2))([^0-9]|$).*removed" "cut tail: verify --expect the old head -> 9" as "$OP" audit verify --expect "$HEAD"
+# -- the whole log deleted: refused on a store that has accounts
+restore; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "DELETE FROM audit"
+expect_err 9 "row 1([^0-9]|$).*empty" "an emptied log on a store with accounts -> 9" as "$OP" audit verify
+# -- the start of the log removed and the chain rebuilt from row 2 on: row 1 must be init
+restore; drop_triggers >/dev/null
+python3 - "$MCIDCTL_DB" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("delete from audit where id = 1")
+c.execute("update audit set id = id - 1")
+c.commit()
+PY
+expect_err 9 "row 1([^0-9]|$)" "log without its init row -> 9 naming row 1" as "$OP" audit verify
+# -- the chain rewritten from scratch by rule 1 (the old rule a 25-line script could forge)
+restore; drop_triggers >/dev/null
+python3 - "$MCIDCTL_DB" <<'PY'
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("select id, at, actor, org_id, action, target, outcome, detail, batch from audit order by id").fetchall()
+prev = ""
+c.execute("delete from audit where id = 3")   # drop a row and close the gap
+for (i, at, actor, org, action, target, outcome, detail, batch) in rows:
+    if i == 3: continue
+    new_id = i if i < 3 else i - 1
+    canon = "\x1f".join([prev, "0", str(at), actor, "" if org is None else str(org), action, target, outcome, detail, batch])
+    h = hashlib.blake2b(canon.encode(), digest_size=32).hexdigest()
+    c.execute("update audit set id=?, prev_hash=?, hash=? where id=?", (new_id, prev, h, i))
+    prev = h
+c.commit()
+PY
+expect_err 9 "row [0-9]+" "a chain rewritten by the old rule -> 9" as "$OP" audit verify
+expect_err 9 "row [0-9]+" "… and with --expect -> 9" as "$OP" audit verify --expect "$HEAD"
 
 # -- the pristine copy verifies, and new writes keep the chain sound
 restore
@@ -228,6 +293,29 @@ check "pristine store: all rows" has "^ok: $ALL rows" "$OUT"
 expect 0 "a write after the restore" as "$GA" user invite fred@contoso.com --name Fred
 expect 0 "verify after the write" as "$OP" audit verify
 check "verify counts the new row" has "^ok: $((ALL + 1)) rows" "$OUT"
+
+# ==== a store from schema 2: old rows verify by the old rule, new rows by the new ===========
+echo "== audit chain of a store migrated from schema 2"
+restore
+downgrade_to_schema2 "$MCIDCTL_DB"
+check "control: the downgraded store is schema 2" test "$(q 'PRAGMA user_version')" = 2
+expect 0 "a schema-2 store: verify after the migration" as "$OP" audit verify
+check "migrated: every old row verifies" has "^ok: $ALL rows" "$OUT"
+check "migrated: schema 3 now, the switch row recorded" \
+  test "$(q 'PRAGMA user_version')/$(q "select value from config where key='audit.rule2_from'")" = "3/$((ALL + 1))"
+expect 0 "migrated: a write after the migration" as "$GA" user invite gina@contoso.com --name Gina
+expect 0 "migrated: verify old and new rows" as "$OP" audit verify
+check "migrated: all rows" has "^ok: $((ALL + 1)) rows" "$OUT"
+sqlite3 "$MCIDCTL_DB" ".backup '$T/migrated.db'"
+drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='tampered' WHERE id=$MID"
+expect_err 9 "row $MID([^0-9]|$)" "migrated: an edited old row -> 9" as "$OP" audit verify
+rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/migrated.db" "$MCIDCTL_DB"; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='tampered' WHERE id=$((ALL + 1))"
+expect_err 9 "row $((ALL + 1))([^0-9]|$)" "migrated: an edited new row -> 9" as "$OP" audit verify
+rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/migrated.db" "$MCIDCTL_DB"; drop_triggers >/dev/null
+sqlite3 "$MCIDCTL_DB" "UPDATE config SET value='999999' WHERE key='audit.rule2_from'"
+expect_err 9 "row $((ALL + 1))([^0-9]|$)" "migrated: a switch row moved past the end -> 9 at the first new row" as "$OP" audit verify
 
 # ==== secrets never in clear ===============================================================
 echo "== secrets: a full scenario, then the store, its WAL and every output are searched"

@@ -83,10 +83,10 @@ check "mixed batch without --atomic keeps the purged row" test "$(status_of caro
 
 echo "== purge-user --mcid"
 expect 8 "--mcid of another organization" env MCIDCTL_TOKEN="$GA" "$M" purge-user --mcid 40000003 --yes --format json
-check "--mcid of another organization: denied" test "$(json "[r['outcome'] for r in d]" <<<"$OUT")" = "['denied']"
+check "--mcid of another organization: not-found, as an unknown MCID (rule 7)" test "$(json "[(r['outcome'], r['detail']) for r in d]" <<<"$OUT")" = "[('not-found', 'no MCID linked to your organization')]"
 check "bo's link untouched" test "$(links_of 40000003)" = 1
 expect 8 "--mcid unknown" env MCIDCTL_TOKEN="$GA" "$M" purge-user --mcid 49999999 --yes --format json
-check "--mcid unknown: not-found" test "$(json "[r['outcome'] for r in d]" <<<"$OUT")" = "['not-found']"
+check "--mcid unknown: not-found, the same answer" test "$(json "[(r['outcome'], r['detail']) for r in d]" <<<"$OUT")" = "[('not-found', 'no MCID linked to your organization')]"
 expect 8 "--mcid malformed" env MCIDCTL_TOKEN="$GA" "$M" purge-user --mcid 12ab --yes --format json
 check "--mcid malformed: invalid" test "$(json "[r['outcome'] for r in d]" <<<"$OUT")" = "['invalid']"
 expect 0 "--mcid of the own organization" env MCIDCTL_TOKEN="$GA" "$M" purge-user --mcid 40000002 --yes --format json
@@ -94,6 +94,8 @@ check "--mcid: purged, target is the MCID" test "$(outcomes <<<"$OUT")" = "[('40
 check "--mcid: the link ended" test "$(links_of 40000002)" = 0
 out=$(MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format csv 2>/dev/null)
 check "--mcid: the MCID left the skills report" test "$(csvq "any(r['mcid']=='40000002' for r in rows)" <<<"$out")" = False
+expect 0 "--mcid rerun after the purge: exit 0" env MCIDCTL_TOKEN="$GA" "$M" purge-user --mcid 40000002 --yes --format json
+check "--mcid rerun: already-deleted" test "$(outcomes <<<"$OUT")" = "[('40000002', 'already-deleted')]"
 
 echo "== user restore"
 expect_err 4 '.' "a Partner Admin cannot restore" env MCIDCTL_TOKEN="$PAT" "$M" user restore alice@contoso.com

@@ -120,7 +120,8 @@ check "audit: one user.invite row per successful invitation" test "$(delta user.
 check "audit: one user.set-role row per successful role change" test "$(delta user.set-role)" = "$SR"
 check "audit: one link row per successful link" test "$(delta link)" = "$((LO + LS))"
 check "audit: one unlink row per successful unlink" test "$(delta unlink)" = "$((UO + US))"
-check "audit: one transfer row per unlink that found the shared profile taken" test "$(delta transfer)" = "$US3"
+check "audit: two transfer rows (departing organization, operator) per unlink that found the shared profile taken" \
+  test "$(delta transfer)" = "$((2 * US3))"
 check "audit: no denied row" test "$(q "select count(*) from audit where outcome='denied'")" = "$BASE_DENIED"
 check "audit: no row unaccounted for (total added = sum of the above)" \
   test "$(( $(q "select count(*) from audit") - BASE_ALL ))" = "$((INV + SR + LO + LS + UO + US + US3))"

@@ -303,10 +303,11 @@ check "db check names competency_ends" has '^competency_ends: [0-9]+ rows disagr
 expect 0 "db rebuild repairs that too" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
 expect 0 "db check passes after the second repair" env MCIDCTL_TOKEN="$GA" "$M" db check
 
-# what a store written by schema 1 looks like (the schema-2 tables gone, user_version 1)
+# what a store written by schema 1 looks like (schema 3 undone, the schema-2 tables gone, user_version 1)
+downgrade_to_schema2 "$MCIDCTL_DB"
 sq "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
 rep_at "$D4" "$T/comp_v1.csv" "$GA" competencies --format csv
-check "a schema-1 store is migrated when opened (user_version 2)" test "$(sq 'PRAGMA user_version')" = 2
+check "a schema-1 store is migrated when opened (user_version 3)" test "$(sq 'PRAGMA user_version')" = 3
 check "... and until rebuilt counts from the credentials: the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v1.csv"
 expect 0 "db check on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
 check "db check json: competency status not built" test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/not built"

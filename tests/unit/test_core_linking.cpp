@@ -1,5 +1,7 @@
 #include "fixture.hpp"
 
+#include <mcid/audit.hpp>
+
 #include <mcid/error.hpp>
 #include <mcid/linking.hpp>
 #include <mcid/registry.hpp>
@@ -60,7 +62,26 @@ TEST_CASE("rule 2: linking an MCID held in another organization moves it") {
     CHECK(l->user_id == w.bo.user_id);
     CHECK(l->org_id == *w.bo.org_id);
     CHECK_FALSE(w.store->find_link_of_user(AccountKind::profile, w.alice.user_id));
-    CHECK(count_audit(*w.store, "transfer") == 1);
+    CHECK(count_audit(*w.store, "transfer") == 2);
+    SECTION("rule 7: the departing organization learns only that the MCID left; the operator sees where") {
+        std::vector<AuditRecord> contoso, operator_rows;
+        AuditLog log(*w.store, w.clock);
+        log.list(w.ga, {}, [&](const AuditRecord& a) { contoso.push_back(a); });
+        log.list(w.op, {}, [&](const AuditRecord& a) {
+            if (a.action == "transfer" && !a.org_id) operator_rows.push_back(a);
+        });
+        bool saw_transfer = false;
+        for (const auto& a : contoso) {
+            CHECK(a.actor.find("fabrikam") == std::string::npos);
+            CHECK(a.detail.find("Fabrikam") == std::string::npos);
+            CHECK(a.detail.find("7654321") == std::string::npos);
+            saw_transfer = saw_transfer || (a.action == "transfer" && a.detail == "left for another organization");
+        }
+        CHECK(saw_transfer);
+        REQUIRE(operator_rows.size() == 1);
+        CHECK(operator_rows[0].actor == "bo@fabrikam.com");
+        CHECK(operator_rows[0].detail == "from Contoso (1234567) to Fabrikam (7654321)");
+    }
 }
 
 TEST_CASE("rule 3: self-service only, credentials prove ownership, lockout after five failures") {

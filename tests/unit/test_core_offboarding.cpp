@@ -78,12 +78,26 @@ TEST_CASE("purge --mcid ends a link of the admin's organization only") {
                               Atomic::no, {});
     const auto o = outcomes(r);
     CHECK(o.at("12345678") == "purged");
-    CHECK(o.at("22222222") == "denied");
+    CHECK(o.at("22222222") == "not-found");  // rule 7: linked elsewhere looks like unknown
     CHECK(o.at("99999999") == "not-found");
     CHECK(o.at("12ab") == "invalid");
     CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
     CHECK(w.store->find_link(AccountKind::profile, 22222222));
     CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+    SECTION("a rerun says already-deleted; an unlinked or unknown MCID answers as one linked elsewhere") {
+        add_profile(*w.store, 33333333, "nobody@outlook.com");
+        const auto again = Offboarding(*w.store, w.clock)
+                               .purge(w.ga, {mcid_target("12345678"), mcid_target("33333333")}, DryRun::no, Atomic::no, {});
+        const auto o2 = outcomes(again);
+        CHECK(o2.at("12345678") == "already-deleted");
+        CHECK(o2.at("33333333") == "not-found");
+        const auto unknown = Offboarding(*w.store, w.clock).purge(w.ga, {mcid_target("99999999")}, DryRun::no, Atomic::no, {});
+        const auto elsewhere = Offboarding(*w.store, w.clock).purge(w.ga, {mcid_target("22222222")}, DryRun::no, Atomic::no, {});
+        const auto answer = [](const PurgeReport& r) { return r.rows.at(0).outcome + "|" + r.rows.at(0).detail; };
+        CHECK(answer(unknown) == "not-found|no MCID linked to your organization");
+        CHECK(answer(elsewhere) == answer(unknown));
+        CHECK(again.rows.at(1).outcome + "|" + again.rows.at(1).detail == answer(unknown));
+    }
 }
 
 TEST_CASE("dry runs and failed atomic batches change nothing") {

@@ -1,0 +1,27 @@
+-- mcidctl store, schema 3: an anchored audit chain and the erasure of departed users' data.
+--
+-- Audit rows written from this schema on are hashed by rule 2 (core/audit.cpp): the hash covers
+-- the row's position (its id) and a digest of each text field, and row 1 must be the `init` row.
+-- Rows already in the log keep rule 1 and are verified by it, up to the switch row recorded here
+-- (1 for a new store, so every row of a new store is rule 2).
+INSERT INTO config(key, value)
+SELECT 'audit.rule2_from', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM audit;
+
+-- A rule-2 row whose text named a person whose data was erased keeps the digests of the original
+-- fields here (JSON), so the chain still verifies after the text was replaced by a pseudonym.
+ALTER TABLE audit ADD COLUMN sealed TEXT;
+
+-- Only sealing may change a row: it replaces actor, target or detail of an unsealed row and
+-- records the digests; every other column stays. Deletes stay refused.
+DROP TRIGGER audit_no_update;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+WHEN NOT (old.sealed IS NULL AND new.sealed IS NOT NULL AND new.id = old.id AND new.at = old.at
+          AND new.org_id IS old.org_id AND new.action = old.action AND new.outcome = old.outcome
+          AND new.batch = old.batch AND new.prev_hash = old.prev_hash AND new.hash = old.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+
+-- Personal data of a purged account is erased once the restore window has passed.
+ALTER TABLE users ADD COLUMN erased_at INTEGER;
+CREATE INDEX users_erasable ON users(deleted_at) WHERE status = 'deleted' AND erased_at IS NULL;
