@@ -33,6 +33,13 @@ struct User {
     Instant locked_until = 0;
 };
 
+// Sign-in attempts against one account or name: failures in a row (attempts in flight count
+// too) and the end of a lockout.
+struct Attempts {
+    int failed = 0;
+    Instant locked_until = 0;
+};
+
 struct Session {
     std::int64_t user_id = 0;
     Instant expires_at = 0;

@@ -97,6 +97,11 @@ public:
     virtual void delete_session(std::string_view token_hash) = 0;
     virtual void delete_sessions_of(std::int64_t user_id) = 0;
 
+    // Attempts against a name that has no account (`subject` is a digest); zeros when none.
+    virtual Attempts find_throttle(std::string_view subject) = 0;
+    // Stores them; all zeros removes the row.
+    virtual void save_throttle(std::string_view subject, const Attempts& attempts) = 0;
+
     // --- registry
     // Insert, or update the row with the same MCID (profiles) or sign-in name (university
     // accounts); an empty password_hash keeps the stored one. Returns the account id.

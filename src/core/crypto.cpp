@@ -5,6 +5,8 @@
 #include <sodium.h>
 
 #include <array>
+#include <cctype>
+#include <cstdint>
 #include <mutex>
 
 namespace mcid::crypto {
@@ -52,13 +54,51 @@ bool verify_password(std::string_view hash, std::string_view password) {
     return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
 }
 
-void burn_password_time(std::string_view password) {
-    static const std::string k_dummy = hash_password("mcidctl-timing-equalizer");
-    (void)verify_password(k_dummy, password);
+void burn_password_time() {
+    // hash_password("mcidctl-timing-equalizer") with the interactive limits, made once offline.
+    static const char* const k_dummy =
+        "$argon2id$v=19$m=65536,t=2,p=1$yaaMrb3XsNX3pizsZzoqZg$VHto+fmhoUUMS35a45xQwq6nOg9FkAXUl0xD4Y3M9wU";
+    (void)verify_password(k_dummy, "mcidctl-timing-equalizer-probe");
 }
 
 bool is_password_hash(std::string_view text) {
-    return text.size() < crypto_pwhash_STRBYTES && text.rfind("$argon2id$", 0) == 0;
+    // $argon2id$v=19$m=M,t=T,p=1$SALT$HASH, SALT and HASH unpadded base64
+    constexpr std::string_view k_prefix = "$argon2id$v=19$m=";
+    if (text.size() >= crypto_pwhash_STRBYTES || text.substr(0, k_prefix.size()) != k_prefix) {
+        return false;
+    }
+    std::size_t i = k_prefix.size();
+    const auto number = [&](std::uint64_t max, char end) {
+        std::uint64_t n = 0;
+        const std::size_t start = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 10) {
+            n = n * 10 + static_cast<std::uint64_t>(text[i++] - '0');
+        }
+        const bool ok = i > start && n >= 1 && n <= max && i < text.size() && text[i] == end;
+        ++i;
+        return ok;
+    };
+    const auto word = [&](std::string_view w) {
+        const bool ok = text.substr(i, w.size()) == w;
+        i += w.size();
+        return ok;
+    };
+    const auto base64 = [&](std::size_t min, bool last) {
+        const std::size_t start = i;
+        while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '+' || text[i] == '/')) {
+            ++i;
+        }
+        const bool ok = i - start >= min && (last ? i == text.size() : i < text.size() && text[i] == '$');
+        ++i;
+        return ok;
+    };
+    if (!(number(262144, ',') && word("t=") && number(10, ',') && word("p=") && number(1, '$') &&
+          base64(11, false) && base64(22, true))) {
+        return false;
+    }
+    const std::string copy(text);
+    return crypto_pwhash_str_needs_rehash(copy.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != -1;
 }
 
 std::string new_session_token() { return "mcs_" + random_base32(52); }

@@ -10,9 +10,11 @@ namespace mcid::crypto {
 std::string hash_password(std::string_view password);
 // True when `password` matches `hash`; false for an empty or malformed hash.
 bool verify_password(std::string_view hash, std::string_view password);
-// Runs a verification against a fixed hash so that unknown accounts take as long as known ones.
-void burn_password_time(std::string_view password);
-// True for a string that looks like an Argon2id hash from hash_password.
+// Runs one verification against a fixed hash (no hashing first) so that unknown, locked and
+// inactive accounts take as long as a wrong password for a known one.
+void burn_password_time();
+// True for a well-formed Argon2id hash string whose cost is at most 256 MiB and 10 passes (a
+// larger one in an import would let one sign-in exhaust the host).
 bool is_password_hash(std::string_view text);
 // A session token: "mcs_" + 52 base32 characters (256 bits).
 std::string new_session_token();

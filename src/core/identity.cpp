@@ -1,4 +1,5 @@
 #include "core/crypto.hpp"
+#include "core/signin.hpp"
 
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
@@ -66,69 +67,84 @@ bool Identity::init(const Email& operator_email, std::string_view password) {
 SignIn Identity::login(const Email& email, std::string_view password, std::optional<Duration> ttl) {
     const Instant now = m_clock.now();
     Policy policy;
-    std::optional<User> user;
     {
         auto read = m_store.begin_read();
         policy = Policy::load(m_store);
-        user = m_store.find_user_by_email(email.value);
     }
     const Duration lifetime = ttl.value_or(policy.session_ttl);
     if (lifetime.seconds > k_max_session_ttl) {
         throw UsageError("--ttl: at most 90d");
     }
     AuditLog audit(m_store, m_clock);
-    const auto fail = [&](const std::string& detail, const Error& error) {
-        auto tx = m_store.begin_write();
-        audit.record({email.value, user ? user->org_id : std::nullopt, "login", email.value, "denied", detail, ""});
-        tx->commit();
-        throw error;
+    const std::string subject = throttle_subject("login", email.value);
+    // Found anew in each transaction of the attempt: the account may change in between. Unknown
+    // and inactive accounts are counted and locked as active ones are, and answer the same.
+    std::optional<User> user;
+    const auto counters = [&]() -> AttemptCounters {
+        user = m_store.find_user_by_email(email.value);
+        if (!user) {
+            return {[&] { return m_store.find_throttle(subject); },
+                    [&](const Attempts& a) { m_store.save_throttle(subject, a); }};
+        }
+        return {[&] { return Attempts{user->failed_logins, user->locked_until}; },
+                [&](const Attempts& a) {
+                    user->failed_logins = a.failed;
+                    user->locked_until = a.locked_until;
+                    m_store.update_user(*user);
+                }};
     };
-    if (!user || user->status != UserStatus::active) {
-        crypto::burn_password_time(password);
-        fail(user ? fmt::format("account is {}", to_string(user->status)) : "unknown account",
-             AuthError(k_login_failed));
-    }
-    if (user->locked_until > now) {
-        fail("account locked", AuthError(fmt::format("account locked until {} after repeated failed sign-ins",
-                                                     format_instant(user->locked_until)),
-                                         "wait, or ask an admin to check the audit log"));
-    }
-    // Hash outside the write lock: Argon2 is slow on purpose, other writers need not wait for it.
-    const bool good = crypto::verify_password(user->password_hash, password);
-    auto tx = m_store.begin_write();
-    auto fresh = m_store.find_user(user->id);
-    if (!fresh || fresh->status != UserStatus::active) {
-        tx.reset();
-        fail("account no longer active", AuthError(k_login_failed));
-    }
-    if (!good) {
-        fresh->failed_logins += 1;
-        std::string detail = fmt::format("wrong password ({} in a row)", fresh->failed_logins);
-        if (fresh->failed_logins >= k_lockout_failures) {
-            fresh->locked_until = now + k_lockout_seconds;
-            fresh->failed_logins = 0;
-            detail += fmt::format("; locked until {}", format_instant(fresh->locked_until));
+    std::string hash;
+    bool active = false;
+    {
+        auto read = m_store.begin_read();
+        if (const auto found = m_store.find_user_by_email(email.value)) {
+            hash = found->password_hash;
+            active = found->status == UserStatus::active;
         }
-        m_store.update_user(*fresh);
-        audit.record({email.value, fresh->org_id, "login", email.value, "denied", detail, ""});
-        tx->commit();
-        if (fresh->locked_until > now) {
-            throw AuthError(fmt::format("{}; after {} failures in a row the account is locked until {}", k_login_failed,
-                                        k_lockout_failures, format_instant(fresh->locked_until)));
+    }
+    const auto verify = [&] {
+        if (!active) {
+            crypto::burn_password_time();
+            return false;
         }
+        return crypto::verify_password(hash, password);
+    };
+    SignIn result;
+    const auto record = [&](const AttemptOutcome& o) {
+        const std::optional<std::int64_t> org = user ? user->org_id : std::nullopt;
+        if (o.verdict == Verdict::good && user && user->status == UserStatus::active) {
+            result.token = crypto::new_session_token();
+            result.expires_at = now + lifetime.seconds;
+            result.actor = Actor{user->id, user->email, user->name, user->role, user->org_id};
+            m_store.insert_session(crypto::digest_hex(result.token), user->id, now, result.expires_at);
+            audit.record({user->email, org, "login", user->email, "ok",
+                          fmt::format("session until {}", format_instant(result.expires_at)), ""});
+            return;
+        }
+        std::string detail = !user ? "unknown account"
+                             : user->status != UserStatus::active
+                                 ? fmt::format("account is {}", to_string(user->status))
+                                 : "wrong password";
+        if (o.verdict == Verdict::locked) {
+            detail = fmt::format("refused: locked until {} ({})", format_instant(o.locked_until), detail);
+        } else if (o.just_locked) {
+            detail += fmt::format("; locked until {}", format_instant(o.locked_until));
+        }
+        audit.record({email.value, org, "login", email.value, "denied", detail, ""});
+    };
+    const AttemptOutcome o = attempt_sign_in(m_store, now, counters, verify, record);
+    if (o.verdict == Verdict::locked) {
+        throw AuthError(fmt::format("account locked until {} after repeated failed sign-ins",
+                                    format_instant(o.locked_until)),
+                        "wait, or ask an admin to check the audit log");
+    }
+    if (o.just_locked) {
+        throw AuthError(fmt::format("{}; after {} failures in a row the account is locked until {}", k_login_failed,
+                                    k_lockout_failures, format_instant(o.locked_until)));
+    }
+    if (o.verdict != Verdict::good || result.token.empty()) {
         throw AuthError(k_login_failed);
     }
-    fresh->failed_logins = 0;
-    fresh->locked_until = 0;
-    m_store.update_user(*fresh);
-    SignIn result;
-    result.token = crypto::new_session_token();
-    result.expires_at = now + lifetime.seconds;
-    result.actor = Actor{fresh->id, fresh->email, fresh->name, fresh->role, fresh->org_id};
-    m_store.insert_session(crypto::digest_hex(result.token), fresh->id, now, result.expires_at);
-    audit.record({fresh->email, fresh->org_id, "login", fresh->email, "ok",
-                  fmt::format("session until {}", format_instant(result.expires_at)), ""});
-    tx->commit();
     return result;
 }
 

@@ -1,4 +1,5 @@
 #include "core/crypto.hpp"
+#include "core/signin.hpp"
 
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
@@ -52,45 +53,53 @@ ExternalAccount Linking::sign_in_external(const Actor& actor, AccountKind kind, 
                                           std::string_view password) {
     const Instant now = m_clock.now();
     const std::string action = kind == AccountKind::profile ? "link" : "associate";
+    const std::string subject = throttle_subject(to_string(kind), login);
     std::optional<ExternalAccount> account;
+    const auto counters = [&]() -> AttemptCounters {
+        account = m_store.find_account_by_login(kind, login);
+        if (!account) {
+            return {[&] { return m_store.find_throttle(subject); },
+                    [&](const Attempts& a) { m_store.save_throttle(subject, a); }};
+        }
+        return {[&] { return Attempts{account->failed_logins, account->locked_until}; },
+                [&](const Attempts& a) { m_store.update_account_lockout(kind, account->id, a.failed, a.locked_until); }};
+    };
+    std::string hash;
     {
         auto tx = m_store.begin_read();
-        account = m_store.find_account_by_login(kind, login);
-    }
-    AuditLog audit(m_store, m_clock);
-    if (account && account->locked_until > now) {
-        auto tx = m_store.begin_write();
-        audit.record({actor.email, actor.org_id, action, login, "denied", "external account locked", ""});
-        tx->commit();
-        throw AuthError(fmt::format("{} {} is locked until {} after repeated failed sign-ins", account_noun(kind), login,
-                                    format_instant(account->locked_until)));
-    }
-    bool good = false;
-    if (account && !account->password_hash.empty()) {
-        good = crypto::verify_password(account->password_hash, password);
-    } else {
-        crypto::burn_password_time(password);
-    }
-    if (good) {
-        return *account;
-    }
-    auto tx = m_store.begin_write();
-    std::string detail = account ? "wrong password" : "unknown sign-in name";
-    if (account) {
-        if (auto fresh = m_store.find_account(kind, account->id)) {
-            int failed = fresh->failed_logins + 1;
-            Instant locked_until = fresh->locked_until;
-            if (failed >= k_lockout_failures) {
-                locked_until = now + k_lockout_seconds;
-                failed = 0;
-                detail += fmt::format("; locked until {}", format_instant(locked_until));
-            }
-            m_store.update_account_lockout(kind, fresh->id, failed, locked_until);
+        if (const auto found = m_store.find_account_by_login(kind, login)) {
+            hash = found->password_hash;
         }
     }
-    audit.record({actor.email, actor.org_id, action, login, "denied", detail, ""});
-    tx->commit();
-    throw AuthError(fmt::format("{} sign-in failed: wrong sign-in name or password", account_noun(kind)));
+    const auto verify = [&] {
+        if (hash.empty()) {
+            crypto::burn_password_time();
+            return false;
+        }
+        return crypto::verify_password(hash, password);
+    };
+    AuditLog audit(m_store, m_clock);
+    const auto record = [&](const AttemptOutcome& o) {
+        if (o.verdict == Verdict::good && account) {
+            return;  // the link or association records the success in its own transaction
+        }
+        std::string detail = account ? "wrong password" : "unknown sign-in name";
+        if (o.verdict == Verdict::locked) {
+            detail = fmt::format("refused: locked until {} ({})", format_instant(o.locked_until), detail);
+        } else if (o.just_locked) {
+            detail += fmt::format("; locked until {}", format_instant(o.locked_until));
+        }
+        audit.record({actor.email, actor.org_id, action, login, "denied", detail, ""});
+    };
+    const AttemptOutcome o = attempt_sign_in(m_store, now, counters, verify, record);
+    if (o.verdict == Verdict::locked) {
+        throw AuthError(fmt::format("{} {} is locked until {} after repeated failed sign-ins", account_noun(kind), login,
+                                    format_instant(o.locked_until)));
+    }
+    if (o.verdict != Verdict::good || !account) {
+        throw AuthError(fmt::format("{} sign-in failed: wrong sign-in name or password", account_noun(kind)));
+    }
+    return *account;
 }
 
 AssociationQuota Linking::quota(AccountKind kind, std::optional<std::int64_t> account_id, std::int64_t limit) {
@@ -138,7 +147,6 @@ LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::s
     LinkResult result;
     result.mcid = profile.id;
     result.org_name = org_label(m_store, *me.org_id);
-    m_store.update_account_lockout(AccountKind::profile, profile.id, 0, 0);
 
     const auto current = m_store.find_link_of_user(AccountKind::profile, me.user_id);
     if (current && current->account_id == profile.id) {
@@ -209,7 +217,6 @@ AssociateResult Linking::associate(const Actor& actor, const std::string& login,
     const Actor me = refresh_actor(m_store, actor);
     AuditLog audit(m_store, m_clock);
     const Policy policy = Policy::load(m_store);
-    m_store.update_account_lockout(AccountKind::university, account.id, 0, 0);
     AssociateResult result;
     result.login = account.login;
     const auto current = m_store.find_link_of_user(AccountKind::university, me.user_id);

@@ -255,4 +255,29 @@ void SqliteStore::delete_sessions_of(std::int64_t user_id) {
     q->exec();
 }
 
+Attempts SqliteStore::find_throttle(std::string_view subject) {
+    auto q = stmt("SELECT failed, locked_until FROM signin_throttle WHERE subject = ?");
+    q->bind(1, std::string(subject));
+    if (!q->executeStep()) {
+        return {};
+    }
+    return Attempts{q->getColumn(0).getInt(), q->getColumn(1).getInt64()};
+}
+
+void SqliteStore::save_throttle(std::string_view subject, const Attempts& a) {
+    if (a.failed == 0 && a.locked_until == 0) {
+        auto q = stmt("DELETE FROM signin_throttle WHERE subject = ?");
+        q->bind(1, std::string(subject));
+        q->exec();
+        return;
+    }
+    auto q = stmt(
+        "INSERT INTO signin_throttle(subject, failed, locked_until) VALUES (?, ?, ?) "
+        "ON CONFLICT(subject) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until");
+    q->bind(1, std::string(subject));
+    q->bind(2, a.failed);
+    q->bind(3, a.locked_until);
+    q->exec();
+}
+
 }  // namespace mcid::store

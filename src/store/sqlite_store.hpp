@@ -63,6 +63,9 @@ public:
     void delete_session(std::string_view token_hash) override;
     void delete_sessions_of(std::int64_t user_id) override;
 
+    Attempts find_throttle(std::string_view subject) override;
+    void save_throttle(std::string_view subject, const Attempts& attempts) override;
+
     std::int64_t upsert_account(AccountKind kind, const ExternalAccount& account) override;
     std::optional<ExternalAccount> find_account(AccountKind kind, std::int64_t id) override;
     std::optional<ExternalAccount> find_account_by_login(AccountKind kind, std::string_view login) override;

@@ -25,3 +25,11 @@ END;
 -- Personal data of a purged account is erased once the restore window has passed.
 ALTER TABLE users ADD COLUMN erased_at INTEGER;
 CREATE INDEX users_erasable ON users(deleted_at) WHERE status = 'deleted' AND erased_at IS NULL;
+
+-- Failed sign-ins for names that have no account (keyed by a digest of kind and name), counted
+-- and locked like an account's own, so an unknown name answers exactly as a known one.
+CREATE TABLE signin_throttle (
+    subject      TEXT PRIMARY KEY,
+    failed       INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -1,0 +1,55 @@
+#include "core/signin.hpp"
+
+#include "core/crypto.hpp"
+
+#include <mcid/policy.hpp>
+
+namespace mcid {
+
+AttemptOutcome attempt_sign_in(Store& store, Instant now, const std::function<AttemptCounters()>& counters,
+                               const std::function<bool()>& verify,
+                               const std::function<void(const AttemptOutcome&)>& record) {
+    {
+        auto tx = store.begin_write();
+        const AttemptCounters c = counters();
+        Attempts a = c.load();
+        if (a.locked_until > now || a.failed >= k_lockout_failures) {
+            const AttemptOutcome refused{Verdict::locked,
+                                         a.locked_until > now ? a.locked_until : now + k_lockout_seconds, false};
+            record(refused);
+            tx->commit();
+            crypto::burn_password_time();
+            return refused;
+        }
+        a.failed += 1;
+        c.save(a);
+        tx->commit();
+    }
+    const bool good = verify();
+    auto tx = store.begin_write();
+    const AttemptCounters c = counters();
+    Attempts a = c.load();
+    AttemptOutcome outcome;
+    if (good && a.locked_until <= now) {
+        outcome.verdict = Verdict::good;
+        a = {};
+    } else if (good) {
+        outcome = {Verdict::locked, a.locked_until, false};
+    } else if (a.failed >= k_lockout_failures && a.locked_until <= now) {
+        a = {0, now + k_lockout_seconds};
+        outcome = {Verdict::wrong, a.locked_until, true};
+    }
+    c.save(a);
+    record(outcome);
+    tx->commit();
+    return outcome;
+}
+
+std::string throttle_subject(std::string_view kind, std::string_view name) {
+    std::string text(kind);
+    text += ':';
+    text += name;
+    return crypto::digest_hex(text);
+}
+
+}  // namespace mcid
