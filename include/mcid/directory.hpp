@@ -47,8 +47,11 @@ public:
 
     // Global Admin of the organization (or the operator naming it). Conflict for a taken email.
     Invitation invite(const Actor& actor, const InviteRequest& request);
-    // No sign-in: the code proves the invitation. AuthError for a wrong or expired code.
-    void accept(const Email& email, std::string_view code, std::string_view password);
+    // No sign-in: the code proves the invitation. AuthError for a wrong or expired code, and the
+    // same answer for an unknown, deleted or already active account (no enumeration); the failure
+    // is recorded. check_invitation() does the same checks before a password is asked for.
+    void check_invitation(const Email& email, const InvitationCode& code);
+    void accept(const Email& email, const InvitationCode& code, std::string_view password);
     // A new code for a pending invitation (the old one stops working). Conflict if not pending.
     Invitation resend(const Actor& actor, const Email& email);
     // Corrects the address of a pending invitation. Conflict if accepted or the new one is taken.
@@ -66,6 +69,9 @@ public:
                                      Role role, const std::string& batch);
 
 private:
+    // Records why the invitation cannot be accepted, commits `tx` and throws AuthError; returns
+    // when it can be accepted.
+    void refuse_invitation(Transaction& tx, const Email& email, const InvitationCode& code);
     User load_user_for(const Actor& actor, const Email& email, Need need);
     std::string mpn_of(const User& user);
 

@@ -50,6 +50,7 @@ MCID_ERROR_CLASS(AuthError, auth);              // 7: not signed in, expired, wr
 MCID_ERROR_CLASS(PartialBatch, partial);        // 8: a batch with rows not done
 MCID_ERROR_CLASS(StoreError, store);            // 9: busy, unreadable, corrupt, newer schema
 MCID_ERROR_CLASS(Interrupted, interrupted);     // 130: Ctrl-C; the write was rolled back
+MCID_ERROR_CLASS(OutputError, internal);        // 1: the output could not be written (disk full, I/O)
 
 #undef MCID_ERROR_CLASS
 

@@ -33,6 +33,8 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
 // Operator only. Writes a consistent copy (VACUUM INTO a temporary file beside `destination`),
 // fsyncs it, checks that it opens as a sound store, then renames it into place. Throws
 // UsageError when the destination exists or its folder is not writable.
-BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock);
+// `audit_name` is what the audit row names as the destination (default: `destination`).
+BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
+                          std::string_view audit_name = {});
 
 }  // namespace mcid

@@ -20,6 +20,9 @@ struct PurgeTarget {
     enum class Kind { email, mcid };
     Kind kind = Kind::email;
     std::string text;  // as given; validated by purge()
+    // The line of a file it came from (0: the command line). An invalid target from a file is
+    // shown by its line, never by its text: the file may hold another account's secrets.
+    std::size_t line = 0;
 };
 
 struct PurgeRow {
@@ -50,8 +53,8 @@ public:
                       const Progress& progress);
 
 private:
-    PurgeRow purge_email(const Actor& me, const std::string& text, const std::string& batch, CompetencyStatus& status);
-    PurgeRow purge_mcid(const Actor& me, const std::string& text, const std::string& batch, CompetencyStatus& status);
+    PurgeRow purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status);
+    PurgeRow purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status);
 
     Store& m_store;
     const Clock& m_clock;

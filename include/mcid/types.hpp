@@ -31,6 +31,14 @@ struct MpnId {
     friend bool operator==(const MpnId&, const MpnId&) = default;
 };
 
+// An invitation code as people type it: 16 characters of the code alphabet, in any case, with or
+// without the dashes; kept as XXXX-XXXX-XXXX-XXXX.
+struct InvitationCode {
+    std::string value;
+    // Throws UsageError naming `field` (without echoing the text: it may be a secret).
+    static InvitationCode parse(std::string_view text, std::string_view field = "--code");
+};
+
 // A calendar date (UTC), stored as days since 1970-01-01.
 struct Date {
     std::int64_t days = 0;

@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 namespace mcid::cli {
@@ -132,6 +135,22 @@ void build_app(CLI::App& app, Context& ctx) {
         }
     };
     name_commands(&app, "");
+}
+
+int finish_output(Context& ctx) {
+    std::cout.flush();
+    const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+    if (!failed) {
+        return ctx.exit_code;
+    }
+    const std::string why = errno != 0 ? std::strerror(errno) : "write error";
+    const std::string& command = ctx.command_path;
+    if (command == "org.enroll" || command == "user.invite" || command == "user.resend" || command == "user.import") {
+        throw OutputError(fmt::format("the invitation was created, but writing its code to the output failed ({})", why),
+                          "run 'mcidctl user resend EMAIL' to issue a new code (the lost one stays unusable)");
+    }
+    throw OutputError(fmt::format("writing the output failed ({}); it is incomplete", why),
+                      "check the disk or the file the output goes to, and run the command again");
 }
 
 int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error) {

@@ -10,6 +10,9 @@ namespace mcid::cli {
 
 // Registers the global options and every command group, in one explicit list.
 void build_app(CLI::App& app, Context& ctx);
+// After a command: flushes stdout and checks that everything written reached it (a full disk, a
+// closed file); OutputError when not. Returns the command's exit code.
+int finish_output(Context& ctx);
 // Prints `mcidctl: error: ...` (and a hint) for any exception and returns the exit code.
 int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error);
 

@@ -1,5 +1,6 @@
 // audit list | verify; db check | backup
 #include "cli/app.hpp"
+#include "cli/files.hpp"
 #include "cli/output.hpp"
 
 #include <mcid/audit.hpp>
@@ -7,6 +8,13 @@
 #include <mcid/maintenance.hpp>
 
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 namespace mcid::cli {
 namespace {
@@ -22,6 +30,32 @@ AuditHead parse_audit_head(const std::string& text) {
         throw UsageError("--expect: not ROWS:HASH as 'mcidctl audit head' prints it (a row count, ':', 64 hex digits)");
     }
     return AuditHead{std::stoll(rows), hash};
+}
+
+// `db backup -`: the verified copy is made in a private temporary folder, then copied to stdout.
+void backup_to_stdout(Context& ctx, const Actor& actor) {
+    if (ctx.stdout_is_terminal()) {
+        throw UsageError("db backup -: stdout is a terminal", "redirect it to a file: 'mcidctl db backup - > FILE'");
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mcidctl-backup.XXXXXX";
+    if (!::mkdtemp(pattern.data())) {
+        throw StoreError(fmt::format("cannot create a temporary folder in {}: {}", tmp && *tmp ? tmp : "/tmp",
+                                     std::strerror(errno)));
+    }
+    const std::filesystem::path dir(pattern);
+    std::error_code ec;
+    try {
+        const std::string copy = (dir / "backup.db").string();
+        const BackupResult r = backup_store(ctx.store(), actor, copy, ctx.clock(), "-");
+        std::ifstream in(copy, std::ios::binary);
+        ctx.out() << in.rdbuf();
+        std::filesystem::remove_all(dir, ec);
+        ctx.info(fmt::format("backup written to stdout ({} bytes) and verified", r.bytes));
+    } catch (...) {
+        std::filesystem::remove_all(dir, ec);
+        throw;
+    }
 }
 
 }  // namespace
@@ -163,10 +197,17 @@ void register_audit(CLI::App& app, Context& ctx) {
     {
         auto file = std::make_shared<std::string>();
         auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
-        cmd->add_option("file", *file, "Where to write the copy")->required();
-        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check"});
+        cmd->add_option("file", *file, "Where to write the copy (a new file), or - for stdout")->required();
+        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check",
+                       "sudo -u mcidctl mcidctl db backup - > mcidctl-$(date +%F).db   # under sudo: stdout"});
         cmd->callback([&ctx, file] {
             const Actor actor = ctx.actor();
+            if (*file == "-") {
+                backup_to_stdout(ctx, actor);
+                return;
+            }
+            refuse_named_file_under_sudo("db backup FILE", "write the copy to stdout: 'db backup - > FILE'");
+            refuse_protected_target(ctx, *file, "db backup");
             const BackupResult r = backup_store(ctx.store(), actor, *file, ctx.clock());
             ctx.info(fmt::format("backup written to {} ({} bytes) and verified", *file, r.bytes));
         });

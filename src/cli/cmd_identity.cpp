@@ -33,8 +33,10 @@ void save_session(const std::string& path, const std::string& token) {
             throw UsageError(fmt::format("cannot create {}: {}", it->string(), std::strerror(errno)));
         }
     }
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    // A fresh name, created 0600 with O_EXCL: a symlink or file planted beside the session file
+    // is never followed or overwritten.
+    std::string tmp = path + ".XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
     if (fd < 0) {
         throw UsageError(fmt::format("cannot write session file {}: {}", path, std::strerror(errno)),
                          "set MCIDCTL_SESSION, or use --print-token and MCIDCTL_TOKEN");

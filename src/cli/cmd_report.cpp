@@ -1,5 +1,6 @@
 // report skills | users | competencies
 #include "cli/app.hpp"
+#include "cli/files.hpp"
 #include "cli/output.hpp"
 
 #include <mcid/error.hpp>
@@ -48,7 +49,7 @@ public:
     void commit() {
         m_stream.flush();
         if (!m_stream) {
-            throw StoreError(fmt::format("--output: writing {} failed (disk full?); no file was left", m_target));
+            throw OutputError(fmt::format("--output: writing {} failed (disk full?); no file was left", m_target));
         }
         m_stream.close();
         if (FILE* f = std::fopen(m_temp.c_str(), "rb")) {
@@ -97,6 +98,8 @@ void run_report(Context& ctx, const ReportOptions& o, const Producer& produce, c
         auto writer = make_writer(ctx.out(), w);
         rows = produce(reports, actor, org, *writer);
     } else {
+        refuse_named_file_under_sudo("--output", "leave --output out and redirect stdout: '> FILE'");
+        refuse_protected_target(ctx, o.output, "--output");
         w.color = false;
         w.width = 0;
         AtomicFile file(o.output);

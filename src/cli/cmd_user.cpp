@@ -72,18 +72,23 @@ void register_user(CLI::App& app, Context& ctx) {
         auto o = std::make_shared<Options>();
         auto* cmd = group->add_subcommand("accept", "Accept an invitation and choose a password (no sign-in needed)");
         cmd->add_option("email", o->email, "The invited email")->required();
-        cmd->add_option("--code", o->code, "The invitation code")->required();
+        cmd->add_option("--code", o->code, "The invitation code (asked for without echo on a terminal when left out)");
         cmd->add_flag("--password-stdin", o->password_stdin, "Read the new password from the first line of stdin");
         examples(cmd, {"mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS",
                        "printf '%s\\n' \"$PW\" | mcidctl user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin"});
         cmd->callback([&ctx, o] {
             const Email email = Email::parse(o->email);
-            if (o->code.empty() || o->code.size() > 64) {
-                throw UsageError("--code: not an invitation code");
+            if (o->code.empty() && !ctx.stdin_is_terminal()) {
+                throw UsageError("--code: the invitation code is needed (or run on a terminal to be asked for it)");
             }
-            Store& store = ctx.store();
+            // On a terminal without --code, the code is asked for without echo: then it is never
+            // in the process's arguments, where other local users could read it.
+            const InvitationCode code =
+                InvitationCode::parse(o->code.empty() ? read_secret("Invitation code") : o->code, "--code");
+            Directory directory(ctx.store(), ctx.clock());
+            directory.check_invitation(email, code);  // before asking for a password
             const std::string pw = read_password(ctx, o->password_stdin, PasswordKind::new_password, "New password");
-            Directory(store, ctx.clock()).accept(email, o->code, pw);
+            directory.accept(email, code, pw);
             ctx.info(fmt::format("welcome: {} is active; sign in with 'mcidctl login {}'", email.value, email.value));
         });
     }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mcid::cli {
@@ -115,7 +116,14 @@ std::string Context::token() const {
     if (const char* env = std::getenv("MCIDCTL_TOKEN"); env && *env) {
         return env;
     }
-    std::ifstream in(session_path());
+    const std::string path = session_path();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+        std::cerr << fmt::format("mcidctl: warning: session file {} can be read by other users (mode {:o}); run "
+                                 "'chmod 600 {}' or sign in again\n",
+                                 printable(path), st.st_mode & 0777, printable(path));
+    }
+    std::ifstream in(path);
     std::string token;
     std::getline(in, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) {

@@ -1,5 +1,6 @@
 #include "cli/input.hpp"
 
+#include "cli/files.hpp"
 #include "cli/terminal.hpp"
 
 #include <mcid/error.hpp>
@@ -18,6 +19,7 @@ InputFile::InputFile(const std::string& path) {
         m_use_stdin = true;
         return;
     }
+    refuse_named_file_under_sudo("input file " + printable(path.substr(0, 200)), "pass it on stdin: '- < FILE'");
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         throw UsageError(fmt::format("cannot read {}: it is a folder", path));

@@ -2,6 +2,8 @@
 
 #include <mcid/error.hpp>
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -76,6 +78,13 @@ std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind
         throw UsageError("password: must not be empty");
     }
     return password;
+}
+
+std::string read_secret(std::string_view prompt) {
+    if (::isatty(STDIN_FILENO) != 1) {
+        throw UsageError(fmt::format("{}: not on a terminal; pass it as an option", prompt));
+    }
+    return read_line_no_echo(std::string(prompt) + ": ");
 }
 
 bool confirm(std::string_view question) {

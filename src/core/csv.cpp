@@ -62,16 +62,22 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                 append(c);
             }
             c = get();
-            if (c == '\r' && peek() == '\n') {
-                c = get();
+            if (c == '\r') {  // CRLF, or a lone CR (old Mac line ends): both end the line
+                if (peek() == '\n') {
+                    get();
+                }
+                c = '\n';
             }
             if (c != ',' && c != '\n' && c != EOF) {
                 throw fail("text after a closing quote (quotes inside a field must be doubled)");
             }
         } else {
             while (c != ',' && c != '\n' && c != EOF) {
-                if (c == '\r' && peek() == '\n') {
-                    c = get();
+                if (c == '\r') {
+                    if (peek() == '\n') {
+                        get();
+                    }
+                    c = '\n';
                     break;
                 }
                 append(c);

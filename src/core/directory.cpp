@@ -11,15 +11,6 @@
 #include <algorithm>
 
 namespace mcid {
-namespace {
-
-std::string normalize_code(std::string_view code) {
-    std::string out(code);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return out;
-}
-
-}  // namespace
 
 std::string Directory::mpn_of(const User& user) {
     if (!user.org_id) {
@@ -107,38 +98,65 @@ Invitation Directory::invite(const Actor& actor, const InviteRequest& request) {
     return inv;
 }
 
-void Directory::accept(const Email& email, std::string_view code, std::string_view password) {
+namespace {
+
+// Why an invitation cannot be accepted, for the audit; nullopt when it can.
+std::optional<std::string> invitation_problem(const std::optional<User>& user, const InvitationCode& code, Instant now) {
+    if (!user || user->status != UserStatus::invited) {
+        return user ? fmt::format("no pending invitation (account {})", to_string(user->status))
+                    : std::string("no pending invitation");
+    }
+    if (user->invite_code_hash != crypto::digest_hex(code.value)) {
+        return std::string("wrong code");
+    }
+    if (user->invite_expires_at && *user->invite_expires_at <= now) {
+        return std::string("expired code");
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+void Directory::check_invitation(const Email& email, const InvitationCode& code) {
+    {
+        auto read = m_store.begin_read();
+        if (!invitation_problem(m_store.find_user_by_email(email.value), code, m_clock.now())) {
+            return;
+        }
+    }
+    auto tx = m_store.begin_write();
+    refuse_invitation(*tx, email, code);
+}
+
+void Directory::refuse_invitation(Transaction& tx, const Email& email, const InvitationCode& code) {
+    const auto user = m_store.find_user_by_email(email.value);
+    const auto problem = invitation_problem(user, code, m_clock.now());
+    if (!problem) {
+        return;
+    }
+    AuditLog(m_store, m_clock)
+        .record({email.value, user ? user->org_id : std::nullopt, "user.accept", email.value, "denied", *problem, ""});
+    tx.commit();
+    if (*problem == "expired code") {  // only the holder of the right code learns this
+        throw AuthError(fmt::format("invitation expired on {}", Date::of(*user->invite_expires_at).str()),
+                        "ask a Global Admin to run 'mcidctl user resend EMAIL'");
+    }
+    throw AuthError("invalid invitation code", "check the code, or ask a Global Admin for a new one ('mcidctl user resend')");
+}
+
+void Directory::accept(const Email& email, const InvitationCode& code, std::string_view password) {
     check_new_password(password);
     const std::string hash = crypto::hash_password(password);
     auto tx = m_store.begin_write();
-    AuditLog audit(m_store, m_clock);
+    refuse_invitation(*tx, email, code);
     auto user = m_store.find_user_by_email(email.value);
-    const auto deny = [&](const std::string& detail, const Error& error) {
-        audit.record({email.value, user ? user->org_id : std::nullopt, "user.accept", email.value, "denied", detail, ""});
-        tx->commit();
-        throw error;
-    };
-    if (!user || user->status == UserStatus::deleted) {
-        deny("no pending invitation", AuthError("invalid invitation code"));
-    }
-    if (user->status == UserStatus::active) {
-        throw Conflict(fmt::format("the invitation for {} was already accepted", email.value),
-                       "sign in with 'mcidctl login EMAIL'");
-    }
-    if (user->invite_code_hash != crypto::digest_hex(normalize_code(code))) {
-        deny("wrong code", AuthError("invalid invitation code"));
-    }
-    if (user->invite_expires_at && *user->invite_expires_at <= m_clock.now()) {
-        deny("expired code", AuthError(fmt::format("invitation expired on {}", Date::of(*user->invite_expires_at).str()),
-                                       "ask a Global Admin to run 'mcidctl user resend EMAIL'"));
-    }
     user->status = UserStatus::active;
     user->password_hash = hash;
     user->invite_code_hash.clear();
     user->invite_expires_at.reset();
     user->accepted_at = m_clock.now();
     m_store.update_user(*user);
-    audit.record({email.value, user->org_id, "user.accept", email.value, "ok", "", ""});
+    AuditLog(m_store, m_clock).record({email.value, user->org_id, "user.accept", email.value, "ok", "", ""});
     tx->commit();
 }
 

@@ -29,14 +29,28 @@ public:
         for (std::size_t i = 0; i < header.size(); ++i) {
             const std::string name = normalize_header(header[i]);
             if (std::find(known.begin(), known.end(), name) == known.end()) {
-                throw UsageError(fmt::format("line 1: unknown column '{}' (expected {})", name, list(known)));
+                // Named by position; its text only when short and plain (the file may be someone
+                // else's, read with rights the caller lacks: never echo what could be a secret).
+                const bool plain = name.size() <= 24 && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_ -") ==
+                                                            std::string::npos;
+                throw UsageError(fmt::format("line 1: column {}{} is not a known column (expected {})", i + 1,
+                                             plain ? fmt::format(" ('{}')", name) : std::string(), list(known)));
             }
             m_index[name] = i;
         }
+        m_width = header.size();
         for (auto r : required) {
             if (!m_index.count(std::string(r))) {
                 throw UsageError(fmt::format("line 1: missing column '{}' (needed: {})", r, list(required)));
             }
+        }
+    }
+    // UsageError for a row with more fields than the header: an unquoted comma split a value
+    // (an Argon2 hash has commas), and the rest of it would be dropped silently.
+    void check_width(const std::vector<std::string>& row) const {
+        if (row.size() > m_width) {
+            throw UsageError(fmt::format("{} fields but the header has {} (quote a value that contains a comma)",
+                                         row.size(), m_width));
         }
     }
     std::string get(const std::vector<std::string>& row, std::string_view name) const {
@@ -54,6 +68,7 @@ private:
         return out;
     }
     std::map<std::string, std::size_t> m_index;
+    std::size_t m_width = 0;
 };
 
 // Collects the first bad rows; the import goes on validating so the count is complete.
@@ -170,6 +185,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             progress(static_cast<std::size_t>(summary.rows), 0);
         }
         try {
+            cols.check_width(row);
             switch (kind) {
                 case ImportKind::profiles: {
                     const Mcid mcid = Mcid::parse(cols.get(row, "mcid"), "mcid");
@@ -267,6 +283,7 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
             progress(static_cast<std::size_t>(summary.rows), 0);
         }
         try {
+            cols.check_width(row);
             const Email email = Email::parse(cols.get(row, "email"), "email");
             const std::string name = parse_text(cols.get(row, "name"), "name");
             const std::string role_text = cols.get(row, "role");

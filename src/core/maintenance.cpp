@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -58,19 +61,26 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
     return result;
 }
 
-BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock) {
+BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
+                          std::string_view audit_name) {
     require_operator(actor, "back up the store");
     const fs::path target(destination);
     std::error_code ec;
-    if (fs::exists(target, ec)) {
+    if (fs::exists(target, ec) || fs::is_symlink(target, ec)) {
         throw UsageError(fmt::format("{} already exists; choose a new name", destination));
     }
     const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
     if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
         throw UsageError(fmt::format("cannot write to folder {}", dir.string()));
     }
-    const fs::path temp = dir / ("." + target.filename().string() + ".partial");
-    fs::remove(temp, ec);
+    // The copy is made in a folder of its own, 0700 from the start: nobody else can open the
+    // copy, its -wal or -shm while it is written and checked (the copy holds every password hash).
+    std::string pattern = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+    if (!::mkdtemp(pattern.data())) {
+        throw UsageError(fmt::format("cannot write to folder {}: {}", dir.string(), std::strerror(errno)));
+    }
+    const fs::path private_dir(pattern);
+    const fs::path temp = private_dir / "copy.db";
     try {
         store.backup_to(temp);
         {
@@ -89,16 +99,19 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
             }
         }
         // The copy was opened in WAL mode; its -wal and -shm were checkpointed and removed on close.
-        fs::rename(temp, target);
+        // link() never replaces a file that appeared meanwhile; where links are not supported, rename.
+        if (::link(temp.c_str(), target.c_str()) != 0 && (errno == EEXIST || ::rename(temp.c_str(), target.c_str()) != 0)) {
+            throw UsageError(fmt::format("cannot create {}: {}", destination, std::strerror(errno)));
+        }
+        fs::remove_all(private_dir, ec);
     } catch (...) {
-        fs::remove(temp, ec);
-        fs::remove(temp.string() + "-wal", ec);
-        fs::remove(temp.string() + "-shm", ec);
+        fs::remove_all(private_dir, ec);
         throw;
     }
     {
         auto tx = store.begin_write();
-        AuditLog(store, clock).record({actor.email, std::nullopt, "db.backup", destination, "ok", "", ""});
+        AuditLog(store, clock).record({actor.email, std::nullopt, "db.backup",
+                                       audit_name.empty() ? destination : std::string(audit_name), "ok", "", ""});
         tx->commit();
     }
     return BackupResult{fs::file_size(target, ec)};

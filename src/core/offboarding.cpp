@@ -16,13 +16,23 @@ std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
 
 }  // namespace
 
-PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, const std::string& batch,
+namespace {
+
+// How an invalid target is shown: its line in a file, or the (printable) text typed.
+std::string invalid_target(const PurgeTarget& t) {
+    return t.line ? fmt::format("line {}", t.line) : printable(t.text.substr(0, 320));
+}
+
+}  // namespace
+
+PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch,
                                   CompetencyStatus& status) {
     Email email;
     try {
-        email = Email::parse(text);
+        email = Email::parse(target.text);
     } catch (const UsageError& e) {
-        return {printable(text.substr(0, 320)), "invalid", "not a valid email address"};
+        return {invalid_target(target), "invalid",
+                target.text.empty() ? "empty: no email address" : "not a valid email address"};
     }
     auto user = m_store.find_user_by_email(email.value);
     if (!user) {
@@ -58,13 +68,13 @@ PurgeRow Offboarding::purge_email(const Actor& me, const std::string& text, cons
     return {email.value, "purged", detail};
 }
 
-PurgeRow Offboarding::purge_mcid(const Actor& me, const std::string& text, const std::string& batch,
+PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch,
                                  CompetencyStatus& status) {
     Mcid mcid;
     try {
-        mcid = Mcid::parse(text);
+        mcid = Mcid::parse(target.text);
     } catch (const UsageError& e) {
-        return {printable(text.substr(0, 320)), "invalid", "not an MCID (6 to 12 digits, not starting with 0)"};
+        return {invalid_target(target), "invalid", "not an MCID (6 to 12 digits, not starting with 0)"};
     }
     // Rule 7: an MCID that is unregistered, unlinked, or linked to another organization gets one
     // answer, so an admin cannot probe where a person is. Only the operator's log tells them apart.
@@ -108,11 +118,14 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         }
         const PurgeTarget& t = targets[i];
         std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
+        if (t.text.empty()) {
+            key += std::to_string(t.line);  // each empty line is its own invalid row
+        }
         if (!seen.insert(std::move(key)).second) {
             continue;
         }
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t.text, report.batch, status)
-                                                          : purge_mcid(me, t.text, report.batch, status);
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t, report.batch, status)
+                                                          : purge_mcid(me, t, report.batch, status);
         if (row.outcome == "purged") ++report.purged;
         else if (row.outcome == "already-deleted") ++report.already_deleted;
         else if (row.outcome == "not-found") ++report.not_found;
@@ -169,7 +182,7 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
             for (std::size_t i = 0; i < fields.size(); ++i) {
                 line += (i ? "," : "") + fields[i];
             }
-            out.push_back({PurgeTarget::Kind::email, trim(line)});
+            out.push_back({PurgeTarget::Kind::email, trim(line), reader.line()});
             continue;
         }
         const auto cell = [&](int col) {
@@ -179,11 +192,11 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
         const std::string email = cell(email_col);
         const std::string mcid = cell(mcid_col);
         if (!email.empty()) {
-            out.push_back({PurgeTarget::Kind::email, email});
+            out.push_back({PurgeTarget::Kind::email, email, reader.line()});
         } else if (!mcid.empty()) {
-            out.push_back({PurgeTarget::Kind::mcid, mcid});
+            out.push_back({PurgeTarget::Kind::mcid, mcid, reader.line()});
         } else {
-            out.push_back({PurgeTarget::Kind::email, fmt::format("(line {}: empty)", reader.line())});
+            out.push_back({PurgeTarget::Kind::email, "", reader.line()});
         }
     }
     return out;

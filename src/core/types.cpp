@@ -52,9 +52,14 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-// A short, printable excerpt of untrusted input for error messages.
+// A short, printable excerpt of untrusted input for error messages. Input may come from a file
+// the caller could not read themself (docs/security.md), so a long value, which could be a token
+// or a hash, shows its first 8 characters only.
 std::string quote(std::string_view text) {
-    return "'" + printable(text.substr(0, 40)) + (text.size() > 40 ? "..." : "") + "'";
+    if (text.size() <= 24) {
+        return "'" + printable(text) + "'";
+    }
+    return fmt::format("'{}...' ({} characters)", printable(text.substr(0, 8)), text.size());
 }
 
 }  // namespace
@@ -193,7 +198,30 @@ MpnId MpnId::parse(std::string_view text, std::string_view field) {
     if (!all_digits(text) || text.size() < 6 || text.size() > 10) {
         throw UsageError(fmt::format("{}: {} is not an MPN ID (6 to 10 digits)", field, quote(text)));
     }
+    if (text[0] == '0') {  // 01234567 and 1234567 would be two tenants for one organization
+        throw UsageError(fmt::format("{}: {} is not an MPN ID (it cannot start with 0)", field, quote(text)));
+    }
     return MpnId{std::string(text)};
+}
+
+InvitationCode InvitationCode::parse(std::string_view text, std::string_view field) {
+    static constexpr std::string_view k_alphabet = "ABCDEFGHJKMNPQRSTVWXYZ0123456789";
+    std::string raw;
+    for (const char c : text) {
+        const char up = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (c == '-' || c == ' ') {
+            continue;
+        }
+        if (k_alphabet.find(up) == std::string_view::npos || raw.size() == 16) {
+            raw.clear();
+            break;
+        }
+        raw += up;
+    }
+    if (raw.size() != 16) {
+        throw UsageError(fmt::format("{}: not an invitation code (16 letters and digits, as XXXX-XXXX-XXXX-XXXX)", field));
+    }
+    return InvitationCode{raw.substr(0, 4) + "-" + raw.substr(4, 4) + "-" + raw.substr(8, 4) + "-" + raw.substr(12, 4)};
 }
 
 Date Date::parse(std::string_view text, std::string_view field) {

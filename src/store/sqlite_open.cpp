@@ -86,6 +86,20 @@ void create_store_file(const fs::path& path) {
     }
 }
 
+// `init` into an existing empty file (made by touch, say 0644) must not leave the new store
+// readable by others: it becomes 0600, or init is refused.
+void make_owner_only_if_empty(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || st.st_size != 0 || (st.st_mode & 077) == 0) {
+        return;
+    }
+    if (::chmod(path.c_str(), 0600) != 0) {
+        throw StoreError(fmt::format("{} is readable by other users (mode {:o}) and cannot be made owner-only: {}",
+                                     path.string(), st.st_mode & 0777, std::strerror(errno)),
+                         "remove the empty file and run init again, or choose another path");
+    }
+}
+
 // True when the file is empty or starts with SQLite's header.
 bool looks_like_sqlite(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -241,6 +255,10 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode)
         create_store_file(file);
     } else if (fs::is_directory(file, ec)) {
         throw StoreError(fmt::format("{} is a folder, not an mcidctl store", path));
+    } else if (!fs::is_regular_file(file, ec)) {  // a FIFO or device would block or feed us garbage
+        throw StoreError(fmt::format("{} is not a regular file, so not an mcidctl store", path));
+    } else if (mode == OpenMode::create) {
+        make_owner_only_if_empty(file);
     }
     if (!looks_like_sqlite(file)) {
         throw StoreError(not_a_store(path) + " (not an SQLite database); it was left untouched");

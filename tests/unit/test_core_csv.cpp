@@ -30,6 +30,23 @@ TEST_CASE("CSV reader follows RFC 4180") {
     CHECK(read_all("").empty());
 }
 
+TEST_CASE("CSV reader: a lone CR ends a line as LF and CRLF do") {
+    const auto rows = read_all("email\ra@x.com\r\"q\"\rb@x.com\r\nc@x.com\n\"in\rside\"\r");
+    REQUIRE(rows.size() == 6);
+    CHECK(rows[1][0] == "a@x.com");
+    CHECK(rows[2][0] == "q");
+    CHECK(rows[3][0] == "b@x.com");
+    CHECK(rows[4][0] == "c@x.com");
+    CHECK(rows[5][0] == "in\rside");  // inside quotes a CR is data
+    std::istringstream in("a\rb\rc");
+    CsvReader r(in);
+    std::vector<std::string> f;
+    r.next(f);
+    r.next(f);
+    r.next(f);
+    CHECK(r.line() == 3);
+}
+
 TEST_CASE("CSV reader reports the line of malformed input") {
     CHECK_THROWS_WITH(read_all("a\nb\n\"open\n"), Catch::Contains("line 3"));
     CHECK_THROWS_WITH(read_all("\"a\"b\n"), Catch::Contains("line 1"));

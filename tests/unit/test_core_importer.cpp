@@ -53,10 +53,39 @@ TEST_CASE("registry import: columns by name, idempotent, all or nothing") {
         CHECK(count_credentials(*w.store, 12345678) == 1);  // AZ-305 of line 2 was rolled back
     }
     SECTION("unknown or missing columns are refused before any row") {
-        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,nmae\n"), Catch::Contains("unknown column 'nmae'"));
+        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,nmae\n"),
+                          Catch::Contains("column 3 ('nmae') is not a known column"));
+        // a long or odd header (a token, a hash: the file may be someone else's) is not echoed
+        const std::string token = "mcs_ABCDEFGHJKMNPQRSTVWXYZ0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        try {
+            import(w, ImportKind::profiles, token + "\n");
+            FAIL("a token as the header was accepted");
+        } catch (const UsageError& e) {
+            CHECK(std::string(e.what()).find("column 1 is not a known column") != std::string::npos);
+            CHECK(std::string(e.what()).find("ABCDEFGH") == std::string::npos);
+        }
         CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login\n"), Catch::Contains("missing column 'name'"));
         CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,name,password_hash\n1234567,a,b,plaintext\n"),
                           Catch::Contains("password_hash"));
+    }
+    SECTION("a row with more fields than the header is a bad row, not silently cut") {
+        // an unquoted Argon2 hash splits at its commas
+        const std::string hash = make_password_hash("profile-password-01");
+        CHECK_THROWS_WITH(import(w, ImportKind::profiles, "mcid,login,name,password_hash\n55555555,a@b.c,A," + hash + "\n"),
+                          Catch::Contains("line 2: 6 fields but the header has 4"));
+        CHECK_FALSE(w.store->find_account(AccountKind::profile, 55555555));
+        import(w, ImportKind::profiles, "mcid,login,name,password_hash\n55555555,a@b.c,A,\"" + hash + "\"\n");
+        CHECK(w.store->find_account(AccountKind::profile, 55555555)->password_hash == hash);
+    }
+    SECTION("a stored hash must parse as Argon2id with a bounded cost") {
+        for (const char* bad : {"$argon2id$v=19$m=65536", "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
+                                "$argon2id$v=19$m=4194304,t=2,p=1$yaaMrb3XsNX3pizsZzoqZg$VHto+fmhoUUMS35a45xQwq6nOg9FkAXUl0xD4Y3M9wU",
+                                "$argon2i$v=19$m=65536,t=2,p=1$yaaMrb3XsNX3pizsZzoqZg$VHto+fmhoUUMS35a45xQwq6nOg9FkAXUl0xD4Y3M9wU"}) {
+            INFO(bad);
+            CHECK_THROWS_WITH(import(w, ImportKind::profiles, std::string("mcid,login,name,password_hash\n66666666,x@y.z,X,\"") +
+                                                                  bad + "\"\n"),
+                              Catch::Contains("not an Argon2id hash"));
+        }
     }
     SECTION("university accounts and assessments") {
         import(w, ImportKind::university_accounts, "login,name\npu@example.org,Pat\n");

@@ -15,6 +15,20 @@ TEST_CASE("emails are validated and lower-cased") {
     CHECK_THROWS_WITH(Email::parse("nope", "--admin"), Catch::Contains("--admin"));
 }
 
+TEST_CASE("invitation codes: 16 characters of the code alphabet, any case, dashes optional") {
+    CHECK(InvitationCode::parse("abcd-efgh-jkmn-pqrs").value == "ABCD-EFGH-JKMN-PQRS");
+    CHECK(InvitationCode::parse("ABCDEFGHJKMNPQRS").value == "ABCD-EFGH-JKMN-PQRS");
+    CHECK_THROWS_AS(InvitationCode::parse("WRONG-CODE-123"), UsageError);
+    CHECK_THROWS_AS(InvitationCode::parse("ABCD-EFGH-JKMN-PQRSX"), UsageError);
+    CHECK_THROWS_AS(InvitationCode::parse("ABCD-EFGH-JKMN-PQRI"), UsageError);  // I is not in the alphabet
+    CHECK_THROWS_AS(InvitationCode::parse(""), UsageError);
+    try {
+        InvitationCode::parse("SECRET-VALUE-THAT-IS-LONG");
+    } catch (const UsageError& e) {
+        CHECK(std::string(e.what()).find("SECRET") == std::string::npos);
+    }
+}
+
 TEST_CASE("MCIDs are 6 to 12 digits, MPN IDs 6 to 10") {
     CHECK(Mcid::parse("123456").value == 123456);
     CHECK(Mcid::parse("123456789012").value == 123456789012);
@@ -23,7 +37,8 @@ TEST_CASE("MCIDs are 6 to 12 digits, MPN IDs 6 to 10") {
     CHECK_THROWS_AS(Mcid::parse("12345a"), UsageError);
     CHECK_THROWS_AS(Mcid::parse("00000001"), UsageError);  // found by fuzz_mcid: would not round-trip
     CHECK(Mcid::parse(Mcid::parse("123456789").str()).value == 123456789);
-    CHECK(MpnId::parse("0123456").value == "0123456");
+    CHECK_THROWS_WITH(MpnId::parse("01234567"), Catch::Contains("cannot start with 0"));  // one tenant, two IDs
+    CHECK(MpnId::parse("1234567").value == "1234567");
     CHECK_THROWS_AS(MpnId::parse("12345"), UsageError);
     CHECK_THROWS_AS(MpnId::parse("12345678901"), UsageError);
     CHECK_THROWS_WITH(MpnId::parse("x"), Catch::Contains("--mpn-id"));
