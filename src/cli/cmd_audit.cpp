@@ -135,7 +135,7 @@ void register_audit(CLI::App& app, Context& ctx) {
         auto* cmd = audit->add_subcommand("head", "Print the log's row count and last hash, to keep outside the store (operator)");
         examples(cmd, {"mcidctl audit head",
                        "mcidctl audit head --format json | mail -s 'mcidctl audit head' audit@example.com",
-                       "mcidctl audit verify --expect ROWS:HASH"});
+                       "mcidctl audit head > /srv/elsewhere/audit-head-$(date +%F).txt"});
         cmd->callback([&ctx] {
             const Actor actor = ctx.actor();
             const AuditHead head = AuditLog(ctx.store(), ctx.clock()).head(actor);
@@ -199,7 +199,7 @@ void register_audit(CLI::App& app, Context& ctx) {
         auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
         cmd->add_option("file", *file, "Where to write the copy (a new file), or - for stdout")->required();
         examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check",
-                       "sudo -u mcidctl mcidctl db backup - > mcidctl-$(date +%F).db   # under sudo: stdout"});
+                       "mcidctl db backup - > mcidctl-$(date +%F).db   # to stdout (the way under sudo)"});
         cmd->callback([&ctx, file] {
             const Actor actor = ctx.actor();
             if (*file == "-") {

@@ -62,6 +62,20 @@ std::string quote(std::string_view text) {
     return fmt::format("'{}...' ({} characters)", printable(text.substr(0, 8)), text.size());
 }
 
+// Characters that change how text around them is shown: C1 controls and the bidirectional
+// controls (U+202E makes "gpj.exe" read "exe.jpg"). They spoof report cells and terminals.
+bool is_display_control(std::string_view utf8_char) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(utf8_char[i]); };
+    if (utf8_char.size() == 2) {
+        return (b(0) == 0xC2 && b(1) >= 0x80 && b(1) <= 0x9F) || (b(0) == 0xD8 && b(1) == 0x9C);  // C1, U+061C
+    }
+    if (utf8_char.size() == 3 && b(0) == 0xE2) {
+        return (b(1) == 0x80 && (b(2) == 0x8E || b(2) == 0x8F || (b(2) >= 0xAA && b(2) <= 0xAE))) ||
+               (b(1) == 0x81 && b(2) >= 0xA6 && b(2) <= 0xA9);
+    }
+    return false;
+}
+
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
@@ -115,7 +129,7 @@ std::string printable(std::string_view text) {
             ++i;
             continue;
         }
-        if (len == 1 && (c < 0x20 || c == 0x7f)) {
+        if ((len == 1 && (c < 0x20 || c == 0x7f)) || is_display_control(text.substr(i, len))) {
             out += '?';
         } else {
             out.append(text.substr(i, len));
@@ -141,11 +155,13 @@ std::string parse_text(std::string_view text, std::string_view field, std::size_
     if (!is_valid_utf8(text)) {
         throw UsageError(fmt::format("{}: not valid UTF-8", field));
     }
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            throw UsageError(fmt::format("{}: control characters are not allowed", field));
+    for (std::size_t i = 0; i < text.size();) {
+        const auto u = static_cast<unsigned char>(text[i]);
+        const std::size_t len = u < 0x80 ? 1 : (u & 0xE0) == 0xC0 ? 2 : (u & 0xF0) == 0xE0 ? 3 : 4;
+        if (u < 0x20 || u == 0x7f || is_display_control(text.substr(i, len))) {
+            throw UsageError(fmt::format("{}: control characters (including bidirectional ones) are not allowed", field));
         }
+        i += len;
     }
     return std::string(text);
 }

@@ -106,6 +106,7 @@ DROP INDEX users_erasable;
 ALTER TABLE users DROP COLUMN erased_at;
 ALTER TABLE audit DROP COLUMN sealed;
 DELETE FROM config WHERE key = 'audit.rule2_from';
+DROP TABLE signin_throttle;
 """)
 prev = ""
 for (i, at, actor, org, action, target, outcome, detail, batch) in c.execute(

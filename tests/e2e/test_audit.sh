@@ -352,7 +352,7 @@ sleep 0.3
 IN=$PW_OP secret "$M" login op@example.com --password-stdin --print-token;              TOK_OP=$SECRET
 secret env MCIDCTL_TOKEN="$TOK_OP" "$M" org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json
 CODE_GA=$(code_from "$SECRET")
-IN=$PW_GA sc 7 "$M" user accept ga@contoso.com --code ABCD-EFGH-JKLM-NPQR --password-stdin -v   # a wrong code
+IN=$PW_GA sc 7 "$M" user accept ga@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin -v   # a wrong code
 IN=$PW_GA sc 0 "$M" user accept ga@contoso.com --code "$CODE_GA" --password-stdin
 IN=$PW_GA sc 0 "$M" login ga@contoso.com --password-stdin -v                              # token into the session file
 TOK_GA=$(cat "$MCIDCTL_SESSION" 2>/dev/null)

@@ -89,10 +89,11 @@ expect 0 "Contoso GA sees oscar" as "$GA" user show oscar@contoso.com --format j
 check "oscar is an invited user" test "$(j "(d['role'], d['status'])")" = "('user', 'invited')"
 
 # ---- user accept ------------------------------------------------------------------------------
-IN=$PW_USER expect_err 7 'invalid|code' "accept with a wrong code -> 7" "$M" user accept carol@contoso.com --code WRONG-CODE-123 --password-stdin
+IN=$PW_USER expect_err 2 'not an invitation code' "accept with a malformed code -> 2" "$M" user accept carol@contoso.com --code WRONG-CODE-123 --password-stdin
+IN=$PW_USER expect_err 7 'invalid invitation code' "accept with a wrong code -> 7" "$M" user accept carol@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin
 IN=$PW_USER expect_err 7 'invalid|code' "accept carol with another invitation's code -> 7" "$M" user accept pam@contoso.com --code "$CODE_CAROL" --password-stdin
 IN=$PW_USER expect 0 "accept carol with her code (no sign-in needed)" "$M" user accept carol@contoso.com --code "$CODE_CAROL" --password-stdin
-IN=$PW_USER expect_err 5 'already' "accept twice -> 5" "$M" user accept carol@contoso.com --code "$CODE_CAROL" --password-stdin
+IN=$PW_USER expect_err 7 'invalid invitation code' "accept twice -> 7, as for any account without that pending invitation (no enumeration)" "$M" user accept carol@contoso.com --code "$CODE_CAROL" --password-stdin
 expect 0 "carol is active" as "$GA" user show carol@contoso.com --format json
 check "carol status active" test "$(j "d['status']")" = active
 expect 0 "GA invites dave" as "$GA" user invite dave@contoso.com --name Dave --format json

@@ -124,7 +124,7 @@ check "audit: two transfer rows (departing organization, operator) per unlink th
   test "$(delta transfer)" = "$((2 * US3))"
 check "audit: no denied row" test "$(q "select count(*) from audit where outcome='denied'")" = "$BASE_DENIED"
 check "audit: no row unaccounted for (total added = sum of the above)" \
-  test "$(( $(q "select count(*) from audit") - BASE_ALL ))" = "$((INV + SR + LO + LS + UO + US + US3))"
+  test "$(( $(q "select count(*) from audit") - BASE_ALL ))" = "$((INV + SR + LO + LS + UO + US + 2 * US3))"
 check "state: one invited user per successful invitation" \
   test "$(q "select count(*) from users where email like 'w_-n%' and status='invited'")" = "$INV"
 check "state: one association per successful link" test "$(( $(q "select count(*) from associations") - BASE_ASSOC ))" = "$((LO + LS))"

@@ -1,0 +1,196 @@
+#!/bin/bash
+# End-to-end: attacks by someone who shares the host or holds an account (docs/security.md).
+# Each case is the attack itself; it failed on 0.2.0 and must fail against the attacker now.
+source "$(dirname "$0")/lib.sh"
+
+as() { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
+q()  { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }
+later() { date -u -d "+$1" '+%F %T'; }
+
+fresh_env
+setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
+
+# ==== 1. confused deputy: mcidctl must not read another account's files for its caller =======
+echo "== foreign files are never echoed; under sudo no file named on the command line is opened"
+SECRET_FILE=$T/someone-elses-session
+TOKEN_LIKE="mcs_ABCDEFGHJKMNPQRSTVWXYZ0123456789ABCDEFGHJKMNPQRSTVWX"
+printf '%s\n' "$TOKEN_LIKE" >"$SECRET_FILE"
+expect 8 "purge --from a session file --dry-run: one invalid row" as "$GA" purge-user --from "$SECRET_FILE" --dry-run --format json
+check "the invalid row is named by its line" test "$(json "[(r['target'], r['outcome']) for r in d]" <<<"$OUT")" = "[('line 1', 'invalid')]"
+check "the token is in neither stdout nor stderr" lacks "ABCDEFGHJKMN" "$OUT$ERR"
+expect_err 2 'column 1 is not a known column' "user import of a session file -> 2, the column by position" as "$GA" user import "$SECRET_FILE"
+check "user import: the token is not echoed" lacks "ABCDEFGHJKMN" "$OUT$ERR"
+printf 'root:$6$saltsalt$hashhashhashhash:19000:0:99999:7:::\n' >"$T/shadow-like"
+expect_err 2 'column 1' "registry import of a shadow-like file -> 2" as "$OP" registry import "$T/shadow-like" --kind profiles
+check "registry import: the hash is not echoed" lacks 'saltsalt|hashhash' "$ERR"
+# sudo as another account: SUDO_UID names the caller, who is not the account running mcidctl
+SUDO=(env SUDO_UID=4242 SUDO_USER=caller)
+printf 'email\nalice@contoso.com\n' >"$T/departed.csv"
+expect_err 4 'sudo' "under sudo: purge --from FILE -> 4" "${SUDO[@]}" MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/departed.csv" --dry-run
+check "… the hint names stdin" has "'- < FILE'" "$ERR"
+IN=$(cat "$T/departed.csv") expect 0 "under sudo: purge --from - (stdin) works" "${SUDO[@]}" MCIDCTL_TOKEN="$GA" "$M" purge-user --from - --dry-run
+expect_err 4 'sudo' "under sudo: user import FILE -> 4" "${SUDO[@]}" MCIDCTL_TOKEN="$GA" "$M" user import "$SECRET_FILE"
+expect_err 4 'sudo' "under sudo: registry import FILE -> 4" "${SUDO[@]}" MCIDCTL_TOKEN="$OP" "$M" registry import "$SECRET_FILE" --kind profiles
+expect_err 4 'sudo' "under sudo: report --output FILE -> 4" "${SUDO[@]}" MCIDCTL_TOKEN="$GA" "$M" report users --output "$T/u.csv"
+check "… no file written" test ! -e "$T/u.csv"
+expect 0 "under sudo: report to stdout works" "${SUDO[@]}" MCIDCTL_TOKEN="$GA" "$M" report users --format csv
+expect_err 4 'sudo' "under sudo: db backup FILE -> 4" "${SUDO[@]}" MCIDCTL_TOKEN="$OP" "$M" db backup "$T/b.db"
+"${SUDO[@]}" MCIDCTL_TOKEN="$OP" "$M" db backup - >"$T/stdout-backup.db" 2>"$T/err"; RC=$?
+check "under sudo: db backup - > FILE works (exit $RC)" test "$RC" = 0
+expect 0 "… and the copy verifies" env MCIDCTL_DB="$T/stdout-backup.db" MCIDCTL_TOKEN="$OP" "$M" audit verify
+expect 0 "SUDO_UID equal to our own uid is not sudo as another account" env SUDO_UID="$(id -u)" MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/departed.csv" --dry-run
+
+# ==== 2. parallel guesses stop at the lockout ==================================================
+echo "== a burst of wrong passwords, then the right one"
+add_user "$GA" victim@contoso.com Victim user || bad "add victim"
+for i in $(seq 1 30); do
+  printf 'wrong-password-%03d\n' "$i" | "$M" login victim@contoso.com --password-stdin --print-token >/dev/null 2>&1 &
+done
+sleep 0.03
+IN=$PW_USER run "$M" login victim@contoso.com --password-stdin --print-token
+RIGHT_RC=$RC RIGHT_OUT=$OUT
+wait
+check "the right password sent into the burst does not sign in (exit $RIGHT_RC)" test "$RIGHT_RC" = 7 -a -z "$RIGHT_OUT"
+WRONG_TRIED=$(q "select count(*) from audit where action='login' and target='victim@contoso.com' and detail like 'wrong password%'")
+check "at most 5 of the 31 guesses had their password checked ($WRONG_TRIED)" test "$WRONG_TRIED" -le 5 -a "$WRONG_TRIED" -ge 1
+check "the account is locked" test "$(q "select locked_until > 0 from users where email='victim@contoso.com'")" = 1
+IN=$PW_USER expect_err 7 'locked until' "the right password afterwards: locked" "$M" login victim@contoso.com --password-stdin --print-token
+IN=$PW_USER expect 0 "… and works once the lock is over" at "$(later '16 minutes')" "$M" login victim@contoso.com --password-stdin --print-token
+
+# ==== 9. one answer for every account ==========================================================
+echo "== no account enumeration"
+for i in 1 2 3 4 5; do
+  IN=wrong-password-00$i run "$M" login ghost@contoso.com --password-stdin
+  IN=wrong-password-00$i run "$M" login pat@contoso.com --password-stdin
+done
+IN=wrong-password-006 run "$M" login ghost@contoso.com --password-stdin; E_GHOST=$ERR C_GHOST=$RC
+IN=wrong-password-006 run "$M" login pat@contoso.com --password-stdin; E_PAT=$ERR C_PAT=$RC
+check "an unknown account locks as a known one: same exit and message" \
+  test "$C_GHOST/$(sed 's/until [^ ]*//' <<<"$E_GHOST")" = "$C_PAT/$(sed 's/until [^ ]*//' <<<"$E_PAT")"
+check "… and that message says locked" has 'locked until' "$E_GHOST"
+check "the unknown name's counter is kept under a digest, not the name" \
+  test "$(q "select count(*) from signin_throttle")" -ge 1 -a "$(sqlite3 "$MCIDCTL_DB" '.dump signin_throttle' | grep -c ghost)" = 0
+IN=$PW_USER expect_err 7 'invalid invitation code' "accept with a wrong code for an active account -> 7" "$M" user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin
+E_ACTIVE=$ERR
+IN=$PW_USER expect_err 7 'invalid invitation code' "accept with a wrong code for an unknown account -> 7" "$M" user accept nobody@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin
+check "accept: the same answer for both" test "$E_ACTIVE" = "$ERR"
+IN=$PW_USER expect_err 2 'not an invitation code' "a malformed invitation code -> 2" "$M" user accept nobody@contoso.com --code WRONG-CODE-123 --password-stdin
+
+# ==== 3. the invitation code is not left in /proc/PID/cmdline ===================================
+echo "== the invitation code is scrubbed from the process's arguments"
+CODE=$(as "$GA" user invite cmdline@contoso.com --name Cmd --format json | code_of)
+mkfifo "$T/pw.fifo"
+exec 7<>"$T/pw.fifo"
+"$M" user accept cmdline@contoso.com --code "$CODE" --password-stdin <&7 >/dev/null 2>"$T/accept.err" &
+APID=$!
+for _ in $(seq 1 200); do ls -l /proc/$APID/fd 2>/dev/null | grep -q "store.db" && break; sleep 0.05; done
+check "control: the accept is waiting for its password with the store open" sh -c "ls -l /proc/$APID/fd | grep -q store.db"
+CMDLINE=$(tr '\0' ' ' </proc/$APID/cmdline 2>/dev/null)
+check "the process's command line is readable (control)" has 'user accept cmdline@contoso.com' "$CMDLINE"
+check "… and does not hold the code" lacks "$CODE" "$CMDLINE"
+printf '%s\n' "$PW_USER" >&7
+wait $APID; RC=$?
+exec 7>&-
+check "the accept then completes with the real code (exit $RC)" test "$RC" = 0
+
+# ==== 4. --output cannot destroy the store or a session ============================================
+echo "== --output onto the store, its side files, a hard link of it, the session file"
+SIZE=$(stat -c %s "$MCIDCTL_DB")
+expect_err 2 'is the store' "report users --output \$MCIDCTL_DB -> 2" as "$PAT" report users --output "$MCIDCTL_DB"
+check "… the store is intact" test "$(stat -c %s "$MCIDCTL_DB")" = "$SIZE" -a "$(head -c 15 "$MCIDCTL_DB")" = "SQLite format 3"
+ln "$MCIDCTL_DB" "$T/innocent-name.csv"
+expect_err 2 'is the store' "--output onto a hard link of the store -> 2" as "$PAT" report users --output "$T/innocent-name.csv"
+if [[ -e $MCIDCTL_DB-wal ]]; then
+  expect_err 2 'is the store-wal' "--output onto the WAL -> 2" as "$PAT" report users --output "$MCIDCTL_DB-wal"
+fi
+printf '%s\n' "$ALICE" >"$MCIDCTL_SESSION"; chmod 600 "$MCIDCTL_SESSION"
+expect_err 2 'session file' "--output onto the session file -> 2" as "$PAT" report users --output "$MCIDCTL_SESSION"
+check "… the session file is intact" test "$(cat "$MCIDCTL_SESSION")" = "$ALICE"
+expect 0 "the store still works" as "$OP" audit verify
+
+# ==== 5. files are owner-only from their first byte; planted links are not followed ===================
+echo "== backups and session files"
+python3 - "$T/bulk.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("mcid,login,name\n")
+    for i in range(30000):
+        f.write(f"{60000000 + i},bulk{i}@outlook.com,Bulk {i}\n")
+PY
+as "$OP" registry import "$T/bulk.csv" --kind profiles >/dev/null 2>&1 || bad "bulk profiles"
+mkdir -m 755 "$T/backups"
+( end=$((SECONDS + 30)); while [[ ! -e $T/backup.done && $SECONDS -lt $end ]]; do
+    find "$T/backups" -mindepth 1 \( -perm -004 -o -perm -040 \) -printf '%p %m\n' 2>/dev/null; done >"$T/exposed" ) &
+POLL=$!
+expect 0 "db backup while a poller watches the folder" as "$OP" db backup "$T/backups/copy.db"
+touch "$T/backup.done"; wait $POLL
+check "no file in the backup folder was readable by others at any moment" test ! -s "$T/exposed"
+check "the backup is 0600" test "$(stat -c %a "$T/backups/copy.db")" = 600
+check "no temporary file or folder is left" test "$(ls -A "$T/backups")" = copy.db
+echo "victim" >"$T/victim"
+ln -s "$T/victim" "$MCIDCTL_SESSION.tmp"
+IN=$PW_USER expect 0 "login with a symlink planted at session.tmp" "$M" login alice@contoso.com --password-stdin
+check "the planted link's target is untouched" test "$(cat "$T/victim")" = victim
+check "the session file is a regular 0600 file" test -f "$MCIDCTL_SESSION" -a ! -L "$MCIDCTL_SESSION" -a "$(stat -c %a "$MCIDCTL_SESSION")" = 600
+chmod 644 "$MCIDCTL_SESSION"
+expect 0 "a session file readable by others still works" "$M" whoami
+check "… with a warning that names the mode" has 'warning: session file .* can be read by other users \(mode 644\)' "$ERR"
+chmod 600 "$MCIDCTL_SESSION"
+
+# ==== 7. the audit log does not leak across tenants ===================================================
+echo "== a move between organizations, as each tenant sees it"
+add_profile 70000001 mover@outlook.com "Mover" || bad "add mover profile"
+add_user "$GA" mover@contoso.com Mover user || bad "add mover (Contoso)"
+add_user "$GB" mover@fabrikam.se Mover user || bad "add mover (Fabrikam)"
+MOVER_A=$(as_token mover@contoso.com "$PW_USER"); MOVER_B=$(as_token mover@fabrikam.se "$PW_USER")
+link_as "$MOVER_A" mover@outlook.com >/dev/null 2>&1 || bad "link at Contoso"
+link_as "$MOVER_B" mover@outlook.com >/dev/null 2>&1 || bad "link at Fabrikam (a move)"
+expect 0 "Contoso's audit list" as "$GA" audit list --format json
+check "Contoso sees the transfer row" test "$(json "sum(1 for r in d if r['action']=='transfer' and r['target']=='70000001')" <<<"$OUT")" = 1
+check "… which names no Fabrikam person or organization" lacks 'fabrikam|7654321' "$OUT"
+expect 0 "the operator's audit list" as "$OP" audit list --action transfer --format json
+check "the operator sees from where to where" has 'from Contoso \(1234567\) to Fabrikam \(7654321\)' "$OUT"
+
+# ==== 8. output that does not reach its destination is an error ========================================
+echo "== write errors on stdout"
+run sh -c "MCIDCTL_TOKEN=$GA '$M' report users --format csv > /dev/full"
+check "report users > /dev/full exits 1 (exit $RC)" test "$RC" = 1
+check "… saying the output failed" has '^mcidctl: error: writing the output failed' "$ERR"
+run sh -c "MCIDCTL_TOKEN=$GA '$M' user invite lost@contoso.com --name Lost --format json > /dev/full"
+check "user invite > /dev/full exits 1 (exit $RC)" test "$RC" = 1
+check "… saying the invitation exists and how to get a new code" has 'invitation was created' "$ERR"
+check "… and how to get a new code" has "hint: run 'mcidctl user resend EMAIL'" "$ERR"
+expect 0 "user resend then issues a code" as "$GA" user resend lost@contoso.com --format json
+# 15: a failed --output write is not 'store unavailable'
+python3 -c "
+print('email,name')
+for i in range(1500): print(f'bulk{i}@contoso.com,Bulk User Number {i} With A Long Name')" >"$T/users.csv"
+as "$GA" user import "$T/users.csv" >/dev/null 2>&1 || bad "import 1500 users"
+# a 64 KiB file size limit: the store (read only here) works, the 100 KiB report cannot be written
+run sh -c "ulimit -f 64; MCIDCTL_TOKEN=$GA '$M' report users --output '$T/big.csv'"
+check "a --output write that fails (file size limit) exits 1, not 9 (exit $RC)" test "$RC" = 1
+check "… and leaves no file" test ! -e "$T/big.csv"
+
+# ==== 10-16: low ==========================================================================
+echo "== input checks"
+HASH=$(IN=$PW_PROF as "$OP" registry hash-password --password-stdin <<<"$PW_PROF")
+printf 'mcid,login,name,password_hash\n71000001,split@outlook.com,Split,%s\n' "$HASH" >"$T/unquoted.csv"
+expect_err 2 'line 2: 6 fields but the header has 4' "an unquoted Argon2 hash (extra fields) -> 2 with the line" as "$OP" registry import "$T/unquoted.csv" --kind profiles
+check "… nothing imported" test "$(q "select count(*) from profiles where mcid=71000001")" = 0
+expect_err 2 'cannot start with 0' "org enroll --mpn-id 01234567 -> 2" as "$OP" org enroll --mpn-id 01234567 --name Twin --admin twin@x.com
+: >"$T/empty-store.db"; chmod 644 "$T/empty-store.db"
+IN=$PW_OP expect 0 "init into an existing empty 0644 file" env MCIDCTL_DB="$T/empty-store.db" "$M" init --operator op@example.com --password-stdin
+check "… leaves it 0600" test "$(stat -c %a "$T/empty-store.db")" = 600
+mkfifo "$T/fifo.db"
+run timeout 10 env MCIDCTL_DB="$T/fifo.db" MCIDCTL_TOKEN="$OP" "$M" whoami
+check "a FIFO at the store path: exit 9 at once, not a hang (exit $RC)" test "$RC" = 9
+check "… saying it is not a regular file" has 'not a regular file' "$ERR"
+printf 'email,name\x1b]0;pwned\x07\nx@contoso.com,X\n' >"$T/hostile-header.csv"
+run env MCIDCTL_TOKEN="$GA" "$M" user import "$T/hostile-header.csv"
+check "a hostile CSV header: exit 2, no escape byte on the terminal (exit $RC)" test "$RC" = 2 -a "$(printf '%s' "$ERR" | grep -c $'\x1b')" = 0
+printf 'email\rdeparted1@contoso.com\rdeparted2@contoso.com\r' >"$T/cr.csv"
+expect 8 "purge --from with lone CR line ends: two targets, not one line" as "$GA" purge-user --from "$T/cr.csv" --dry-run --format json
+check "… read as two emails" test "$(json "[r['target'] for r in d]" <<<"$OUT")" = "['departed1@contoso.com', 'departed2@contoso.com']"
+expect_err 2 'bidirectional' "a name with U+202E -> 2" as "$GA" user invite bidi@contoso.com --name $'Evil\u202Egpj.exe'
+
+summary
