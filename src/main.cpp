@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
     try {
         mcid::cli::build_app(app, ctx);
         app.parse(argc, arg_pointers.data());
-        return mcid::cli::finish_output(ctx);
+        const int code = mcid::cli::finish_output(ctx);
+        ctx.housekeeping();
+        return code;
     } catch (...) {
         return mcid::cli::report_error(app, ctx, std::current_exception());
     }

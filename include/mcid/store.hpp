@@ -87,6 +87,11 @@ public:
     // status 'deleted' at `at`, no pending invitation; touches only those columns (a purge).
     virtual void mark_user_deleted(std::int64_t user_id, Instant at) = 0;
     virtual std::optional<User> find_user_by_email(std::string_view email) = 0;
+    // Ids of deleted, not yet erased accounts deleted at or before `deleted_before` (at most `limit`).
+    virtual std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) = 0;
+    // Replaces the account's email by `pseudonym`, clears its name, password and invitation,
+    // deletes its sessions, and marks it erased at `at`.
+    virtual void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) = 0;
     virtual std::optional<User> find_user(std::int64_t id) = 0;
     virtual bool any_operator() = 0;
     virtual void for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) = 0;

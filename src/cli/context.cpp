@@ -3,6 +3,7 @@
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
+#include <mcid/retention.hpp>
 
 #include <fmt/format.h>
 
@@ -93,6 +94,18 @@ void Context::audit_refusal(const std::string& reason) {
     try {
         AuditLog(*m_store, m_clock).record_denied(*m_actor, command_path.empty() ? "command" : command_path, reason);
     } catch (...) {  // the refusal is what the user must see; a failed audit write must not hide it
+    }
+}
+
+void Context::housekeeping() {
+    if (!m_store) {
+        return;
+    }
+    try {
+        if (const std::size_t n = Retention(*m_store, m_clock).erase_due()) {
+            debug(fmt::format("erased the personal data of {} departed user{}", n, n == 1 ? "" : "s"));
+        }
+    } catch (...) {  // busy or read-only: the next command does it
     }
 }
 

@@ -43,6 +43,9 @@ public:
     const std::optional<Actor>& signed_in() const { return m_actor; }
     // "user.invite": the command being run (the audit action name), set by build_app.
     std::string command_path;
+    // After a command that opened the store: erases departed users whose restore window has
+    // passed (docs/security.md). Never fails the command: a read-only store just waits.
+    void housekeeping();
     // Records a refused command in the audit log (rule 11), when someone was signed in.
     void audit_refusal(const std::string& reason);
 

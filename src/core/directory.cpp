@@ -5,6 +5,7 @@
 #include <mcid/identity.hpp>
 #include <mcid/error.hpp>
 #include <mcid/policy.hpp>
+#include <mcid/retention.hpp>
 
 #include <fmt/format.h>
 
@@ -22,11 +23,22 @@ std::string Directory::mpn_of(const User& user) {
 
 Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, const Email& email,
                                             const std::string& name, Role role, const std::string& batch) {
-    if (m_store.find_user_by_email(email.value)) {
-        throw Conflict(fmt::format("{} already has an account or invitation", email.value),
-                       "use 'mcidctl user resend EMAIL' for a pending invitation");
-    }
     const Policy policy = Policy::load(m_store);
+    if (const auto existing = m_store.find_user_by_email(email.value)) {
+        if (existing->status != UserStatus::deleted) {
+            throw Conflict(fmt::format("{} already has an account or invitation", email.value),
+                           "use 'mcidctl user resend EMAIL' for a pending invitation");
+        }
+        // A rehired person: within the restore window the old account comes back with
+        // `user restore`; after it, the old account's data is erased now and a new one starts.
+        const Instant deadline = existing->deleted_at.value_or(0) + policy.retention_restore.seconds;
+        if (m_clock.now() <= deadline) {
+            throw Conflict(fmt::format("{} was purged on {} and can still be restored (until {})", email.value,
+                                       Date::of(existing->deleted_at.value_or(0)).str(), Date::of(deadline).str()),
+                           fmt::format("run 'mcidctl user restore {}'", email.value));
+        }
+        Retention(m_store, m_clock).erase(*existing);
+    }
     Invitation inv;
     inv.email = email.value;
     inv.code = crypto::new_invitation_code();

@@ -174,6 +174,29 @@ void SqliteStore::mark_user_deleted(std::int64_t user_id, Instant at) {
     q->exec();
 }
 
+std::vector<std::int64_t> SqliteStore::users_due_for_erasure(Instant deleted_before, std::size_t limit) {
+    auto q = stmt("SELECT id FROM users WHERE status = 'deleted' AND erased_at IS NULL AND deleted_at <= ? LIMIT ?");
+    q->bind(1, deleted_before);
+    q->bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> out;
+    while (q->executeStep()) {
+        out.push_back(q->getColumn(0).getInt64());
+    }
+    return out;
+}
+
+void SqliteStore::erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) {
+    {
+        auto q = stmt("UPDATE users SET email = ?, name = '', password_hash = NULL, invite_code_hash = NULL, "
+                      "invite_expires_at = NULL, erased_at = ? WHERE id = ?");
+        q->bind(1, std::string(pseudonym));
+        q->bind(2, at);
+        q->bind(3, user_id);
+        q->exec();
+    }
+    delete_sessions_of(user_id);
+}
+
 std::optional<User> SqliteStore::find_user_by_email(std::string_view email) {
     static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE email = ?";
     auto q = stmt(sql.c_str());

@@ -53,6 +53,8 @@ public:
     void update_user(const User& user) override;
     void mark_user_deleted(std::int64_t user_id, Instant at) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
+    std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
+    void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) override;
     std::optional<User> find_user(std::int64_t id) override;
     bool any_operator() override;
     void for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) override;

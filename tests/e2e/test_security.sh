@@ -171,6 +171,24 @@ run sh -c "ulimit -f 64; MCIDCTL_TOKEN=$GA '$M' report users --output '$T/big.cs
 check "a --output write that fails (file size limit) exits 1, not 9 (exit $RC)" test "$RC" = 1
 check "… and leaves no file" test ! -e "$T/big.csv"
 
+# ==== departed users' data: erased after the restore window; a rehired person can be invited ===========
+echo "== erasure after retention.restore, and rehiring"
+add_user "$GA" leaver@contoso.com "Lee Leaver" user || bad "add leaver"
+expect 0 "purge the leaver" as "$GA" purge-user leaver@contoso.com --yes
+expect_err 5 'user restore' "invite again within the window -> 5, pointing to user restore" \
+  at "$(later '29 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite leaver@contoso.com --name "Lee Again"
+check "control: the purged account still holds its data inside the window" test "$(q "select name from users where email='leaver@contoso.com'")" = "Lee Leaver"
+expect 0 "any command after the window" at "$(later '31 days')" env MCIDCTL_TOKEN="$GA" "$M" whoami
+check "the email and name are gone from the account row" \
+  test "$(q "select count(*) from users where email='leaver@contoso.com' or name='Lee Leaver'")" = 0
+check "the row stays under a pseudonym, marked erased" \
+  test "$(q "select count(*) from users where email like 'erased-%@erased.invalid' and erased_at is not null and password_hash is null")" = 1
+check "the erasure is in the audit, by pseudonym" test "$(q "select count(*) from audit where action='user.erase' and target like 'erased-%'")" = 1
+expect 0 "the audit chain still verifies" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
+expect 0 "the rehired person can be invited after the window" \
+  at "$(later '31 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite leaver@contoso.com --name "Lee Again" --format json
+check "… as a new account" test "$(q "select status||'/'||name from users where email='leaver@contoso.com'")" = "invited/Lee Again"
+
 # ==== 10-16: low ==========================================================================
 echo "== input checks"
 HASH=$(IN=$PW_PROF as "$OP" registry hash-password --password-stdin <<<"$PW_PROF")

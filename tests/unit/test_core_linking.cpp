@@ -168,6 +168,14 @@ TEST_CASE("rule 5: at most association.limit associations per account in any 365
         w.clock.set(first + 365 * 86400 + 1);
         CHECK(link(w, w.alice, "alice@outlook.com").kind == LinkResult::Kind::linked);
     }
+    SECTION("the edge: one second before 365 days the first still counts; at exactly 365 days it no longer does") {
+        w.clock.set(first + 365 * 86400 - 1);
+        CHECK_THROWS_AS(link(w, w.alice, "alice@outlook.com"), LimitReached);
+        CHECK(linking.whoami(w.alice).profile_quota.used == 5);
+        w.clock.set(first + 365 * 86400);
+        CHECK(linking.whoami(w.alice).profile_quota.used == 4);
+        CHECK(link(w, w.alice, "alice@outlook.com").kind == LinkResult::Kind::linked);
+    }
     SECTION("a transfer counts for the new link") {
         w.clock.set(first + 300 * 86400);
         CHECK_THROWS_AS(link(w, w.bo, "alice@outlook.com"), LimitReached);

@@ -85,6 +85,65 @@ TEST_CASE("rule 7: reports are for admins of the organization; tenants are isola
     CHECK(w.skills(w.op, IncludePending::no).rows.size() == 4);  // every organization
 }
 
+TEST_CASE("rule 6 in the skills report: a row is reflected at the exact instant, pending one second before") {
+    World w;
+    add_profile(*w.store, 12345678, "alice@outlook.com");
+    add_credential(*w.store, 12345678, "OLD-1", "2026-01-05");  // before the link day: link + 72h
+    add_credential(*w.store, 12345678, "NEW-1", "2026-03-02");  // after it: midnight of 03-02 + 10d
+    const Instant linked = at("2026-03-01", 9);
+    w.clock.set(linked);
+    Linking(*w.store, w.clock).link(w.alice, ProfileChoice{"alice@outlook.com"}, k_profile_password, Replace::no);
+    const auto states = [&](Instant when) {
+        w.clock.set(when);
+        CollectSink sink;
+        Reports(*w.store, w.clock).skills(w.ga, std::nullopt, IncludePending::yes, sink);
+        std::map<std::string, std::string> out;
+        for (const auto& r : sink.rows) out[r.at("credential_code")] = r.at("state");
+        CollectSink reflected_only;
+        Reports(*w.store, w.clock).skills(w.ga, std::nullopt, IncludePending::no, reflected_only);
+        out["rows without --include-pending"] = std::to_string(reflected_only.rows.size());
+        return out;
+    };
+    const Instant old_at = linked + 72 * 3600;
+    auto s = states(old_at - 1);
+    CHECK(s["OLD-1"] == "pending");
+    CHECK(s["rows without --include-pending"] == "0");
+    s = states(old_at);
+    CHECK(s["OLD-1"] == "reflected");
+    CHECK(s["rows without --include-pending"] == "1");
+    const Instant new_at = Date::parse("2026-03-02").midnight() + 10 * 86400;
+    s = states(new_at - 1);
+    CHECK(s["NEW-1"] == "pending");
+    CHECK(s["rows without --include-pending"] == "1");
+    s = states(new_at);
+    CHECK(s["NEW-1"] == "reflected");
+    CHECK(s["rows without --include-pending"] == "2");
+}
+
+TEST_CASE("tenants are isolated in the skills report: both halves filtered, no admin names another organization") {
+    ReportWorld w;
+    // Fabrikam gets Partner University data too, so a missing filter in that half would show it
+    const std::int64_t pu = add_university(*w.store, "bo@university.example");
+    w.store->upsert_assessment(Assessment{pu, "Fabrikam Sales", "SALES-2", Date::parse("2025-05-05")});
+    Linking(*w.store, w.clock).associate(w.bo, "bo@university.example", k_profile_password);
+    w.clock.set(at("2026-03-20"));
+    for (const Actor* admin : {&w.ga, &w.pat}) {
+        const auto rows = w.skills(*admin, IncludePending::yes).rows;
+        CHECK(rows.size() == 3);
+        for (const auto& r : rows) {
+            CHECK(r.at("mpn_id") == "1234567");
+            CHECK(r.at("user_email").find("fabrikam") == std::string::npos);
+        }
+        CHECK_THROWS_AS(w.skills(*admin, IncludePending::yes, MpnId::parse("7654321")), PermissionDenied);
+    }
+    const auto fabrikam = w.skills(w.gb, IncludePending::yes).rows;
+    CHECK(fabrikam.size() == 2);
+    for (const auto& r : fabrikam) {
+        CHECK(r.at("mpn_id") == "7654321");
+    }
+    CHECK(w.skills(w.gb, IncludePending::yes, MpnId::parse("7654321")).rows.size() == 2);
+}
+
 TEST_CASE("rule 10: competencies count distinct linked individuals with reflected, unexpired credentials") {
     ReportWorld w;
     const auto status = [&](const Actor& who) {
