@@ -19,9 +19,12 @@ struct StoreCheck {
     std::vector<std::string> damage;
     // Competency status that disagrees with the credentials it is kept from (db rebuild fixes it).
     std::vector<std::string> derived;
+    // Departed users past the restore window whose data is not erased yet (a store that stayed
+    // read-only or busy since): the next command that can write erases them.
+    std::vector<std::string> overdue;
     // A store migrated from schema 1 whose competency status was never built: correct, slower.
     bool competency_status_stale = false;
-    bool ok() const { return damage.empty() && derived.empty(); }
+    bool ok() const { return damage.empty() && derived.empty() && overdue.empty(); }
 };
 
 // Checks the file, then (when the file is sound) the kept competency status against a count
@@ -30,8 +33,9 @@ StoreCheck check_store(Store& store, const Clock& clock);
 // Operator only. Recomputes the kept competency status of every individual from the links and
 // credentials (see qualifications.hpp), in one transaction.
 RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clock);
-// Operator only. Writes a consistent copy (VACUUM INTO a temporary file beside `destination`),
-// fsyncs it, checks that it opens as a sound store, then renames it into place. Throws
+// Operator only. Writes a consistent copy (VACUUM INTO an owner-only file in a 0700 folder
+// beside `destination`), fsyncs it, checks that it opens as a sound store, then links it into
+// place. Throws
 // UsageError when the destination exists or its folder is not writable.
 // `audit_name` is what the audit row names as the destination (default: `destination`).
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,

@@ -1,13 +1,15 @@
 #pragma once
 // Departed users' personal data (rule 8, docs/security.md): a purged account can be restored
 // within retention.restore; after that its email, name, password and invitation are erased. The
-// account row stays under a stable pseudonym (a keyed digest of the email), so the links and
-// associations it made still count and the audit can name the erasure without the person.
+// account row stays under a stable pseudonym (a keyed digest of the email), so the associations
+// it made still count, and audit rows that named the person are sealed: their text now names
+// the pseudonym while the chain still verifies through the original digests.
 #include <mcid/clock.hpp>
 #include <mcid/store.hpp>
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace mcid {
 
@@ -18,8 +20,10 @@ public:
     // Erases up to `limit` accounts whose restore window has passed, each recorded in the audit,
     // in one write transaction. Returns how many. Cheap when none is due (one indexed read).
     std::size_t erase_due(std::size_t limit = 500);
-    // Inside a write transaction: erases one deleted account now (its window has passed).
-    void erase(const User& user);
+    // Inside a write transaction: erases these deleted accounts now (one pass over the audit).
+    void erase(const std::vector<User>& users);
+    // How many accounts are past their window and not erased yet (for db check).
+    std::size_t overdue();
     // The pseudonym an erased account keeps: "erased-<16 hex>@erased.invalid".
     std::string pseudonym(const std::string& email);
 

@@ -179,6 +179,8 @@ public:
     virtual std::optional<AuditHead> audit_head() = 0;
     // Appends a row at record.id, which must be the head's position + 1.
     virtual void insert_audit(const AuditRecord& record) = 0;
+    // Every row from position `first_id` on, in order.
+    virtual void for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) = 0;
     // Replaces the text fields of one row and records the original digests (erasure).
     virtual void seal_audit(const AuditRecord& record) = 0;
     virtual void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) = 0;

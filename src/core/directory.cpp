@@ -37,7 +37,7 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
                                        Date::of(existing->deleted_at.value_or(0)).str(), Date::of(deadline).str()),
                            fmt::format("run 'mcidctl user restore {}'", email.value));
         }
-        Retention(m_store, m_clock).erase(*existing);
+        Retention(m_store, m_clock).erase({*existing});
     }
     Invitation inv;
     inv.email = email.value;

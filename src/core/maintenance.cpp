@@ -1,6 +1,7 @@
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/maintenance.hpp>
+#include <mcid/retention.hpp>
 
 #include <fmt/format.h>
 
@@ -26,6 +27,10 @@ StoreCheck check_store(Store& store, const Clock& clock) {
     if (const auto chain = AuditLog(store, clock).verify_chain(); !chain.ok) {
         check.damage.push_back(fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem));
         return check;
+    }
+    if (const std::size_t overdue = Retention(store, clock).overdue()) {
+        check.overdue.push_back(fmt::format("retention: {} departed user{} past the restore window not erased yet",
+                                            overdue, overdue == 1 ? "" : "s"));
     }
     auto tx = store.begin_read();
     check.competency_status_stale = store.competency_periods_stale();

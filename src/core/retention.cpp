@@ -6,7 +6,58 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <unordered_map>
+
 namespace mcid {
+namespace {
+
+bool email_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '%' || c == '+' || c == '-' || c == '@';
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+// `text` with every erased email in it replaced by its pseudonym (emails found around each '@').
+std::string replace_emails(const std::string& text, const std::unordered_map<std::string, std::string>& aliases,
+                           bool& changed) {
+    std::string out;
+    std::size_t copied = 0;
+    for (std::size_t at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1)) {
+        std::size_t b = at;
+        while (b > 0 && email_char(text[b - 1]) && text[b - 1] != '@') --b;
+        std::size_t e = at + 1;
+        while (e < text.size() && email_char(text[e]) && text[e] != '@') ++e;
+        while (e > at + 1 && text[e - 1] == '.') --e;  // a sentence's full stop
+        const auto it = aliases.find(lower(std::string_view(text).substr(b, e - b)));
+        if (it == aliases.end() || b < copied) {
+            continue;
+        }
+        out.append(text, copied, b - copied);
+        out += it->second;
+        copied = e;
+        changed = true;
+    }
+    out.append(text, copied, std::string::npos);
+    return out;
+}
+
+std::int64_t rule2_from(Store& store) {
+    std::int64_t n = 1;
+    if (const auto v = store.config_get("audit.rule2_from")) {
+        std::from_chars(v->data(), v->data() + v->size(), n);
+    }
+    return n;
+}
+
+}  // namespace
 
 std::string Retention::pseudonym(const std::string& email) {
     // The key is random per store and made once, so a pseudonym cannot be matched to an email
@@ -19,36 +70,78 @@ std::string Retention::pseudonym(const std::string& email) {
     return "erased-" + crypto::digest_hex(*key + ":" + email).substr(0, 16) + "@erased.invalid";
 }
 
-void Retention::erase(const User& user) {
-    const std::string alias = pseudonym(user.email);
-    m_store.erase_user(user.id, alias, m_clock.now());
-    AuditLog(m_store, m_clock)
-        .record({"-", user.org_id, "user.erase", alias, "ok",
-                 "personal data erased after the restore window (email, name, password, invitation)", ""});
+void Retention::erase(const std::vector<User>& users) {
+    if (users.empty()) {
+        return;
+    }
+    std::unordered_map<std::string, std::string> aliases;
+    for (const auto& u : users) {
+        aliases.emplace(lower(u.email), pseudonym(u.email));
+    }
+    // Seal the audit rows that name them (rule-2 rows; older rows cannot be sealed, see
+    // docs/security.md): collected first, then updated, so the scan never sees its own writes.
+    std::vector<AuditRecord> sealed;
+    m_store.for_each_audit_from(rule2_from(m_store), [&](const AuditRecord& r) {
+        bool changed = false;
+        AuditRecord s = r;
+        if (const auto it = aliases.find(lower(r.actor)); it != aliases.end()) {
+            s.actor = it->second;
+            changed = true;
+        }
+        if (const auto it = aliases.find(lower(r.target)); it != aliases.end()) {
+            s.target = it->second;
+            changed = true;
+        }
+        s.detail = replace_emails(r.detail, aliases, changed);
+        if (!changed) {
+            return;
+        }
+        if (s.sealed.empty()) {
+            s.sealed = crypto::digest_hex(r.actor) + " " + crypto::digest_hex(r.target) + " " +
+                       crypto::digest_hex(r.detail);
+        }
+        sealed.push_back(std::move(s));
+    });
+    for (const auto& s : sealed) {
+        m_store.seal_audit(s);
+    }
+    AuditLog audit(m_store, m_clock);
+    for (const auto& u : users) {
+        const std::string& alias = aliases.at(lower(u.email));
+        m_store.erase_user(u.id, alias, m_clock.now());
+        audit.record({"-", u.org_id, "user.erase", alias, "ok",
+                      "personal data erased after the restore window (email, name, password, invitation; "
+                      "audit rows sealed)",
+                      ""});
+    }
 }
 
 std::size_t Retention::erase_due(std::size_t limit) {
     Policy policy;
-    std::vector<std::int64_t> due;
     const Instant now = m_clock.now();
     {
         auto read = m_store.begin_read();
         policy = Policy::load(m_store);
-        due = m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, limit);
-    }
-    if (due.empty()) {
-        return 0;
-    }
-    auto tx = m_store.begin_write();
-    std::size_t erased = 0;
-    for (const auto id : m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, limit)) {
-        if (const auto user = m_store.find_user(id)) {
-            erase(*user);
-            ++erased;
+        if (m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, 1).empty()) {
+            return 0;
         }
     }
+    auto tx = m_store.begin_write();
+    std::vector<User> users;
+    for (const auto id : m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, limit)) {
+        if (auto user = m_store.find_user(id)) {
+            users.push_back(std::move(*user));
+        }
+    }
+    erase(users);
     tx->commit();
-    return erased;
+    return users.size();
+}
+
+std::size_t Retention::overdue() {
+    auto read = m_store.begin_read();
+    const Policy policy = Policy::load(m_store);
+    return m_store.users_due_for_erasure(m_clock.now() - policy.retention_restore.seconds - 1, 1000000).size();
 }
 
 }  // namespace mcid

@@ -91,6 +91,31 @@ void SqliteStore::for_each_user_report_row(std::int64_t org_id, const std::funct
     }
 }
 
+namespace {
+
+// A row selected as id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash,
+// hash, sealed.
+AuditRecord read_audit(SQLite::Statement& q) {
+    AuditRecord r;
+    r.id = q.getColumn(0).getInt64();
+    r.at = q.getColumn(1).getInt64();
+    r.actor = q.getColumn(2).getString();
+    r.org_id = optional_int(q.getColumn(3));
+    r.action = q.getColumn(4).getString();
+    r.target = q.getColumn(5).getString();
+    r.outcome = q.getColumn(6).getString();
+    r.detail = q.getColumn(7).getString();
+    r.batch = q.getColumn(8).getString();
+    r.prev_hash = q.getColumn(9).getString();
+    r.hash = q.getColumn(10).getString();
+    if (!q.getColumn(11).isNull()) {
+        r.sealed = q.getColumn(11).getString();
+    }
+    return r;
+}
+
+}  // namespace
+
 std::optional<AuditHead> SqliteStore::audit_head() {
     auto q = stmt("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
     if (!q->executeStep()) {
@@ -141,22 +166,17 @@ void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(
         q->bind(4, *f.action);
     }
     while (q->executeStep()) {
-        AuditRecord r;
-        r.id = q->getColumn(0).getInt64();
-        r.at = q->getColumn(1).getInt64();
-        r.actor = q->getColumn(2).getString();
-        r.org_id = optional_int(q->getColumn(3));
-        r.action = q->getColumn(4).getString();
-        r.target = q->getColumn(5).getString();
-        r.outcome = q->getColumn(6).getString();
-        r.detail = q->getColumn(7).getString();
-        r.batch = q->getColumn(8).getString();
-        r.prev_hash = q->getColumn(9).getString();
-        r.hash = q->getColumn(10).getString();
-        if (!q->getColumn(11).isNull()) {
-            r.sealed = q->getColumn(11).getString();
-        }
-        fn(r);
+        fn(read_audit(*q));
+    }
+}
+
+void SqliteStore::for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) {
+    auto q = stmt(
+        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed FROM audit "
+        "WHERE id >= ? ORDER BY id");
+    q->bind(1, first_id);
+    while (q->executeStep()) {
+        fn(read_audit(*q));
     }
 }
 

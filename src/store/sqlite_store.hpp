@@ -112,6 +112,7 @@ public:
     std::optional<AuditHead> audit_head() override;
     void insert_audit(const AuditRecord& record) override;
     void seal_audit(const AuditRecord& record) override;
+    void for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) override;
     void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) override;
 
     std::vector<std::string> check_integrity() override;

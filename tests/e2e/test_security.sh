@@ -184,10 +184,30 @@ check "the email and name are gone from the account row" \
 check "the row stays under a pseudonym, marked erased" \
   test "$(q "select count(*) from users where email like 'erased-%@erased.invalid' and erased_at is not null and password_hash is null")" = 1
 check "the erasure is in the audit, by pseudonym" test "$(q "select count(*) from audit where action='user.erase' and target like 'erased-%'")" = 1
+ALIAS=$(q "select email from users where email like 'erased-%'")
+check "the email is nowhere in the store any more (audit rows sealed)" test "$(sqlite3 "$MCIDCTL_DB" .dump | grep -ci 'leaver@contoso.com')" = 0
+check "the sealed rows name the pseudonym: the person's rows still group (invite, accept, purge)" \
+  test "$(q "select count(*) from audit where (actor='$ALIAS' or target='$ALIAS') and sealed is not null")" -ge 3
 expect 0 "the audit chain still verifies" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
+sqlite3 "$MCIDCTL_DB" ".backup '$T/sealed.db'"
+sqlite3 "$MCIDCTL_DB" "DROP TRIGGER audit_no_update; UPDATE audit SET sealed = replace(sealed, substr(sealed, 1, 1), 'f') WHERE sealed IS NOT NULL AND id = (SELECT min(id) FROM audit WHERE sealed IS NOT NULL)"
+expect_err 9 'row [0-9]+' "a forged seal breaks the chain -> 9" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
+rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/sealed.db" "$MCIDCTL_DB"
+OUT=$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='rewritten' WHERE sealed IS NOT NULL" 2>&1)
+check "the trigger still refuses rewriting a sealed row's text without its seal" has 'append-only' "$OUT"
 expect 0 "the rehired person can be invited after the window" \
   at "$(later '31 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite leaver@contoso.com --name "Lee Again" --format json
 check "… as a new account" test "$(q "select status||'/'||name from users where email='leaver@contoso.com'")" = "invited/Lee Again"
+
+# an erasure that could not run yet (the store was busy or read-only) shows in db check
+add_user "$GA" late@contoso.com Late user || bad "add late"
+expect 0 "purge late" as "$GA" purge-user late@contoso.com --yes
+sqlite3 "$MCIDCTL_DB" "UPDATE users SET deleted_at = deleted_at - 40*86400 WHERE email='late@contoso.com'"
+expect_err 9 'failed its check' "db check with an overdue erasure -> 9" "$M" db check
+check "… naming the retention finding" has '^retention: 1 departed user past the restore window not erased yet$' "$OUT"
+check "… with a hint that fits" has 'any command that can write the store erases them' "$ERR"
+expect 0 "the next command erases it" as "$GA" whoami
+expect 0 "db check then passes" "$M" db check
 
 # ==== 10-16: low ==========================================================================
 echo "== input checks"

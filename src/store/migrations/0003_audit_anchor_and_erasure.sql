@@ -11,11 +11,16 @@ SELECT 'audit.rule2_from', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM audit;
 -- fields here (JSON), so the chain still verifies after the text was replaced by a pseudonym.
 ALTER TABLE audit ADD COLUMN sealed TEXT;
 
--- Only sealing may change a row: it replaces actor, target or detail of an unsealed row and
--- records the digests; every other column stays. Deletes stay refused.
+-- Only sealing may change a row: it replaces actor, target or detail by text naming a
+-- pseudonym and records the original digests once (a row naming two erased people is sealed twice, the digests kept from the
+-- first); every other column stays. Deletes stay refused.
 DROP TRIGGER audit_no_update;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-WHEN NOT (old.sealed IS NULL AND new.sealed IS NOT NULL AND new.id = old.id AND new.at = old.at
+WHEN NOT (new.sealed IS NOT NULL AND (old.sealed IS NULL OR new.sealed = old.sealed)
+          AND (new.actor = old.actor OR new.actor LIKE 'erased-%@erased.invalid')
+          AND (new.target = old.target OR new.target LIKE 'erased-%@erased.invalid')
+          AND (new.detail = old.detail OR new.detail LIKE '%erased-%@erased.invalid%')
+          AND new.id = old.id AND new.at = old.at
           AND new.org_id IS old.org_id AND new.action = old.action AND new.outcome = old.outcome
           AND new.batch = old.batch AND new.prev_hash = old.prev_hash AND new.hash = old.hash)
 BEGIN
