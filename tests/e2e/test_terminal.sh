@@ -322,6 +322,27 @@ term_end
 expect 0 "the session saved by the terminal login works" "$M" whoami --format json
 check "whoami after the terminal login is the operator" test "$(json "d['email']" <<<"$OUT")" = op@example.com
 
+# user accept without --code on a terminal: the code is asked for without echo, before the password
+CODE=$(MCIDCTL_TOKEN=$OP "$M" org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json | code_of)
+term_start 200 '"$M" user accept ga@contoso.com --code ABCD-EFGH-JKMN-PQRS'
+term_wait
+check "accept with a wrong code on a terminal: exit 7 before any password prompt (got $TRC)" \
+  test "$TRC" = 7 -a -z "$(grep -i 'password' <<<"$SCREEN")"
+term_end
+term_start 200 '"$M" user accept ga@contoso.com'
+if wait_for 'Invitation code: *$'; then
+  tm send-keys -t "$S" -l "$CODE"; tm send-keys -t "$S" Enter
+  wait_for 'password: *$' && { tm send-keys -t "$S" -l "$PW_GA"; tm send-keys -t "$S" Enter; }
+  wait_for '[Rr]epeat.*: *$' && { tm send-keys -t "$S" -l "$PW_GA"; tm send-keys -t "$S" Enter; }
+else
+  bad "user accept without --code asks for the code on a terminal" "screen: $(screen | grep -v '^$' | tr '\n' '|')"
+fi
+term_wait
+check "accept with the code typed at the prompt: exit 0 (got $TRC)" test "$TRC" = 0
+check "accept: the typed code was never echoed to the terminal" lacks "$CODE" "$(cat "$RAW")"
+term_end
+IN=$PW_GA expect 0 "the account accepted at the prompts signs in" "$M" login ga@contoso.com --password-stdin --print-token
+
 term_start 200 '"$M" login op@example.com'
 wait_for 'Password: *$' && { tm send-keys -t "$S" -l "wrong-password-0000"; tm send-keys -t "$S" Enter; }
 term_wait
