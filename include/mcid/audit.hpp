@@ -57,6 +57,8 @@ public:
 
     // The hash of a row (rule 2: position, previous hash and a digest of every field).
     static std::string chain_hash(const AuditRecord& record);
+    // The first row hashed by rule 2 (recorded by the schema-3 migration; 1 for a new store).
+    static std::int64_t rule2_from(Store& store);
     // The hash of a row written before schema 3 (rule 1: no position, fields in clear).
     static std::string rule1_hash(const AuditRecord& record);
 

@@ -35,16 +35,15 @@ std::optional<TextDigests> parse_sealed(std::string_view sealed) {
     return d;
 }
 
-std::int64_t rule2_from(Store& store) {
-    const auto v = store.config_get("audit.rule2_from");
+}  // namespace
+
+std::int64_t AuditLog::rule2_from(Store& store) {
     std::int64_t n = 1;
-    if (v) {
+    if (const auto v = store.config_get("audit.rule2_from")) {
         std::from_chars(v->data(), v->data() + v->size(), n);
     }
     return n;
 }
-
-}  // namespace
 
 std::string AuditLog::rule1_hash(const AuditRecord& r) {
     const std::string canonical =

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <unordered_map>
 
 namespace mcid {
@@ -49,14 +48,6 @@ std::string replace_emails(const std::string& text, const std::unordered_map<std
     return out;
 }
 
-std::int64_t rule2_from(Store& store) {
-    std::int64_t n = 1;
-    if (const auto v = store.config_get("audit.rule2_from")) {
-        std::from_chars(v->data(), v->data() + v->size(), n);
-    }
-    return n;
-}
-
 }  // namespace
 
 std::string Retention::pseudonym(const std::string& email) {
@@ -81,7 +72,7 @@ void Retention::erase(const std::vector<User>& users) {
     // Seal the audit rows that name them (rule-2 rows; older rows cannot be sealed, see
     // docs/security.md): collected first, then updated, so the scan never sees its own writes.
     std::vector<AuditRecord> sealed;
-    m_store.for_each_audit_from(rule2_from(m_store), [&](const AuditRecord& r) {
+    m_store.for_each_audit_from(AuditLog::rule2_from(m_store), [&](const AuditRecord& r) {
         bool changed = false;
         AuditRecord s = r;
         if (const auto it = aliases.find(lower(r.actor)); it != aliases.end()) {

@@ -93,8 +93,11 @@ void SqliteStore::for_each_user_report_row(std::int64_t org_id, const std::funct
 
 namespace {
 
-// A row selected as id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash,
-// hash, sealed.
+// The columns read_audit() reads, in its order (a macro: statements are cached by the address
+// of their literal text).
+#define AUDIT_COLUMNS "id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed"
+
+// A row selected with AUDIT_COLUMNS.
 AuditRecord read_audit(SQLite::Statement& q) {
     AuditRecord r;
     r.id = q.getColumn(0).getInt64();
@@ -154,7 +157,7 @@ void SqliteStore::seal_audit(const AuditRecord& r) {
 
 void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
     auto q = stmt(
-        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed FROM audit "
+        "SELECT " AUDIT_COLUMNS " FROM audit "
         "WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR actor = ?3 COLLATE NOCASE) "
         "AND (?4 IS NULL OR action = ?4) ORDER BY id");
     bind_optional(*q, 1, f.org_id);
@@ -171,9 +174,7 @@ void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(
 }
 
 void SqliteStore::for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) {
-    auto q = stmt(
-        "SELECT id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed FROM audit "
-        "WHERE id >= ? ORDER BY id");
+    auto q = stmt("SELECT " AUDIT_COLUMNS " FROM audit WHERE id >= ? ORDER BY id");
     q->bind(1, first_id);
     while (q->executeStep()) {
         fn(read_audit(*q));
