@@ -111,6 +111,9 @@ def csv_field(text):
 
 def main():
     outdir, scale, pw_hash, today_text = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+    # An Argon2 hash has commas ($argon2id$v=19$m=65536,t=2,p=1$...): it must be quoted, or the
+    # importer sees extra fields (a bad row since 0.3.0; 0.2.0 silently kept only "m=65536").
+    pw_hash = csv_field(pw_hash)
     today = datetime.date.fromisoformat(today_text)
     n_users = max(100, round(1_000_000 * scale))
     n_orgs = max(3, round(1000 * scale))

@@ -9,6 +9,7 @@
 #include <functional>
 #include <istream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace mcid {
@@ -53,8 +54,17 @@ public:
                       const Progress& progress);
 
 private:
-    PurgeRow purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status);
-    PurgeRow purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status);
+    // What a dry run would have changed so far (it writes nothing), so that later targets of the
+    // same batch get the outcome they would get in a real run.
+    struct DryRunChanges {
+        std::unordered_set<std::int64_t> purged_users;
+        std::unordered_set<std::int64_t> unlinked_mcids;
+    };
+    // `dry` null: a real run (writes, audit rows); else only `dry` is updated.
+    PurgeRow purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status,
+                         DryRunChanges* dry);
+    PurgeRow purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status,
+                        DryRunChanges* dry);
 
     Store& m_store;
     const Clock& m_clock;

@@ -151,16 +151,29 @@ void register_user(CLI::App& app, Context& ctx) {
             if (!o->role.empty()) f.role = parse_role(o->role);
             const auto org = org_option(o->org);
             const Actor actor = ctx.actor();
-            std::vector<Json> rows;
             const Instant now = ctx.clock().now();
+            // Streamed row by row: memory stays flat at a million users (a table sizes its
+            // columns from the first rows only).
+            auto writer = make_writer(ctx.out(), writer_options(ctx));
+            writer->begin(k_user_list_columns);
+            std::size_t rows = 0;
             Directory(ctx.store(), ctx.clock()).list_users(actor, org, f, [&](const UserView& v) {
-                rows.push_back(user_json(v, now));
+                const User& u = v.user;
+                const bool invited = u.status == UserStatus::invited;
+                const std::string invited_on = Date::of(u.invited_at).str();
+                const std::string expires_on =
+                    invited && u.invite_expires_at ? Date::of(*u.invite_expires_at).str() : std::string();
+                const std::array<Cell, 8> cells = {
+                    Cell::of(u.email), Cell::of(u.name), Cell::of(to_string(u.role)), Cell::of(to_string(u.status)),
+                    Cell::maybe(v.mpn_id), Cell::of(invited_on),
+                    invited ? Cell::of((now - u.invited_at) / 86400) : Cell::none(), Cell::maybe(expires_on)};
+                writer->row(cells);
+                ++rows;
             });
-            if (rows.empty() && ctx.format() == Format::table) {
+            writer->end();
+            if (rows == 0 && ctx.format() == Format::table) {
                 ctx.info("no users match");
-                return;
             }
-            print_rows(ctx, k_user_list_columns, rows);
         });
     }
     {

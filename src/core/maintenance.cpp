@@ -37,6 +37,9 @@ StoreCheck check_store(Store& store, const Clock& clock) {
     if (check.competency_status_stale) {
         return check;  // reports count from the credentials; nothing kept to compare
     }
+    if (const auto rows = store.org_user_count_mismatches(); rows > 0) {
+        check.derived.push_back(fmt::format("org_user_counts: {} counts disagree with the users", rows));
+    }
     if (const auto rows = store.competency_ends_mismatches(); rows > 0) {
         check.derived.push_back(fmt::format("competency_ends: {} rows disagree with competency_periods", rows));
     }
@@ -60,6 +63,7 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
     auto tx = store.begin_write();
     require_operator(refresh_actor(store, actor), "rebuild the store's derived data");
     const RebuildResult result = CompetencyStatus(store).rebuild();
+    store.recount_org_users();
     AuditLog(store, clock).record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
                                    fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
     tx->commit();

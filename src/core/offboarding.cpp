@@ -26,7 +26,7 @@ std::string invalid_target(const PurgeTarget& t) {
 }  // namespace
 
 PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch,
-                                  CompetencyStatus& status) {
+                                  CompetencyStatus& status, DryRunChanges* dry) {
     Email email;
     try {
         email = Email::parse(target.text);
@@ -39,8 +39,10 @@ PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, co
         return {email.value, "not-found", "no such user"};
     }
     if (user->role == Role::operator_ || user->org_id != me.org_id) {
-        AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "denied",
-                                           "not in the admin's organization", batch});
+        if (!dry) {
+            AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "denied",
+                                               "not in the admin's organization", batch});
+        }
         return {email.value, "denied", "not a user of your organization"};
     }
     if (user->id == me.user_id) {
@@ -52,12 +54,22 @@ PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, co
     std::string detail = "account deleted";
     bool unlinked = false;
     for (const AccountKind kind : {AccountKind::profile, AccountKind::university}) {
-        if (const auto link = m_store.find_link_of_user(kind, user->id)) {
-            m_store.delete_link(kind, link->account_id);
-            unlinked = true;
-            detail += kind == AccountKind::profile ? fmt::format(", MCID {} unlinked", link->account_id)
-                                                   : ", Partner University access ended";
+        const auto link = m_store.find_link_of_user(kind, user->id);
+        if (!link || (dry && kind == AccountKind::profile && dry->unlinked_mcids.count(link->account_id))) {
+            continue;
         }
+        if (dry) {
+            if (kind == AccountKind::profile) dry->unlinked_mcids.insert(link->account_id);
+        } else {
+            m_store.delete_link(kind, link->account_id);
+        }
+        unlinked = true;
+        detail += kind == AccountKind::profile ? fmt::format(", MCID {} unlinked", link->account_id)
+                                               : ", Partner University access ended";
+    }
+    if (dry) {
+        dry->purged_users.insert(user->id);
+        return {email.value, "purged", detail};
     }
     if (unlinked) {
         status.refresh_user(user->id);
@@ -69,7 +81,7 @@ PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, co
 }
 
 PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch,
-                                 CompetencyStatus& status) {
+                                 CompetencyStatus& status, DryRunChanges* dry) {
     Mcid mcid;
     try {
         mcid = Mcid::parse(target.text);
@@ -78,9 +90,12 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, con
     }
     // Rule 7: an MCID that is unregistered, unlinked, or linked to another organization gets one
     // answer, so an admin cannot probe where a person is. Only the operator's log tells them apart.
-    const auto link = m_store.find_link(AccountKind::profile, mcid.value);
+    auto link = m_store.find_link(AccountKind::profile, mcid.value);
+    if (link && dry && (dry->unlinked_mcids.count(mcid.value) || dry->purged_users.count(link->user_id))) {
+        link.reset();  // this dry run already ended it
+    }
     if (!link || link->org_id != me.org_id) {
-        if (link) {
+        if (link && !dry) {
             AuditLog(m_store, m_clock).record({me.email, std::nullopt, "purge-user", mcid.str(), "denied",
                                                "MCID linked to another organization", batch});
         }
@@ -91,10 +106,14 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, con
         }
         return {mcid.str(), "not-found", "no MCID linked to your organization"};
     }
-    m_store.delete_link(AccountKind::profile, mcid.value);
-    status.refresh_user(link->user_id);
     const auto user = m_store.find_user(link->user_id);
     const std::string detail = fmt::format("link to {} ended", user ? user->email : "a user");
+    if (dry) {
+        dry->unlinked_mcids.insert(mcid.value);
+        return {mcid.str(), "purged", detail};
+    }
+    m_store.delete_link(AccountKind::profile, mcid.value);
+    status.refresh_user(link->user_id);
     AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
     return {mcid.str(), "purged", detail};
 }
@@ -103,7 +122,11 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                                Atomic atomic, const Progress& progress) {
     PurgeReport report;
     report.batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
-    auto tx = m_store.begin_write();
+    // A dry run writes nothing: it reads one snapshot and holds no write lock, so other admins'
+    // commands go on while it runs.
+    auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
+    DryRunChanges changes;
+    DryRunChanges* dry = dry_run == DryRun::yes ? &changes : nullptr;
     const Actor me = refresh_actor(m_store, actor);
     if (me.role != Role::global_admin) {
         throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
@@ -124,8 +147,8 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         if (!seen.insert(std::move(key)).second) {
             continue;
         }
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t, report.batch, status)
-                                                          : purge_mcid(me, t, report.batch, status);
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t, report.batch, status, dry)
+                                                          : purge_mcid(me, t, report.batch, status, dry);
         if (row.outcome == "purged") ++report.purged;
         else if (row.outcome == "already-deleted") ++report.already_deleted;
         else if (row.outcome == "not-found") ++report.not_found;

@@ -1,6 +1,8 @@
 // Config, organizations, users and sessions on SQLite.
 #include "store/sqlite_store.hpp"
 
+#include <array>
+
 namespace mcid::store {
 
 std::optional<std::int64_t> optional_int(const SQLite::Column& column) {
@@ -139,7 +141,7 @@ std::vector<Org> SqliteStore::list_orgs() {
 }
 
 std::int64_t SqliteStore::count_users_of_org(std::int64_t org_id) {
-    auto q = stmt("SELECT count(*) FROM users WHERE org_id = ? AND status <> 'deleted'");
+    auto q = stmt("SELECT coalesce(sum(n), 0) FROM org_user_counts WHERE org_id = ? AND status <> 'deleted'");
     q->bind(1, org_id);
     q->executeStep();
     return q->getColumn(0).getInt64();
@@ -223,12 +225,43 @@ bool SqliteStore::any_operator() {
     return q->getColumn(0).getInt() != 0;
 }
 
+std::int64_t SqliteStore::org_user_count_mismatches() {
+    auto q = stmt(
+        "SELECT count(*) FROM (SELECT org_id, status, sum(c) AS s FROM ("
+        "SELECT org_id, status, count(*) AS c FROM users WHERE org_id IS NOT NULL GROUP BY org_id, status "
+        "UNION ALL SELECT org_id, status, -n FROM org_user_counts) GROUP BY org_id, status HAVING s <> 0)");
+    q->executeStep();
+    return q->getColumn(0).getInt64();
+}
+
+void SqliteStore::recount_org_users() {
+    m_db->exec("DELETE FROM org_user_counts");
+    m_db->exec("INSERT INTO org_user_counts(org_id, status, n) SELECT org_id, status, count(*) FROM users "
+               "WHERE org_id IS NOT NULL GROUP BY org_id, status");
+}
+
+const std::string& users_query(const UserFilter& filter) {
+    // One statement per filter shape: an "?1 IS NULL OR" filter would hide the index from SQLite.
+    static const std::array<std::string, 8> k_queries = [] {
+        std::array<std::string, 8> out;
+        for (int shape = 0; shape < 8; ++shape) {
+            std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE role <> 'operator'";
+            if (shape & 1) sql += " AND org_id = ?1";
+            if (shape & 2) sql += " AND status = ?2";
+            if (shape & 4) sql += " AND role = ?3";
+            sql += (shape & 1) ? " ORDER BY email" : " ORDER BY org_id, email";
+            out[static_cast<std::size_t>(shape)] = sql;
+        }
+        return out;
+    }();
+    return k_queries[(filter.org_id ? 1 : 0) | (filter.status ? 2 : 0) | (filter.role ? 4 : 0)];
+}
+
 void SqliteStore::for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) {
-    static const std::string sql = std::string("SELECT ") + k_user_columns +
-                                   " FROM users WHERE (?1 IS NULL OR org_id = ?1) AND (?2 IS NULL OR status = ?2)"
-                                   " AND (?3 IS NULL OR role = ?3) AND role <> 'operator' ORDER BY org_id, email";
-    auto q = stmt(sql.c_str());
-    bind_optional(*q, 1, filter.org_id);
+    auto q = stmt(users_query(filter).c_str());
+    if (filter.org_id) {
+        q->bind(1, *filter.org_id);
+    }
     if (filter.status) {
         q->bind(2, std::string(to_string(*filter.status)));
     }

@@ -107,6 +107,8 @@ public:
     std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;
     bool competency_periods_stale() override;
     std::int64_t competency_ends_mismatches() override;
+    std::int64_t org_user_count_mismatches() override;
+    void recount_org_users() override;
     void set_competency_periods_stale(bool stale) override;
 
     std::optional<AuditHead> audit_head() override;
@@ -131,6 +133,10 @@ private:
     std::string m_path;
     std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
 };
+
+// The statement text serving each filter shape (exposed for the query-plan tests).
+const std::string& users_query(const UserFilter& filter);
+const std::string& audit_query(const AuditFilter& filter);
 
 // Reads a users row selected with k_user_columns.
 User read_user(SQLite::Statement& statement, int first = 0);

@@ -107,6 +107,9 @@ ALTER TABLE users DROP COLUMN erased_at;
 ALTER TABLE audit DROP COLUMN sealed;
 DELETE FROM config WHERE key = 'audit.rule2_from';
 DROP TABLE signin_throttle;
+DROP TRIGGER users_count_insert; DROP TRIGGER users_count_update; DROP TRIGGER users_count_delete;
+DROP TABLE org_user_counts; DROP INDEX users_by_org_email; DROP INDEX audit_by_org_id;
+CREATE INDEX audit_by_org ON audit(org_id, at);
 """)
 prev = ""
 for (i, at, actor, org, action, target, outcome, detail, batch) in c.execute(

@@ -1,5 +1,6 @@
 #include "fixture.hpp"
 
+#include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/linking.hpp>
@@ -145,4 +146,59 @@ TEST_CASE("purge targets come from CSV with an email or mcid column, or a plain 
     CHECK(t[1].text == "bo@fabrikam.com");
     std::istringstream broken("email\n\"alice@contoso.com\n");
     CHECK_THROWS_WITH(read_purge_targets(broken), Catch::Contains("line 2"));
+}
+
+TEST_CASE("org show counts the organization's users (not deleted) from kept counts that follow every change") {
+    World w;
+    Directory dir(*w.store, w.clock);
+    const auto count = [&] { return dir.show_org(w.ga, MpnId::parse("1234567")).users; };
+    CHECK(count() == 3);  // ga, alice, pat
+    w.add(w.ga, "carol@contoso.com", Role::user);
+    dir.invite(w.ga, {std::nullopt, Email::parse("dave@contoso.com"), "Dave", Role::user});  // invited counts
+    CHECK(count() == 5);
+    Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+    CHECK(count() == 4);
+    dir.restore(w.ga, Email::parse("alice@contoso.com"));
+    CHECK(count() == 5);
+    CHECK(dir.show_org(w.gb, MpnId::parse("7654321")).users == 2);
+    CHECK(w.store->org_user_count_mismatches() == 0);
+}
+
+TEST_CASE("a dry run writes nothing and predicts the real run's outcomes, also for targets that meet in one batch") {
+    World w;
+    add_profile(*w.store, 12345678, "alice@outlook.com");
+    add_profile(*w.store, 22222222, "pat@outlook.com");
+    add_profile(*w.store, 33333333, "bo@outlook.com");
+    Linking linking(*w.store, w.clock);
+    linking.link(w.alice, ProfileChoice{"alice@outlook.com"}, k_profile_password, Replace::no);
+    linking.link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+    linking.link(w.bo, ProfileChoice{"bo@outlook.com"}, k_profile_password, Replace::no);
+    // alice by email then her MCID; pat's MCID then pat by email; another tenant's user and MCID
+    const std::vector<PurgeTarget> batch = {email("alice@contoso.com"), mcid_target("12345678"),
+                                            mcid_target("22222222"),    email("pat@contoso.com"),
+                                            email("bo@fabrikam.com"),   mcid_target("33333333"),
+                                            email("nobody@contoso.com")};
+    std::int64_t audit_rows = 0;
+    const auto count_audit_rows = [&] {
+        std::int64_t n = 0;
+        w.store->for_each_audit({}, [&](const AuditRecord&) { ++n; });
+        return n;
+    };
+    audit_rows = count_audit_rows();
+    Offboarding off(*w.store, w.clock);
+    const auto dry = off.purge(w.ga, batch, DryRun::yes, Atomic::no, {});
+    CHECK_FALSE(dry.applied);
+    CHECK(count_audit_rows() == audit_rows);
+    CHECK(w.store->find_link(AccountKind::profile, 12345678));
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+    const auto real = off.purge(w.ga, batch, DryRun::no, Atomic::no, {});
+    REQUIRE(real.rows.size() == dry.rows.size());
+    for (std::size_t i = 0; i < real.rows.size(); ++i) {
+        INFO(real.rows[i].target);
+        CHECK(dry.rows[i].target == real.rows[i].target);
+        CHECK(dry.rows[i].outcome == real.rows[i].outcome);
+        CHECK(dry.rows[i].detail == real.rows[i].detail);
+    }
+    CHECK(outcomes(real).at("12345678") == "already-deleted");
+    CHECK(outcomes(real).at("pat@contoso.com") == "purged");
 }
