@@ -1,7 +1,9 @@
 // libFuzzer target: mcid::read_purge_targets (purge-user --from FILE|-) over arbitrary bytes.
-// Expected failures are UsageError naming the line. Invariants: every target has a non-empty
-// text without surrounding spaces or tabs and without NUL bytes, MCID targets only come from a
-// file with a header, and there are never more targets than lines.
+// Expected failures are UsageError naming the line. Invariants: every target has its line (1 or
+// more, never past the last line; LF, CRLF and a lone CR end lines), a text without surrounding
+// spaces or tabs and without NUL bytes (empty only for an empty cell, reported as invalid by its
+// line), MCID targets only come from a file with a header, and there are never more targets
+// than lines.
 #include "fuzz_check.hpp"
 
 #include <mcid/error.hpp>
@@ -21,14 +23,19 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
         FUZZ_CHECK(std::string(e.what()).rfind("line ", 0) == 0);
         return 0;
     }
-    const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    std::size_t lines = 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        lines += text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'));
+    }
     FUZZ_CHECK(targets.size() <= lines);
     for (const auto& t : targets) {
-        FUZZ_CHECK(!t.text.empty());
-        FUZZ_CHECK(t.text.front() != ' ' && t.text.front() != '\t');
-        FUZZ_CHECK(t.text.back() != ' ' && t.text.back() != '\t');
+        FUZZ_CHECK(t.line >= 1 && t.line <= lines);
+        if (!t.text.empty()) {
+            FUZZ_CHECK(t.text.front() != ' ' && t.text.front() != '\t');
+            FUZZ_CHECK(t.text.back() != ' ' && t.text.back() != '\t');
+        }
         FUZZ_CHECK(t.text.find('\0') == std::string::npos);
-        FUZZ_CHECK(t.text.size() <= text.size() + 32);  // "(line N: empty)" placeholders are short
+        FUZZ_CHECK(t.text.size() <= text.size());
         if (t.kind == mcid::PurgeTarget::Kind::mcid) {
             // an mcid column needs a header naming it
             std::string lower = text;
@@ -42,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     const auto second = mcid::read_purge_targets(again);
     FUZZ_CHECK(second.size() == targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {
-        FUZZ_CHECK(second[i].text == targets[i].text && second[i].kind == targets[i].kind);
+        FUZZ_CHECK(second[i].text == targets[i].text && second[i].kind == targets[i].kind &&
+                   second[i].line == targets[i].line);
     }
     return 0;
 }
