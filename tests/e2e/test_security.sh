@@ -57,6 +57,20 @@ check "the account is locked" test "$(q "select locked_until > 0 from users wher
 IN=$PW_USER expect_err 7 'locked until' "the right password afterwards: locked" "$M" login victim@contoso.com --password-stdin --print-token
 IN=$PW_USER expect 0 "… and works once the lock is over" at "$(later '16 minutes')" "$M" login victim@contoso.com --password-stdin --print-token
 
+# the same for a certification profile's sign-in inside link
+add_profile 72000001 burst@outlook.com "Burst Profile" || bad "add burst profile"
+for i in $(seq 1 30); do
+  printf 'wrong-profile-%03d\n' "$i" | MCIDCTL_TOKEN=$PAT "$M" link --login burst@outlook.com --password-stdin >/dev/null 2>&1 &
+done
+sleep 0.03
+IN=$PW_PROF run env MCIDCTL_TOKEN="$PAT" "$M" link --login burst@outlook.com --password-stdin
+LINK_RC=$RC
+wait
+check "link: the right profile password sent into a burst does not link (exit $LINK_RC)" test "$LINK_RC" = 7
+check "… no link was made" test "$(q "select count(*) from links where mcid=72000001")" = 0
+LINK_TRIED=$(q "select count(*) from audit where action='link' and target='burst@outlook.com' and detail like 'wrong password%'")
+check "link: at most 5 of the 31 profile passwords were checked ($LINK_TRIED)" test "$LINK_TRIED" -le 5 -a "$LINK_TRIED" -ge 1
+
 # ==== 9. one answer for every account ==========================================================
 echo "== no account enumeration"
 for i in 1 2 3 4 5; do
@@ -106,6 +120,10 @@ fi
 printf '%s\n' "$ALICE" >"$MCIDCTL_SESSION"; chmod 600 "$MCIDCTL_SESSION"
 expect_err 2 'session file' "--output onto the session file -> 2" as "$PAT" report users --output "$MCIDCTL_SESSION"
 check "… the session file is intact" test "$(cat "$MCIDCTL_SESSION")" = "$ALICE"
+mv "$MCIDCTL_SESSION" "$T/session.kept"
+expect_err 2 'is the store|already exists' "db backup onto the store -> 2" as "$OP" db backup "$MCIDCTL_DB"
+expect_err 2 'is the store' "db backup onto a hard link of the store -> 2" as "$OP" db backup "$T/innocent-name.csv"
+mv "$T/session.kept" "$MCIDCTL_SESSION"
 expect 0 "the store still works" as "$OP" audit verify
 
 # ==== 5. files are owner-only from their first byte; planted links are not followed ===================
