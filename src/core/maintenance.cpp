@@ -93,11 +93,11 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
     try {
         // Created empty and 0600 first: SQLite fills an empty file, and gives its journal the
         // same mode. Nothing of the copy is ever readable by others, not even for a moment.
-        const int fd = ::open(temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
+        const int empty = ::open(temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (empty < 0) {
             throw UsageError(fmt::format("cannot create {}: {}", temp.string(), std::strerror(errno)));
         }
-        ::close(fd);
+        ::close(empty);
         store.backup_to(temp);
         {
             const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
