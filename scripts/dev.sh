@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-PACKAGES=(cmake ninja-build g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
+PACKAGES=(cmake time ninja-build g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
           libsodium-dev nlohmann-json3-dev sqlite3 faketime python3 tmux pandoc zsh fish dpkg-dev)
 
 install_packages() {
