@@ -21,10 +21,17 @@ expect 0 "user import of $N users" as "$GA" -q user import "$T/users.csv"
 check "control: the organization has $N users more" test "$(as "$GA" org show 1234567 --format json | json "d['users']")" -ge "$N"
 
 echo "== user list streams: peak RSS stays flat in every format"
+# Under AddressSanitizer the shadow memory and the quarantine of freed blocks inflate RSS by
+# design: the bound is checked on normal builds only (the sanitized run still checks the output).
+SANITIZED=""; grep -q __asan_init "$M" 2>/dev/null && SANITIZED=1
 for fmt in jsonl json csv table; do
   peak_kb env MCIDCTL_TOKEN="$GA" "$M" user list --format "$fmt"
   check "user list --format $fmt of $N users: exit 0 (exit $RC)" test "$RC" = 0
-  check "user list --format $fmt: peak RSS ${RSS_KB} KB < 64 MB" test "${RSS_KB:-999999}" -lt 65536
+  if [[ -z $SANITIZED ]]; then
+    check "user list --format $fmt: peak RSS ${RSS_KB} KB < 64 MB" test "${RSS_KB:-999999}" -lt 65536
+  else
+    echo "  (sanitized binary: peak RSS ${RSS_KB} KB not compared with the 64 MB bound)"
+  fi
 done
 # a control that the measure sees memory: the same rows held in a python list take far more
 peak_kb python3 -c "rows = [str(i) * 200 for i in range($N)]"
