@@ -55,6 +55,9 @@ public:
     // The number of rows and the last hash, to keep outside the store. Operator only.
     AuditHead head(const Actor& actor);
 
+    // The `sealed` value for a row about to have its text replaced: the digests of its original
+    // actor, target and detail, which chain_hash() then uses instead of the text.
+    static std::string seal_digests(const AuditRecord& original);
     // The hash of a row (rule 2: position, previous hash and a digest of every field).
     static std::string chain_hash(const AuditRecord& record);
     // The first row hashed by rule 2 (recorded by the schema-3 migration; 1 for a new store).

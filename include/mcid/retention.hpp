@@ -5,6 +5,7 @@
 // it made still count, and audit rows that named the person are sealed: their text now names
 // the pseudonym while the chain still verifies through the original digests.
 #include <mcid/clock.hpp>
+#include <mcid/policy.hpp>
 #include <mcid/store.hpp>
 
 #include <cstddef>
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace mcid {
+
+// The last instant at which a purged account can be restored; after it, its data is erased.
+Instant restorable_until(const User& user, const Policy& policy);
 
 class Retention {
 public:

@@ -52,6 +52,11 @@ std::string AuditLog::rule1_hash(const AuditRecord& r) {
     return crypto::digest_hex(canonical);
 }
 
+std::string AuditLog::seal_digests(const AuditRecord& original) {
+    return crypto::digest_hex(original.actor) + " " + crypto::digest_hex(original.target) + " " +
+           crypto::digest_hex(original.detail);
+}
+
 std::string AuditLog::chain_hash(const AuditRecord& r) {
     const auto sealed = r.sealed.empty() ? std::nullopt : parse_sealed(r.sealed);
     const TextDigests d = sealed ? *sealed

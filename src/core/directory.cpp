@@ -31,7 +31,7 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
         }
         // A rehired person: within the restore window the old account comes back with
         // `user restore`; after it, the old account's data is erased now and a new one starts.
-        const Instant deadline = existing->deleted_at.value_or(0) + policy.retention_restore.seconds;
+        const Instant deadline = restorable_until(*existing, policy);
         if (m_clock.now() <= deadline) {
             throw Conflict(fmt::format("{} was purged on {} and can still be restored (until {})", email.value,
                                        Date::of(existing->deleted_at.value_or(0)).str(), Date::of(deadline).str()),
@@ -277,7 +277,7 @@ void Directory::restore(const Actor& actor, const Email& email) {
         throw Conflict(fmt::format("{} is not deleted (it is {})", email.value, to_string(user.status)));
     }
     const Policy policy = Policy::load(m_store);
-    const Instant deadline = user.deleted_at.value_or(0) + policy.retention_restore.seconds;
+    const Instant deadline = restorable_until(user, policy);
     if (m_clock.now() > deadline) {
         throw Conflict(fmt::format("restore window passed on {} ({} after the purge)", Date::of(deadline).str(),
                                    policy.retention_restore.str()),

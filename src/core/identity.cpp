@@ -121,16 +121,11 @@ SignIn Identity::login(const Email& email, std::string_view password, std::optio
                           fmt::format("session until {}", format_instant(result.expires_at)), ""});
             return;
         }
-        std::string detail = !user ? "unknown account"
-                             : user->status != UserStatus::active
-                                 ? fmt::format("account is {}", to_string(user->status))
-                                 : "wrong password";
-        if (o.verdict == Verdict::locked) {
-            detail = fmt::format("refused: locked until {} ({})", format_instant(o.locked_until), detail);
-        } else if (o.just_locked) {
-            detail += fmt::format("; locked until {}", format_instant(o.locked_until));
-        }
-        audit.record({email.value, org, "login", email.value, "denied", detail, ""});
+        const std::string why = !user ? "unknown account"
+                                : user->status != UserStatus::active
+                                    ? fmt::format("account is {}", to_string(user->status))
+                                    : "wrong password";
+        audit.record({email.value, org, "login", email.value, "denied", denied_detail(o, why), ""});
     };
     const AttemptOutcome o = attempt_sign_in(m_store, now, counters, verify, record);
     if (o.verdict == Verdict::locked) {

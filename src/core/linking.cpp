@@ -83,13 +83,8 @@ ExternalAccount Linking::sign_in_external(const Actor& actor, AccountKind kind, 
         if (o.verdict == Verdict::good && account) {
             return;  // the link or association records the success in its own transaction
         }
-        std::string detail = account ? "wrong password" : "unknown sign-in name";
-        if (o.verdict == Verdict::locked) {
-            detail = fmt::format("refused: locked until {} ({})", format_instant(o.locked_until), detail);
-        } else if (o.just_locked) {
-            detail += fmt::format("; locked until {}", format_instant(o.locked_until));
-        }
-        audit.record({actor.email, actor.org_id, action, login, "denied", detail, ""});
+        audit.record({actor.email, actor.org_id, action, login, "denied",
+                      denied_detail(o, account ? "wrong password" : "unknown sign-in name"), ""});
     };
     const AttemptOutcome o = attempt_sign_in(m_store, now, counters, verify, record);
     if (o.verdict == Verdict::locked) {

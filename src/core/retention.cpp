@@ -1,6 +1,7 @@
 #include "core/crypto.hpp"
 
 #include <mcid/audit.hpp>
+#include <mcid/csv.hpp>
 #include <mcid/policy.hpp>
 #include <mcid/retention.hpp>
 
@@ -16,14 +17,6 @@ bool email_char(char c) {
            c == '%' || c == '+' || c == '-' || c == '@';
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 // `text` with every erased email in it replaced by its pseudonym (emails found around each '@').
 std::string replace_emails(const std::string& text, const std::unordered_map<std::string, std::string>& aliases,
                            bool& changed) {
@@ -35,7 +28,7 @@ std::string replace_emails(const std::string& text, const std::unordered_map<std
         std::size_t e = at + 1;
         while (e < text.size() && email_char(text[e]) && text[e] != '@') ++e;
         while (e > at + 1 && text[e - 1] == '.') --e;  // a sentence's full stop
-        const auto it = aliases.find(lower(std::string_view(text).substr(b, e - b)));
+        const auto it = aliases.find(normalize_header(std::string_view(text).substr(b, e - b)));
         if (it == aliases.end() || b < copied) {
             continue;
         }
@@ -48,7 +41,16 @@ std::string replace_emails(const std::string& text, const std::unordered_map<std
     return out;
 }
 
+// Accounts deleted at or before this instant are past restorable_until() at `now`.
+Instant latest_erasable_deletion(Instant now, const Policy& policy) {
+    return now - policy.retention_restore.seconds - 1;
+}
+
 }  // namespace
+
+Instant restorable_until(const User& user, const Policy& policy) {
+    return user.deleted_at.value_or(0) + policy.retention_restore.seconds;
+}
 
 std::string Retention::pseudonym(const std::string& email) {
     // The key is random per store and made once, so a pseudonym cannot be matched to an email
@@ -67,7 +69,7 @@ void Retention::erase(const std::vector<User>& users) {
     }
     std::unordered_map<std::string, std::string> aliases;
     for (const auto& u : users) {
-        aliases.emplace(lower(u.email), pseudonym(u.email));
+        aliases.emplace(normalize_header(u.email), pseudonym(u.email));
     }
     // Seal the audit rows that name them (rule-2 rows; older rows cannot be sealed, see
     // docs/security.md): collected first, then updated, so the scan never sees its own writes.
@@ -75,11 +77,11 @@ void Retention::erase(const std::vector<User>& users) {
     m_store.for_each_audit_from(AuditLog::rule2_from(m_store), [&](const AuditRecord& r) {
         bool changed = false;
         AuditRecord s = r;
-        if (const auto it = aliases.find(lower(r.actor)); it != aliases.end()) {
+        if (const auto it = aliases.find(normalize_header(r.actor)); it != aliases.end()) {
             s.actor = it->second;
             changed = true;
         }
-        if (const auto it = aliases.find(lower(r.target)); it != aliases.end()) {
+        if (const auto it = aliases.find(normalize_header(r.target)); it != aliases.end()) {
             s.target = it->second;
             changed = true;
         }
@@ -88,8 +90,7 @@ void Retention::erase(const std::vector<User>& users) {
             return;
         }
         if (s.sealed.empty()) {
-            s.sealed = crypto::digest_hex(r.actor) + " " + crypto::digest_hex(r.target) + " " +
-                       crypto::digest_hex(r.detail);
+            s.sealed = AuditLog::seal_digests(r);
         }
         sealed.push_back(std::move(s));
     });
@@ -98,7 +99,7 @@ void Retention::erase(const std::vector<User>& users) {
     }
     AuditLog audit(m_store, m_clock);
     for (const auto& u : users) {
-        const std::string& alias = aliases.at(lower(u.email));
+        const std::string& alias = aliases.at(normalize_header(u.email));
         m_store.erase_user(u.id, alias, m_clock.now());
         audit.record({"-", u.org_id, "user.erase", alias, "ok",
                       "personal data erased after the restore window (email, name, password, invitation; "
@@ -113,13 +114,13 @@ std::size_t Retention::erase_due(std::size_t limit) {
     {
         auto read = m_store.begin_read();
         policy = Policy::load(m_store);
-        if (m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, 1).empty()) {
+        if (m_store.users_due_for_erasure(latest_erasable_deletion(now, policy), 1).empty()) {
             return 0;
         }
     }
     auto tx = m_store.begin_write();
     std::vector<User> users;
-    for (const auto id : m_store.users_due_for_erasure(now - policy.retention_restore.seconds - 1, limit)) {
+    for (const auto id : m_store.users_due_for_erasure(latest_erasable_deletion(now, policy), limit)) {
         if (auto user = m_store.find_user(id)) {
             users.push_back(std::move(*user));
         }
@@ -132,7 +133,7 @@ std::size_t Retention::erase_due(std::size_t limit) {
 std::size_t Retention::overdue() {
     auto read = m_store.begin_read();
     const Policy policy = Policy::load(m_store);
-    return m_store.users_due_for_erasure(m_clock.now() - policy.retention_restore.seconds - 1, 1000000).size();
+    return m_store.users_due_for_erasure(latest_erasable_deletion(m_clock.now(), policy), 1000000).size();
 }
 
 }  // namespace mcid

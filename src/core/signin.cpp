@@ -4,6 +4,8 @@
 
 #include <mcid/policy.hpp>
 
+#include <fmt/format.h>
+
 namespace mcid {
 
 AttemptOutcome attempt_sign_in(Store& store, Instant now, const std::function<AttemptCounters()>& counters,
@@ -43,6 +45,13 @@ AttemptOutcome attempt_sign_in(Store& store, Instant now, const std::function<At
     record(outcome);
     tx->commit();
     return outcome;
+}
+
+std::string denied_detail(const AttemptOutcome& o, const std::string& why) {
+    if (o.verdict == Verdict::locked) {
+        return fmt::format("refused: locked until {} ({})", format_instant(o.locked_until), why);
+    }
+    return o.just_locked ? fmt::format("{}; locked until {}", why, format_instant(o.locked_until)) : why;
 }
 
 std::string throttle_subject(std::string_view kind, std::string_view name) {

@@ -36,6 +36,10 @@ AttemptOutcome attempt_sign_in(Store& store, Instant now, const std::function<At
                                const std::function<bool()>& verify,
                                const std::function<void(const AttemptOutcome&)>& record);
 
+// The audit detail of a refused or failed attempt: `why` ("wrong password", "unknown account"),
+// with the lock it met or started.
+std::string denied_detail(const AttemptOutcome& outcome, const std::string& why);
+
 // The throttle subject of a name with no account: a digest, so the store keeps no guessed name.
 std::string throttle_subject(std::string_view kind, std::string_view name);
 
