@@ -3,12 +3,14 @@
 # emails of organization 1000001 at SCALE 1.0, shuffled), run by that organization's Global
 # Admin, against the same changes written as one SQL script run by the sqlite3 shell.
 #
-# The script (purge.sql in the results folder) is one transaction with, per target, the four
-# statements the purge needs: DELETE its links row, DELETE its university_links row, DELETE its
-# sessions, UPDATE its users row to 'deleted'. It writes no audit rows and checks no roles:
-# mcidctl does both (one audit row per target, hash-chained). Each run works on a fresh copy
-# of STORE (copied and synced before the run, not timed). Medians of RUNS runs.
-# Target (issue 5): ratio <= 2.
+# The baseline (purge.sql in the results folder) is a hand-written set-based script making the
+# same changes in one transaction: the target emails into a temporary table (.import), their
+# user ids into another, then one statement each for the competency_ends counts, the
+# competency periods, links, university links, sessions, and the users rows marked deleted. It
+# writes no audit rows and checks no roles: mcidctl does both (one hash-chained audit row per
+# target). The state after each side is compared. Each run works on a fresh copy of STORE
+# (copied and synced before the run, not timed). Medians of RUNS runs.
+# Target (issue 14): ratio <= 2.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need sqlite3 python3
@@ -22,20 +24,26 @@ ADMIN_TOKEN=$(admin_token)
 RUN=$WORK/purge-run.db
 SQL=$RESULTS/purge.sql
 
-python3 - "$TARGETS" "$SQL" <<'EOF'
-import sys
-emails = [line.strip() for line in open(sys.argv[1], encoding="utf-8")][1:]
-with open(sys.argv[2], "w") as out:
-    out.write("BEGIN IMMEDIATE;\n")
-    for e in filter(None, emails):
-        q = e.replace("'", "''")
-        uid = f"(SELECT id FROM users WHERE email = '{q}')"
-        out.write(f"DELETE FROM links WHERE user_id = {uid};\n"
-                  f"DELETE FROM university_links WHERE user_id = {uid};\n"
-                  f"DELETE FROM sessions WHERE user_id = {uid};\n"
-                  f"UPDATE users SET status = 'deleted', deleted_at = unixepoch(), invite_code_hash = NULL, "
-                  f"invite_expires_at = NULL WHERE email = '{q}' AND status <> 'deleted';\n")
-    out.write("COMMIT;\n")
+cat >"$SQL" <<EOF
+CREATE TEMP TABLE targets(email TEXT);
+.import --csv --skip 1 $TARGETS targets
+BEGIN IMMEDIATE;
+CREATE TEMP TABLE ids(id INTEGER PRIMARY KEY);
+INSERT OR IGNORE INTO ids SELECT u.id FROM targets t JOIN users u ON u.email = t.email
+ WHERE u.status <> 'deleted' AND u.org_id = (SELECT id FROM orgs WHERE mpn_id = '1000001');
+CREATE TEMP TABLE gone AS SELECT org_id, competency, ends_at, count(*) AS n FROM competency_periods
+ WHERE user_id IN ids GROUP BY 1, 2, 3;
+DELETE FROM competency_ends WHERE (org_id, competency, ends_at, periods) IN (SELECT * FROM gone);
+UPDATE competency_ends SET periods = periods - (SELECT n FROM gone g WHERE g.org_id = competency_ends.org_id
+   AND g.competency = competency_ends.competency AND g.ends_at = competency_ends.ends_at)
+ WHERE (org_id, competency, ends_at) IN (SELECT org_id, competency, ends_at FROM gone);
+DELETE FROM competency_periods WHERE user_id IN ids;
+DELETE FROM links WHERE user_id IN ids;
+DELETE FROM university_links WHERE user_id IN ids;
+DELETE FROM sessions WHERE user_id IN ids;
+UPDATE users SET status = 'deleted', deleted_at = unixepoch(), invite_code_hash = NULL, invite_expires_at = NULL
+ WHERE id IN ids;
+COMMIT;
 EOF
 
 PREPARE="rm -f $RUN-wal $RUN-shm && cp --sparse=never $STORE $RUN && sync"
@@ -45,7 +53,8 @@ CMD_B="sqlite3 $RUN < $SQL"
 # Both sides must make the same changes: compare what is left.
 state() {
     sqlite3 -separator ' ' "$RUN" "SELECT (SELECT count(*) FROM users WHERE status = 'deleted'),
-        (SELECT count(*) FROM links), (SELECT count(*) FROM university_links), (SELECT count(*) FROM sessions)"
+        (SELECT count(*) FROM links), (SELECT count(*) FROM university_links), (SELECT count(*) FROM sessions),
+        (SELECT count(*) FROM competency_periods), (SELECT sum(periods) FROM competency_ends)"
 }
 log "checking that both sides make the same changes"
 bash -c "$PREPARE"
@@ -79,13 +88,14 @@ rm -f "$RUN" "$RUN-wal" "$RUN-shm"
     echo "|---|---:|---:|---:|---:|---:|"
     table_row "mcidctl purge-user --from FILE --yes --format csv" "$(secs "${MEDIAN[0]}")" "$(span "${SPREAD[0]}")" "$(secs "${CPU[0]}")" \
         "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[0]}")" "$RSS_A"
-    table_row "sqlite3 < purge.sql (4 statements per target, one transaction)" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" "$(secs "${CPU[1]}")" \
+    table_row "sqlite3 < purge.sql (set-based, one transaction)" "$(secs "${MEDIAN[1]}")" "$(span "${SPREAD[1]}")" "$(secs "${CPU[1]}")" \
         "$(python3 -c "import sys; print(f'{int(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$N" "${MEDIAN[1]}")" "$RSS_B"
     echo
     if [[ -n ${CPU[0]} ]]; then echo "CPU: mean user + system time. CPU ratio $(ratio "${CPU[0]}" "${CPU[1]}")."; fi
     echo "Wall ratio $R (target ≤ 2): $(verdict "$R" 2)."
     echo
-    echo "mcidctl outcomes: $OUTCOMES. State (deleted users, links, university_links, sessions): before $BEFORE;"
+    echo "mcidctl outcomes: $OUTCOMES. State (deleted users, links, university_links, sessions, competency periods,"
+    echo "sum of competency_ends): before $BEFORE;"
     echo "after mcidctl $AFTER_A; after the SQL script $AFTER_B: $SAME."
     machine_info
 } | tee "$RESULTS/purge.md"

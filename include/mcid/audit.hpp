@@ -39,6 +39,8 @@ public:
 
     // Appends one event; call inside the write transaction of the change it records.
     void record(const AuditEvent& event);
+    // Appends events in order (one read of the head for the lot).
+    void record_all(const std::vector<AuditEvent>& events);
     // Records a refused command (rule 11: denied actions are audited) in a transaction of its own,
     // since the refused command's transaction was rolled back.
     void record_denied(const Actor& actor, const std::string& action, const std::string& reason);

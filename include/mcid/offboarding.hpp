@@ -2,6 +2,7 @@
 // Offboarding (rule 8): a Global Admin purges departed users, one at a time or in batches of
 // any size. A batch is one transaction; every target gets one result row.
 #include <mcid/actor.hpp>
+#include <mcid/audit.hpp>
 #include <mcid/clock.hpp>
 #include <mcid/qualifications.hpp>
 #include <mcid/store.hpp>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <istream>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -54,17 +56,23 @@ public:
                       const Progress& progress);
 
 private:
-    // What a dry run would have changed so far (it writes nothing), so that later targets of the
-    // same batch get the outcome they would get in a real run.
-    struct DryRunChanges {
+    // What the batch changes, worked out before anything is written: a dry run stops there, a
+    // real run then applies it set-wise (so later targets of the batch see the earlier ones'
+    // effect through these sets, in both runs alike).
+    struct Plan {
         std::unordered_set<std::int64_t> purged_users;
         std::unordered_set<std::int64_t> unlinked_mcids;
+        std::vector<std::int64_t> users_to_purge;                      // in target order
+        std::vector<std::pair<std::int64_t, std::int64_t>> unlinks;    // (MCID, user) of --mcid targets
+        std::vector<AuditEvent> audit;                                 // in target order
+        // Each valid email target as typed: its normalized form and the account it names.
+        std::unordered_map<std::string, std::pair<std::string, std::optional<PurgeSubject>>> subjects;
     };
-    // `dry` null: a real run (writes, audit rows); else only `dry` is updated.
-    PurgeRow purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status,
-                         DryRunChanges* dry);
-    PurgeRow purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, CompetencyStatus& status,
-                        DryRunChanges* dry);
+    // Fills plan.subjects with one store lookup for the whole batch.
+    void look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan);
+    PurgeRow plan_email(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan);
+    PurgeRow plan_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan);
+    void apply(const Plan& plan);
 
     Store& m_store;
     const Clock& m_clock;

@@ -45,6 +45,17 @@ struct SkillSourceRow {
     Instant linked_at = 0;
 };
 
+// What a batch purge needs to know of the account an email names.
+struct PurgeSubject {
+    std::int64_t user_id = 0;
+    std::optional<std::int64_t> org_id;
+    Role role = Role::user;
+    UserStatus status = UserStatus::active;
+    std::optional<Instant> deleted_at;
+    std::optional<std::int64_t> mcid;  // the linked profile
+    bool university = false;           // a Partner University association
+};
+
 // One row of the users report.
 struct UserReportRow {
     const User* user = nullptr;
@@ -84,8 +95,12 @@ public:
     // --- users and sessions
     virtual std::int64_t insert_user(const User& user) = 0;
     virtual void update_user(const User& user) = 0;
-    // status 'deleted' at `at`, no pending invitation; touches only those columns (a purge).
-    virtual void mark_user_deleted(std::int64_t user_id, Instant at) = 0;
+    // The account each (normalized) email names, if any, at the same index; looked up in the
+    // store's order rather than the caller's (a batch file is in any order).
+    virtual std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) = 0;
+    // A batch purge, set-wise: ends the users' links and university links, deletes their
+    // sessions and competency periods, and marks them deleted at `at` with no pending invitation.
+    virtual void purge_users(const std::vector<std::int64_t>& user_ids, Instant at) = 0;
     virtual std::optional<User> find_user_by_email(std::string_view email) = 0;
     // Ids of deleted, not yet erased accounts deleted at or before `deleted_before` (at most `limit`).
     virtual std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) = 0;

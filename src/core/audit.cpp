@@ -73,22 +73,29 @@ std::string AuditLog::chain_hash(const AuditRecord& r) {
     return crypto::digest_hex(canonical);
 }
 
-void AuditLog::record(const AuditEvent& e) {
-    AuditRecord r;
-    r.at = m_clock.now();
-    r.actor = e.actor.empty() ? "-" : e.actor;
-    r.org_id = e.org_id;
-    r.action = e.action;
-    r.target = e.target;
-    r.outcome = e.outcome;
-    r.detail = e.detail;
-    r.batch = e.batch;
+void AuditLog::record(const AuditEvent& e) { record_all({e}); }
+
+void AuditLog::record_all(const std::vector<AuditEvent>& events) {
     // Inside the write transaction the head cannot move: the next position is the head's + 1.
-    const auto head = m_store.audit_head();
-    r.id = head ? head->rows + 1 : 1;
-    r.prev_hash = head ? head->hash : "";
-    r.hash = chain_hash(r);
-    m_store.insert_audit(r);
+    const auto head = events.empty() ? std::nullopt : m_store.audit_head();
+    AuditRecord r;
+    r.id = head ? head->rows : 0;
+    r.hash = head ? head->hash : "";
+    const Instant now = m_clock.now();
+    for (const AuditEvent& e : events) {
+        r.at = now;
+        r.actor = e.actor.empty() ? "-" : e.actor;
+        r.org_id = e.org_id;
+        r.action = e.action;
+        r.target = e.target;
+        r.outcome = e.outcome;
+        r.detail = e.detail;
+        r.batch = e.batch;
+        r.id += 1;
+        r.prev_hash = std::move(r.hash);
+        r.hash = chain_hash(r);
+        m_store.insert_audit(r);
+    }
 }
 
 void AuditLog::record_denied(const Actor& actor, const std::string& action, const std::string& reason) {

@@ -25,63 +25,63 @@ std::string invalid_target(const PurgeTarget& t) {
 
 }  // namespace
 
-PurgeRow Offboarding::purge_email(const Actor& me, const PurgeTarget& target, const std::string& batch,
-                                  CompetencyStatus& status, DryRunChanges* dry) {
-    Email email;
-    try {
-        email = Email::parse(target.text);
-    } catch (const UsageError& e) {
+PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan) {
+    const auto found = plan.subjects.find(target.text);
+    if (found == plan.subjects.end()) {  // not looked up: not an email address
         return {invalid_target(target), "invalid",
                 target.text.empty() ? "empty: no email address" : "not a valid email address"};
     }
-    auto user = m_store.find_user_by_email(email.value);
+    const std::string& email = found->second.first;
+    const std::optional<PurgeSubject>& user = found->second.second;
     if (!user) {
-        return {email.value, "not-found", "no such user"};
+        return {email, "not-found", "no such user"};
     }
     if (user->role == Role::operator_ || user->org_id != me.org_id) {
-        if (!dry) {
-            AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "denied",
-                                               "not in the admin's organization", batch});
-        }
-        return {email.value, "denied", "not a user of your organization"};
+        plan.audit.push_back({me.email, me.org_id, "purge-user", email, "denied", "not in the admin's organization",
+                              batch});
+        return {email, "denied", "not a user of your organization"};
     }
-    if (user->id == me.user_id) {
-        return {email.value, "denied", "you cannot purge your own account"};
+    if (user->user_id == me.user_id) {
+        return {email, "denied", "you cannot purge your own account"};
     }
-    if (user->status == UserStatus::deleted) {
-        return {email.value, "already-deleted", "deleted " + Date::of(user->deleted_at.value_or(0)).str()};
+    if (user->status == UserStatus::deleted || plan.purged_users.count(user->user_id)) {
+        return {email, "already-deleted", "deleted " + Date::of(user->deleted_at.value_or(m_clock.now())).str()};
     }
     std::string detail = "account deleted";
-    bool unlinked = false;
-    for (const AccountKind kind : {AccountKind::profile, AccountKind::university}) {
-        const auto link = m_store.find_link_of_user(kind, user->id);
-        if (!link || (dry && kind == AccountKind::profile && dry->unlinked_mcids.count(link->account_id))) {
-            continue;
-        }
-        if (dry) {
-            if (kind == AccountKind::profile) dry->unlinked_mcids.insert(link->account_id);
-        } else {
-            m_store.delete_link(kind, link->account_id);
-        }
-        unlinked = true;
-        detail += kind == AccountKind::profile ? fmt::format(", MCID {} unlinked", link->account_id)
-                                               : ", Partner University access ended";
+    if (user->mcid && !plan.unlinked_mcids.count(*user->mcid)) {
+        plan.unlinked_mcids.insert(*user->mcid);
+        detail += fmt::format(", MCID {} unlinked", *user->mcid);
     }
-    if (dry) {
-        dry->purged_users.insert(user->id);
-        return {email.value, "purged", detail};
+    if (user->university) {
+        detail += ", Partner University access ended";
     }
-    if (unlinked) {
-        status.refresh_user(user->id);
-    }
-    m_store.delete_sessions_of(user->id);
-    m_store.mark_user_deleted(user->id, m_clock.now());
-    AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", email.value, "ok", detail, batch});
-    return {email.value, "purged", detail};
+    plan.purged_users.insert(user->user_id);
+    plan.users_to_purge.push_back(user->user_id);
+    plan.audit.push_back({me.email, me.org_id, "purge-user", email, "ok", detail, batch});
+    return {email, "purged", detail};
 }
 
-PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch,
-                                 CompetencyStatus& status, DryRunChanges* dry) {
+void Offboarding::look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan) {
+    std::vector<const std::string*> texts;
+    std::vector<std::string> emails;
+    for (const PurgeTarget& t : targets) {
+        if (t.kind != PurgeTarget::Kind::email || plan.subjects.count(t.text)) {
+            continue;
+        }
+        try {
+            emails.push_back(Email::parse(t.text).value);
+            texts.push_back(&t.text);
+            plan.subjects[t.text];
+        } catch (const UsageError&) {  // plan_email reports it
+        }
+    }
+    auto found = m_store.find_purge_subjects(emails);
+    for (std::size_t i = 0; i < emails.size(); ++i) {
+        plan.subjects[*texts[i]] = {std::move(emails[i]), std::move(found[i])};
+    }
+}
+
+PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan) {
     Mcid mcid;
     try {
         mcid = Mcid::parse(target.text);
@@ -91,13 +91,13 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, con
     // Rule 7: an MCID that is unregistered, unlinked, or linked to another organization gets one
     // answer, so an admin cannot probe where a person is. Only the operator's log tells them apart.
     auto link = m_store.find_link(AccountKind::profile, mcid.value);
-    if (link && dry && (dry->unlinked_mcids.count(mcid.value) || dry->purged_users.count(link->user_id))) {
-        link.reset();  // this dry run already ended it
+    if (link && (plan.unlinked_mcids.count(mcid.value) || plan.purged_users.count(link->user_id))) {
+        link.reset();  // this batch already ended it
     }
     if (!link || link->org_id != me.org_id) {
-        if (link && !dry) {
-            AuditLog(m_store, m_clock).record({me.email, std::nullopt, "purge-user", mcid.str(), "denied",
-                                               "MCID linked to another organization", batch});
+        if (link) {
+            plan.audit.push_back({me.email, std::nullopt, "purge-user", mcid.str(), "denied",
+                                  "MCID linked to another organization", batch});
         }
         const auto last_user = m_store.last_association_user(AccountKind::profile, mcid.value);
         const auto last = last_user ? m_store.find_user(*last_user) : std::nullopt;
@@ -108,14 +108,23 @@ PurgeRow Offboarding::purge_mcid(const Actor& me, const PurgeTarget& target, con
     }
     const auto user = m_store.find_user(link->user_id);
     const std::string detail = fmt::format("link to {} ended", user ? user->email : "a user");
-    if (dry) {
-        dry->unlinked_mcids.insert(mcid.value);
-        return {mcid.str(), "purged", detail};
-    }
-    m_store.delete_link(AccountKind::profile, mcid.value);
-    status.refresh_user(link->user_id);
-    AuditLog(m_store, m_clock).record({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
+    plan.unlinked_mcids.insert(mcid.value);
+    plan.unlinks.emplace_back(mcid.value, link->user_id);
+    plan.audit.push_back({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
     return {mcid.str(), "purged", detail};
+}
+
+void Offboarding::apply(const Plan& plan) {
+    // MCID targets first: their users stay, so their competency status is recomputed. A user of
+    // such a target that the batch also purges by email is recomputed to nothing just after.
+    CompetencyStatus status(m_store);
+    for (const auto& [mcid, user_id] : plan.unlinks) {
+        m_store.delete_link(AccountKind::profile, mcid);
+        status.refresh_user(user_id);
+    }
+    // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
+    m_store.purge_users(plan.users_to_purge, m_clock.now());
+    AuditLog(m_store, m_clock).record_all(plan.audit);
 }
 
 PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
@@ -123,16 +132,15 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     PurgeReport report;
     report.batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
     // A dry run writes nothing: it reads one snapshot and holds no write lock, so other admins'
-    // commands go on while it runs.
+    // commands go on while it runs. A real run works out the same plan, then applies it.
     auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
-    DryRunChanges changes;
-    DryRunChanges* dry = dry_run == DryRun::yes ? &changes : nullptr;
     const Actor me = refresh_actor(m_store, actor);
     if (me.role != Role::global_admin) {
         throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
                                            to_string(me.role)));
     }
-    CompetencyStatus status(m_store);
+    Plan plan;
+    look_up_emails(targets, plan);
     std::unordered_set<std::string> seen;
     report.rows.reserve(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -147,8 +155,8 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         if (!seen.insert(std::move(key)).second) {
             continue;
         }
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? purge_email(me, t, report.batch, status, dry)
-                                                          : purge_mcid(me, t, report.batch, status, dry);
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? plan_email(me, t, report.batch, plan)
+                                                          : plan_mcid(me, t, report.batch, plan);
         if (row.outcome == "purged") ++report.purged;
         else if (row.outcome == "already-deleted") ++report.already_deleted;
         else if (row.outcome == "not-found") ++report.not_found;
@@ -156,10 +164,10 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         else ++report.invalid;
         report.rows.push_back(std::move(row));
     }
-    if (progress) {
-        progress(targets.size(), targets.size());
-    }
     if (dry_run == DryRun::yes || (atomic == Atomic::yes && !report.complete())) {
+        if (progress) {
+            progress(targets.size(), targets.size());
+        }
         if (atomic == Atomic::yes && dry_run == DryRun::no) {
             for (auto& row : report.rows) {
                 if (row.outcome == "purged") {
@@ -168,6 +176,10 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
             }
         }
         return report;  // the transaction rolls back
+    }
+    apply(plan);
+    if (progress) {
+        progress(targets.size(), targets.size());
     }
     tx->commit();
     report.applied = true;

@@ -51,7 +51,8 @@ public:
 
     std::int64_t insert_user(const User& user) override;
     void update_user(const User& user) override;
-    void mark_user_deleted(std::int64_t user_id, Instant at) override;
+    std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) override;
+    void purge_users(const std::vector<std::int64_t>& user_ids, Instant at) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
     void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) override;
