@@ -48,16 +48,33 @@ void SqliteStore::for_each_holding_of_user(std::int64_t user_id, const std::func
     emit_holdings(*q, fn);
 }
 
+// The holders of one competency's codes, found through the code indexes (schema 4): a
+// competency nobody holds reads nothing.
+#define CODE_HOLDERS                                                                                        \
+    "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM credentials c "      \
+    "JOIN links l ON l.mcid = c.mcid "                                                                    \
+    "WHERE c.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "                          \
+    "UNION ALL "                                                                                          \
+    "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM assessments a "       \
+    "JOIN university_links ul ON ul.account_id = a.account_id "                                           \
+    "WHERE a.code <> '' AND a.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "        \
+    "ORDER BY 1"
+
+const char* const k_code_holders_query = CODE_HOLDERS;
+
 void SqliteStore::for_each_holding_by_user(const std::optional<std::string>& competency,
                                            const std::function<void(const HoldingRow&)>& fn) {
-    auto q = stmt(MCID_HOLDINGS("1", "1", "SELECT code FROM competency_codes WHERE ?1 IS NULL OR competency = ?1")
-                  " ORDER BY 1");
     if (competency) {
+        auto q = stmt(CODE_HOLDERS);
         q->bind(1, *competency);
+        emit_holdings(*q, fn);
+        return;
     }
+    auto q = stmt(MCID_HOLDINGS("1", "1", "SELECT code FROM competency_codes") " ORDER BY 1");
     emit_holdings(*q, fn);
 }
 
+#undef CODE_HOLDERS
 #undef MCID_HOLDINGS
 
 void SqliteStore::replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
@@ -140,7 +157,10 @@ void SqliteStore::clear_competency_periods(const std::optional<std::string>& com
         m_db->exec("DELETE FROM competency_periods; DELETE FROM competency_ends");  // truncations
         return;
     }
-    for (const char* sql : {"DELETE FROM competency_periods WHERE competency = ?", "DELETE FROM competency_ends WHERE competency = ?"}) {
+    // By organization: both tables are keyed by (organization, competency, ...), so this reads
+    // the competency's rows only.
+    for (const char* sql : {"DELETE FROM competency_periods WHERE org_id IN (SELECT id FROM orgs) AND competency = ?",
+                            "DELETE FROM competency_ends WHERE org_id IN (SELECT id FROM orgs) AND competency = ?"}) {
         SQLite::Statement q(*m_db, sql);
         q.bind(1, *competency);
         q.exec();

@@ -95,13 +95,15 @@ link_as() { local tok=$1 login=$2; shift 2; printf '%s\n' "$PW_PROF" | MCIDCTL_T
 at() { local when=$1; shift; faketime -f "@$when" "$@"; }
 
 # downgrade_to_schema2 DB: what a store written by mcidctl 0.2.0 (schema 2) looks like: schema 3's
-# columns, index, trigger and switch row gone, every audit row hashed by rule 1 (no position).
+# columns, index, trigger and switch row and schema 4's code indexes gone, every audit row hashed
+# by rule 1 (no position).
 downgrade_to_schema2() {
   python3 - "$1" <<'PY'
 import hashlib, sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=10)
 c.executescript("""
 DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
+DROP INDEX IF EXISTS credentials_by_code; DROP INDEX IF EXISTS assessments_by_code;
 DROP INDEX users_erasable;
 ALTER TABLE users DROP COLUMN erased_at;
 ALTER TABLE audit DROP COLUMN sealed;

@@ -61,3 +61,21 @@ TEST_CASE("query plans: an organization's users and audit rows are read by index
         CHECK(p.find("TEMP B-TREE") != std::string::npos);
     }
 }
+
+TEST_CASE("query plans: defining a competency reads its codes' holders only") {
+    auto store = open_memory_store();
+    const std::string p = plan(*store, store::k_code_holders_query);
+    INFO(p);
+    CHECK(p.find("credentials_by_code") != std::string::npos);
+    CHECK(p.find("assessments_by_code") != std::string::npos);
+    for (const char* table : {"credentials", "links", "assessments", "university_links"}) {
+        CHECK(p.find(std::string("SCAN ") + table + "\n") == std::string::npos);
+        CHECK(p.find(std::string("SCAN ") + table + " ") == std::string::npos);
+    }
+    for (const char* table : {"competency_periods", "competency_ends"}) {
+        const std::string q = plan(*store, std::string("DELETE FROM ") + table +
+                                               " WHERE org_id IN (SELECT id FROM orgs) AND competency = 'x'");
+        INFO(q);
+        CHECK(q.find(std::string("SEARCH ") + table) != std::string::npos);
+    }
+}
