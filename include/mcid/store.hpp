@@ -167,18 +167,26 @@ public:
     // The holdings of one user, as for_each_holding.
     virtual void for_each_holding_of_user(std::int64_t user_id,
                                           const std::function<void(const HoldingRow&)>& fn) = 0;
-    // The holdings of every linked individual, ordered by user, whose code the named
-    // competency requires (every competency without one).
-    virtual void for_each_holding_by_user(const std::optional<std::string>& competency,
+    // The holdings whose code the named competency requires, ordered by user.
+    virtual void for_each_holding_by_user(const std::string& competency,
                                           const std::function<void(const HoldingRow&)>& fn) = 0;
+    // The holdings of the users with ids first..last, ordered by user.
+    virtual void for_each_holding_of_users(std::int64_t first, std::int64_t last,
+                                           const std::function<void(const HoldingRow&)>& fn) = 0;
+    // The largest user id (0 when there are none).
+    virtual std::int64_t last_user_id() = 0;
     // Replaces the user's periods (all competencies) with `periods`, in organization `org_id`.
     virtual void replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
                                             const std::vector<CompetencyPeriod>& periods) = 0;
     // Adds periods of a user who has none for those competencies (a rebuild after a clear).
     virtual void add_competency_periods(std::int64_t user_id, std::int64_t org_id,
                                         const std::vector<CompetencyPeriod>& periods) = 0;
-    // Deletes the periods of the named competency (of every competency without one).
-    virtual void clear_competency_periods(const std::optional<std::string>& competency) = 0;
+    // Deletes the periods of the named competency.
+    virtual void clear_competency_periods(const std::string& competency) = 0;
+    // Recounts the organization's competency_ends rows from its periods.
+    virtual void recount_competency_ends(std::int64_t org_id) = 0;
+    // Deletes the periods of the users with ids first..last.
+    virtual void clear_competency_periods_of_users(std::int64_t first, std::int64_t last) = 0;
     // For each competency (by name, as list_competencies): individuals of the organization with a
     // period that contains `at`.
     virtual std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) = 0;

@@ -60,14 +60,15 @@ StoreCheck check_store(Store& store, const Clock& clock) {
 }
 
 RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clock) {
-    auto tx = store.begin_write();
-    require_operator(refresh_actor(store, actor), "rebuild the store's derived data");
-    const RebuildResult result = CompetencyStatus(store).rebuild();
-    store.recount_org_users();
-    AuditLog(store, clock).record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
-                                   fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
-    tx->commit();
-    return result;
+    {
+        auto tx = store.begin_read();
+        require_operator(refresh_actor(store, actor), "rebuild the store's derived data");
+    }
+    return rebuild_competency_status(store, [&](const RebuildResult& result) {
+        store.recount_org_users();
+        AuditLog(store, clock).record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
+                                       fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
+    });
 }
 
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,

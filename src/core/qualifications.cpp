@@ -1,6 +1,8 @@
 #include <mcid/qualifications.hpp>
 #include <mcid/reflection.hpp>
 
+#include "core/crypto.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -102,42 +104,124 @@ void CompetencyStatus::refresh_account(AccountKind kind, std::int64_t account_id
     }
 }
 
-RebuildResult CompetencyStatus::rebuild(const std::optional<std::string>& competency) {
+namespace {
+
+// Groups holdings (ordered by user) by user and writes each user's periods.
+class PeriodWriter {
+public:
+    PeriodWriter(Store& store, const CompetencyIndex& index, const Policy& policy)
+        : m_store(store), m_index(index), m_policy(policy) {}
+    void add(const HoldingRow& row) {
+        if (row.user_id != m_user_id) {
+            flush();
+            m_user_id = row.user_id;
+            m_org_id = row.org_id;
+        }
+        m_holdings.push_back(own(row));
+    }
+    RebuildResult finish() {
+        flush();
+        return m_result;
+    }
+
+private:
+    void flush() {
+        if (m_holdings.empty()) {
+            return;
+        }
+        const auto periods = qualifying_periods(m_holdings, m_index, m_policy);
+        m_store.add_competency_periods(m_user_id, m_org_id, periods);
+        ++m_result.users;
+        m_result.periods += static_cast<std::int64_t>(periods.size());
+        m_holdings.clear();
+    }
+
+    Store& m_store;
+    const CompetencyIndex& m_index;
+    const Policy& m_policy;
+    std::int64_t m_user_id = -1;
+    std::int64_t m_org_id = 0;
+    std::vector<Holding> m_holdings;
+    RebuildResult m_result;
+};
+
+constexpr std::string_view k_rebuild_token_key = "derived.rebuild";
+
+}  // namespace
+
+RebuildResult CompetencyStatus::rebuild(const std::string& competency) {
     std::vector<Competency> scope;
     for (const auto& c : m_competencies) {
-        if (!competency || c.name == *competency) {
+        if (c.name == competency) {
             scope.push_back(c);
         }
     }
     const CompetencyIndex index(scope);
     m_store.clear_competency_periods(competency);
-    RebuildResult result;
-    std::int64_t user_id = -1;
-    std::int64_t org_id = 0;
-    std::vector<Holding> holdings;
-    const auto flush = [&] {
-        if (holdings.empty()) {
-            return;
-        }
-        const auto periods = qualifying_periods(holdings, index, m_policy);
-        m_store.add_competency_periods(user_id, org_id, periods);
-        ++result.users;
-        result.periods += static_cast<std::int64_t>(periods.size());
-        holdings.clear();
-    };
-    m_store.for_each_holding_by_user(competency, [&](const HoldingRow& row) {
-        if (row.user_id != user_id) {
-            flush();
-            user_id = row.user_id;
-            org_id = row.org_id;
-        }
-        holdings.push_back(own(row));
-    });
-    flush();
-    if (!competency) {
-        m_store.set_competency_periods_stale(false);
+    PeriodWriter writer(m_store, index, m_policy);
+    m_store.for_each_holding_by_user(competency, [&](const HoldingRow& row) { writer.add(row); });
+    return writer.finish();
+}
+
+RebuildResult CompetencyStatus::rebuild_users(std::int64_t first, std::int64_t last) {
+    m_store.clear_competency_periods_of_users(first, last);
+    PeriodWriter writer(m_store, m_index, m_policy);
+    m_store.for_each_holding_of_users(first, last, [&](const HoldingRow& row) { writer.add(row); });
+    return writer.finish();
+}
+
+RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish,
+                                        const RebuildSteps& steps) {
+    const std::int64_t size = std::max<std::int64_t>(steps.users, 1);
+    const std::string token = crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
+    std::int64_t last = 0;
+    {
+        auto tx = store.begin_write();
+        store.config_set(k_rebuild_token_key, token);
+        store.set_competency_periods_stale(true);
+        last = store.last_user_id();
+        tx->commit();
     }
-    return result;
+    RebuildResult result;
+    for (std::int64_t first = 1;; first += size) {
+        const bool final_step = first + size > last;
+        if (final_step) {
+            // competency_ends may have drifted apart from the periods (db check's finding): each
+            // organization's rows are recounted, one short transaction each.
+            std::vector<Org> orgs;
+            {
+                auto tx = store.begin_read();
+                orgs = store.list_orgs();
+            }
+            for (const Org& org : orgs) {
+                auto tx = store.begin_write();
+                store.recount_competency_ends(org.id);
+                tx->commit();
+            }
+        }
+        auto tx = store.begin_write();
+        // Users added since the first step already got their periods from their own commands; a
+        // step reaching past `last` covers them too.
+        const std::int64_t upto = final_step ? store.last_user_id() : first + size - 1;
+        const RebuildResult step = CompetencyStatus(store).rebuild_users(first, upto);
+        result.users += step.users;
+        result.periods += step.periods;
+        if (final_step) {
+            if (store.config_get(k_rebuild_token_key) == token) {
+                store.set_competency_periods_stale(false);
+            }
+            if (finish) {
+                finish(result);
+            }
+        }
+        tx->commit();
+        if (final_step) {
+            return result;
+        }
+        if (steps.between_steps) {
+            steps.between_steps(upto, last);
+        }
+    }
 }
 
 }  // namespace mcid

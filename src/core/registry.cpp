@@ -92,14 +92,14 @@ void Registry::define_competency(const Actor& actor, const Competency& c) {
         codes += (codes.empty() ? "" : ",") + code;
     }
     m_store.replace_competency(c);
-    {
-        // A store still stale from schema 1 gets every competency's periods at once.
-        CompetencyStatus status(m_store);
-        status.rebuild(m_store.competency_periods_stale() ? std::nullopt : std::optional<std::string>(c.name));
-    }
+    CompetencyStatus(m_store).rebuild(c.name);  // its codes' holders only
+    const bool stale = m_store.competency_periods_stale();
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "competency.define", c.name, "ok",
                                        fmt::format("requires {} held by {}", codes, c.individuals), ""});
     tx->commit();
+    if (stale) {
+        rebuild_competency_status(m_store);  // a store from schema 1 gets every competency's periods
+    }
 }
 
 std::vector<Competency> Registry::list_competencies() {
@@ -134,13 +134,17 @@ void Registry::config_set(const Actor& actor, std::string_view key, std::string_
     const Policy was = Policy::load(m_store);
     m_store.config_set(key, normalized);
     const Policy now = Policy::load(m_store);
-    if (now.reflection_existing.seconds != was.reflection_existing.seconds ||
-        now.reflection_new.seconds != was.reflection_new.seconds) {
-        CompetencyStatus(m_store).rebuild();  // every period starts at a reflection
+    const bool delays_changed = now.reflection_existing.seconds != was.reflection_existing.seconds ||
+                                now.reflection_new.seconds != was.reflection_new.seconds;
+    if (delays_changed) {
+        m_store.set_competency_periods_stale(true);  // until the rebuild below has been through every user
     }
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "config.set", std::string(key), "ok",
                                        fmt::format("{} -> {}", before, normalized), ""});
     tx->commit();
+    if (delays_changed) {
+        rebuild_competency_status(m_store);  // every period starts at a reflection
+    }
 }
 
 }  // namespace mcid

@@ -62,16 +62,26 @@ void SqliteStore::for_each_holding_of_user(std::int64_t user_id, const std::func
 
 const char* const k_code_holders_query = CODE_HOLDERS;
 
-void SqliteStore::for_each_holding_by_user(const std::optional<std::string>& competency,
+void SqliteStore::for_each_holding_by_user(const std::string& competency,
                                            const std::function<void(const HoldingRow&)>& fn) {
-    if (competency) {
-        auto q = stmt(CODE_HOLDERS);
-        q->bind(1, *competency);
-        emit_holdings(*q, fn);
-        return;
-    }
-    auto q = stmt(MCID_HOLDINGS("1", "1", "SELECT code FROM competency_codes") " ORDER BY 1");
+    auto q = stmt(CODE_HOLDERS);
+    q->bind(1, competency);
     emit_holdings(*q, fn);
+}
+
+void SqliteStore::for_each_holding_of_users(std::int64_t first, std::int64_t last,
+                                            const std::function<void(const HoldingRow&)>& fn) {
+    auto q = stmt(MCID_HOLDINGS("l.user_id BETWEEN ?1 AND ?2", "ul.user_id BETWEEN ?1 AND ?2",
+                                "SELECT code FROM competency_codes") " ORDER BY 1");
+    q->bind(1, first);
+    q->bind(2, last);
+    emit_holdings(*q, fn);
+}
+
+std::int64_t SqliteStore::last_user_id() {
+    auto q = stmt("SELECT coalesce(max(id), 0) FROM users");
+    q->executeStep();
+    return q->getColumn(0).getInt64();
 }
 
 #undef CODE_HOLDERS
@@ -152,19 +162,67 @@ void SqliteStore::add_competency_periods(std::int64_t user_id, std::int64_t org_
     }
 }
 
-void SqliteStore::clear_competency_periods(const std::optional<std::string>& competency) {
-    if (!competency) {
-        m_db->exec("DELETE FROM competency_periods; DELETE FROM competency_ends");  // truncations
-        return;
-    }
+void SqliteStore::clear_competency_periods(const std::string& competency) {
     // By organization: both tables are keyed by (organization, competency, ...), so this reads
     // the competency's rows only.
     for (const char* sql : {"DELETE FROM competency_periods WHERE org_id IN (SELECT id FROM orgs) AND competency = ?",
                             "DELETE FROM competency_ends WHERE org_id IN (SELECT id FROM orgs) AND competency = ?"}) {
         SQLite::Statement q(*m_db, sql);
-        q.bind(1, *competency);
+        q.bind(1, competency);
         q.exec();
     }
+}
+
+void SqliteStore::clear_competency_periods_of_users(std::int64_t first, std::int64_t last) {
+    drop_periods("user_id BETWEEN ?1 AND ?2", [&](SQLite::Statement& q) {
+        q.bind(1, first);
+        q.bind(2, last);
+    });
+}
+
+void SqliteStore::recount_competency_ends(std::int64_t org_id) {
+    auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?");
+    drop->bind(1, org_id);
+    drop->exec();
+    auto count = stmt("INSERT INTO competency_ends(org_id, competency, ends_at, periods) "
+                      "SELECT org_id, competency, ends_at, count(*) FROM competency_periods WHERE org_id = ?1 "
+                      "GROUP BY competency, ends_at");
+    count->bind(1, org_id);
+    count->exec();
+}
+
+void SqliteStore::drop_periods(const std::string& users, const std::function<void(SQLite::Statement&)>& bind) {
+    // The competency_ends counts of the periods about to go: a few rows per expiry day.
+    std::vector<std::tuple<std::int64_t, std::string, std::int64_t, std::int64_t>> ends;
+    {
+        SQLite::Statement q(*m_db, "SELECT org_id, competency, ends_at, count(*) FROM competency_periods WHERE " +
+                                       users + " GROUP BY 1, 2, 3");
+        bind(q);
+        while (q.executeStep()) {
+            ends.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                              q.getColumn(3).getInt64());
+        }
+    }
+    for (const auto& [org, competency, ends_at, n] : ends) {
+        auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3 "
+                         "AND periods <= ?4");  // <=: a drifted count (db check's finding) is dropped, not made negative
+        drop->bind(1, org);
+        drop->bind(2, competency);
+        drop->bind(3, ends_at);
+        drop->bind(4, n);
+        if (drop->exec() == 0) {
+            auto less = stmt("UPDATE competency_ends SET periods = periods - ?4 "
+                             "WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3");
+            less->bind(1, org);
+            less->bind(2, competency);
+            less->bind(3, ends_at);
+            less->bind(4, n);
+            less->exec();
+        }
+    }
+    SQLite::Statement del(*m_db, "DELETE FROM competency_periods WHERE " + users);
+    bind(del);
+    del.exec();
 }
 
 std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_qualified(std::int64_t org_id, Instant at) {

@@ -218,36 +218,8 @@ void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant
             add->reset();
         }
     }
-    // The competency_ends counts of the periods about to go: a few rows per expiry day.
-    std::vector<std::tuple<std::int64_t, std::string, std::int64_t, std::int64_t>> ends;
-    {
-        SQLite::Statement q(*m_db,
-                            "SELECT org_id, competency, ends_at, count(*) FROM competency_periods "
-                            "WHERE user_id IN temp.purge_ids GROUP BY 1, 2, 3");
-        while (q.executeStep()) {
-            ends.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
-                              q.getColumn(3).getInt64());
-        }
-    }
-    for (const auto& [org, competency, ends_at, n] : ends) {
-        auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3 "
-                         "AND periods = ?4");
-        drop->bind(1, org);
-        drop->bind(2, competency);
-        drop->bind(3, ends_at);
-        drop->bind(4, n);
-        if (drop->exec() == 0) {
-            auto less = stmt("UPDATE competency_ends SET periods = periods - ?4 "
-                             "WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3");
-            less->bind(1, org);
-            less->bind(2, competency);
-            less->bind(3, ends_at);
-            less->bind(4, n);
-            less->exec();
-        }
-    }
-    m_db->exec("DELETE FROM competency_periods WHERE user_id IN temp.purge_ids;"
-               "DELETE FROM links WHERE user_id IN temp.purge_ids;"
+    drop_periods("user_id IN temp.purge_ids", [](SQLite::Statement&) {});
+    m_db->exec("DELETE FROM links WHERE user_id IN temp.purge_ids;"
                "DELETE FROM university_links WHERE user_id IN temp.purge_ids;"
                "DELETE FROM sessions WHERE user_id IN temp.purge_ids");
     // Only these columns: an UPDATE that names email rewrites its unique index entry too.

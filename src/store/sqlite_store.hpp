@@ -98,13 +98,18 @@ public:
                                   const std::function<void(const UserReportRow&)>& fn) override;
     void for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) override;
     void for_each_holding_of_user(std::int64_t user_id, const std::function<void(const HoldingRow&)>& fn) override;
-    void for_each_holding_by_user(const std::optional<std::string>& competency,
+    void for_each_holding_by_user(const std::string& competency,
                                   const std::function<void(const HoldingRow&)>& fn) override;
+    void for_each_holding_of_users(std::int64_t first, std::int64_t last,
+                                   const std::function<void(const HoldingRow&)>& fn) override;
+    std::int64_t last_user_id() override;
     void replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
                                     const std::vector<CompetencyPeriod>& periods) override;
     void add_competency_periods(std::int64_t user_id, std::int64_t org_id,
                                 const std::vector<CompetencyPeriod>& periods) override;
-    void clear_competency_periods(const std::optional<std::string>& competency) override;
+    void clear_competency_periods(const std::string& competency) override;
+    void clear_competency_periods_of_users(std::int64_t first, std::int64_t last) override;
+    void recount_competency_ends(std::int64_t org_id) override;
     std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;
     bool competency_periods_stale() override;
     std::int64_t competency_ends_mismatches() override;
@@ -130,6 +135,10 @@ public:
     int transaction_depth = 0;
 
 private:
+    // Deletes the competency periods of the users matched by `users` (an SQL condition on
+    // user_id, its parameters bound by `bind`), keeping competency_ends in step.
+    void drop_periods(const std::string& users, const std::function<void(SQLite::Statement&)>& bind);
+
     std::unique_ptr<SQLite::Database> m_db;
     std::string m_path;
     std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;

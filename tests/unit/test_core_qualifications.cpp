@@ -2,6 +2,7 @@
 // count straight from the credentials, after every kind of change and at many instants.
 #include "collect_sink.hpp"
 #include "fixture.hpp"
+#include "store/sqlite_store.hpp"
 
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
@@ -264,7 +265,7 @@ TEST_CASE("a store without kept competency status counts from the credentials un
     REQUIRE(qualified() == "1");
 
     // What a store migrated from schema 1 looks like: stale, and nothing kept.
-    w.store->clear_competency_periods(std::nullopt);
+    w.store->clear_competency_periods("Azure");
     w.store->set_competency_periods_stale(true);
     CHECK(qualified() == "1");  // counted from the credentials
     CHECK(check_store(*w.store, w.clock).ok());
@@ -278,11 +279,97 @@ TEST_CASE("a store without kept competency status counts from the credentials un
     CHECK(qualified() == "1");
 
     // Kept status that disagrees with the credentials is a finding of db check.
-    w.store->clear_competency_periods(std::nullopt);
+    w.store->clear_competency_periods("Azure");
     const StoreCheck check = check_store(*w.store, w.clock);
     REQUIRE(check.derived.size() == 1);
     CHECK(check.derived[0].find("'Azure' has 0 qualified individuals kept, 1 from the credentials") != std::string::npos);
     CHECK(qualified() == "0");  // the report trusts what is kept: the check is how drift is found
     rebuild_derived(*w.store, w.op, w.clock);
     CHECK(check_store(*w.store, w.clock).ok());
+}
+
+TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that stops, another one under way") {
+    World w;
+    const std::vector<Actor> people = {w.alice, w.pat, w.bo, w.add(w.ga, "carol@contoso.com", Role::user)};
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        const std::int64_t mcid = 40000000 + static_cast<std::int64_t>(i);
+        add_profile(*w.store, mcid, "q" + std::to_string(i) + "@outlook.com");
+        add_credential(*w.store, mcid, "AZ-305", "2025-06-01");
+        if (i < 3) {  // carol links between the steps
+            Linking(*w.store, w.clock).link(people[i], ProfileChoice{"q" + std::to_string(i) + "@outlook.com"},
+                                            k_profile_password, Replace::no);
+        }
+    }
+    Registry(*w.store, w.clock).define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
+    w.clock.advance(4 * k_day);
+    require_agreement(w, "setup");
+    const std::int64_t last = w.store->last_user_id();
+    REQUIRE(last >= 7);
+
+    SECTION("one user per step; a link between steps; the stale mark lasts until the last step") {
+        w.store->clear_competency_periods("Azure");  // drift for the rebuild to repair
+        int calls = 0;
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t done, std::int64_t at_start) {
+            ++calls;
+            CHECK(done == calls);
+            CHECK(at_start == last);
+            CHECK(w.store->competency_periods_stale());
+            CHECK(check_store(*w.store, w.clock).ok());  // nothing kept is compared while stale
+            if (calls == 2) {
+                Linking(*w.store, w.clock).link(people[3], ProfileChoice{"q3@outlook.com"}, k_profile_password,
+                                                Replace::no);
+            }
+        };
+        int finished = 0;
+        const RebuildResult r = rebuild_competency_status(*w.store, [&](const RebuildResult&) { ++finished; }, steps);
+        CHECK(calls == last - 1);  // every step but the last
+        CHECK(finished == 1);
+        CHECK(r.users == 4);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "a rebuild in steps with a link between them");
+        CHECK(check_store(*w.store, w.clock).ok());
+    }
+    SECTION("end counts below the periods they count are repaired, not made negative") {
+        dynamic_cast<store::SqliteStore&>(*w.store).db().exec("UPDATE competency_ends SET periods = 1");
+        REQUIRE(w.store->competency_ends_mismatches() > 0);  // Contoso's two holders counted once
+        RebuildSteps steps;
+        steps.users = 3;  // alice and pat in one step that is not the last
+        rebuild_competency_status(*w.store, {}, steps);
+        require_agreement(w, "a rebuild over drifted end counts");
+    }
+    SECTION("a rebuild that stops part-way leaves the stale mark, and correct counts; db rebuild completes it") {
+        w.store->clear_competency_periods("Azure");
+        RebuildSteps steps;
+        steps.users = 2;
+        steps.between_steps = [&](std::int64_t done, std::int64_t) {
+            if (done >= 4) throw Interrupted("stopped");
+        };
+        CHECK_THROWS_AS(rebuild_competency_status(*w.store, {}, steps), Interrupted);
+        CHECK(w.store->competency_periods_stale());
+        CollectSink sink;
+        Reports(*w.store, w.clock).competencies(w.ga, std::nullopt, sink);
+        CHECK(sink.rows.at(0).at("individuals_qualified") == "2");  // alice and pat, from the credentials
+        rebuild_derived(*w.store, w.op, w.clock);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "db rebuild after one that stopped");
+    }
+    SECTION("a rebuild that ends while a later one is under way leaves the mark to the later one") {
+        RebuildSteps steps;
+        steps.users = 2;
+        steps.between_steps = [&](std::int64_t done, std::int64_t) {
+            if (done == 2) {  // what another process's rebuild does in its first step
+                auto tx = w.store->begin_write();
+                w.store->config_set("derived.rebuild", "another");
+                w.store->set_competency_periods_stale(true);
+                tx->commit();
+            }
+        };
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(w.store->competency_periods_stale());
+        rebuild_competency_status(*w.store);  // the later one, to its end
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "two rebuilds");
+    }
 }
