@@ -9,9 +9,16 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
+#include <unordered_set>
 
 namespace mcid {
 namespace {
@@ -136,9 +143,6 @@ private:
     std::optional<std::int64_t> m_pending;
 };
 
-bool is_constraint_error(const std::exception& e) {
-    return std::string_view(e.what()).find("constraint") != std::string_view::npos;
-}
 
 }  // namespace
 
@@ -151,106 +155,243 @@ ImportKind parse_import_kind(std::string_view text) {
                                  text));
 }
 
-ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std::istream& in,
+namespace {
+
+// The input, read twice: the stream itself when it can seek back (a file), otherwise (a pipe)
+// a copy in an unlinked temporary file, made before the first pass.
+class ReadTwice {
+public:
+    explicit ReadTwice(std::istream& in) : m_in(&in) {
+        if (in.tellg() != std::streampos(-1)) {
+            m_start = in.tellg();
+            return;
+        }
+        const char* dir = std::getenv("TMPDIR");
+        std::string path = std::string(dir && *dir ? dir : "/tmp") + "/mcidctl-import-XXXXXX";
+        const int fd = mkstemp(path.data());
+        if (fd < 0) {
+            throw UsageError(fmt::format("cannot make a temporary copy of the input in {}: {}",
+                                         dir && *dir ? dir : "/tmp", std::strerror(errno)),
+                             "set TMPDIR to a writable folder, or give the file by name");
+        }
+        ::close(fd);
+        m_copy.open(path, std::ios::in | std::ios::out | std::ios::binary | std::ios::trunc);
+        ::unlink(path.c_str());
+        m_copy << in.rdbuf();
+        if (!m_copy) {
+            throw UsageError("cannot make a temporary copy of the input (is the disk full?)",
+                             "set TMPDIR to a folder with room, or give the file by name");
+        }
+        m_in = &m_copy;
+        m_start = 0;
+    }
+    std::istream& rewind() {
+        m_in->clear();
+        m_in->seekg(m_start);
+        return *m_in;
+    }
+
+private:
+    std::istream* m_in;
+    std::fstream m_copy;
+    std::streampos m_start = 0;
+};
+
+// One registry row, parsed and checked on its own.
+struct RegistryRow {
+    ExternalAccount account;  // profiles, university accounts
+    Credential credential;
+    Assessment assessment;
+    std::string login;        // an assessment's account
+};
+
+RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::vector<std::string>& row) {
+    cols.check_width(row);
+    RegistryRow r;
+    switch (kind) {
+        case ImportKind::profiles:
+            r.account = ExternalAccount{Mcid::parse(cols.get(row, "mcid"), "mcid").value,
+                                        parse_text(cols.get(row, "login"), "login", 254),
+                                        parse_text(cols.get(row, "name"), "name"),
+                                        password_hash_field(cols.get(row, "password_hash")), 0, 0};
+            break;
+        case ImportKind::credentials: {
+            Credential& c = r.credential;
+            c.mcid = Mcid::parse(cols.get(row, "mcid"), "mcid").value;
+            c.code = parse_code(cols.get(row, "code"), "code");
+            c.title = parse_text(cols.get(row, "title"), "title");
+            c.type = parse_credential_type(cols.get(row, "type"), "type");
+            c.passed_on = optional_date_field(cols.get(row, "passed_on"), "passed_on");
+            c.expires_on = optional_date_field(cols.get(row, "expires_on"), "expires_on");
+            if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
+                throw UsageError("expires_on: before passed_on");
+            }
+            break;
+        }
+        case ImportKind::university_accounts:
+            r.account = ExternalAccount{0, parse_text(cols.get(row, "login"), "login", 254),
+                                        parse_text(cols.get(row, "name"), "name"),
+                                        password_hash_field(cols.get(row, "password_hash")), 0, 0};
+            break;
+        case ImportKind::assessments: {
+            r.login = parse_text(cols.get(row, "login"), "login", 254);
+            Assessment& a = r.assessment;
+            a.title = parse_text(cols.get(row, "title"), "title");
+            const std::string code = cols.get(row, "code");
+            a.code = code.empty() ? std::string() : parse_code(code, "code");
+            a.passed_on = optional_date_field(cols.get(row, "passed_on"), "passed_on");
+            break;
+        }
+    }
+    return r;
+}
+
+Columns registry_columns(ImportKind kind, const std::vector<std::string>& header) {
+    switch (kind) {
+        case ImportKind::profiles: return Columns(header, {"mcid", "login", "name"}, {"password_hash"});
+        case ImportKind::credentials:
+            return Columns(header, {"mcid", "code", "title", "type"}, {"passed_on", "expires_on"});
+        case ImportKind::university_accounts: return Columns(header, {"login", "name"}, {"password_hash"});
+        case ImportKind::assessments: return Columns(header, {"login", "title"}, {"code", "passed_on"});
+    }
+    throw InternalError("unknown import kind");
+}
+
+}  // namespace
+
+ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std::istream& source,
                                         const Progress& progress) {
     require_operator(actor, "import into the registry");
+    ReadTwice input(source);
+    ImportSummary summary;
+    // Pass 1, against one read snapshot and holding no lock: every row is checked, including
+    // what only the store can tell (a missing profile); a bad row anywhere and nothing is written.
+    {
+        auto tx = m_store.begin_read();
+        require_operator(refresh_actor(m_store, actor), "import into the registry");
+        RowErrors errors;
+        std::optional<std::int64_t> known_mcid;  // a file holds a profile's credentials together
+        std::unordered_set<std::string> known_logins;
+        std::istream& in = input.rewind();
+        CsvReader reader(in);
+        std::vector<std::string> row;
+        if (!reader.next(row)) {
+            throw UsageError("the file is empty: a header row is needed");
+        }
+        const Columns cols = registry_columns(kind, row);
+        while (reader.next(row)) {
+            if (row.size() == 1 && row[0].empty()) {
+                continue;
+            }
+            ++summary.rows;
+            if (progress && summary.rows % 10000 == 0) {
+                progress(static_cast<std::size_t>(summary.rows), 0);
+            }
+            try {
+                const RegistryRow r = parse_registry_row(kind, cols, row);
+                if (kind == ImportKind::credentials && known_mcid != r.credential.mcid) {
+                    if (!m_store.find_account(AccountKind::profile, r.credential.mcid)) {
+                        throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", r.credential.mcid));
+                    }
+                    known_mcid = r.credential.mcid;
+                }
+                if (kind == ImportKind::assessments && !known_logins.count(normalize_header(r.login))) {
+                    if (!m_store.find_account_by_login(AccountKind::university, r.login)) {
+                        throw UsageError(fmt::format("login: no Partner University account {}", r.login));
+                    }
+                    if (known_logins.size() < 100000) {
+                        known_logins.insert(normalize_header(r.login));
+                    }
+                }
+            } catch (const UsageError& e) {
+                errors.add(reader.line(), e.what());
+            }
+        }
+        if (errors.any()) {
+            errors.raise();
+        }
+    }
+    // Pass 2: the checked rows are written in transactions of k_import_chunk rows, so other
+    // writers wait for one chunk at most. Every row is an upsert: a run that stops part-way
+    // leaves the rows of the chunks done, and running the same import again completes it.
+    std::unique_ptr<Transaction> tx;
+    std::optional<ChangedAccounts> changed;
+    const AccountKind changed_kind = kind == ImportKind::assessments ? AccountKind::university : AccountKind::profile;
+    std::int64_t written = 0;
+    std::int64_t committed = 0;
+    try {
+    const auto begin_chunk = [&] {
+        tx = m_store.begin_write();
+        changed.emplace(m_store, changed_kind);
+    };
+    std::istream& in = input.rewind();
     CsvReader reader(in);
     std::vector<std::string> row;
-    if (!reader.next(row)) {
-        throw UsageError("the file is empty: a header row is needed");
-    }
-    const Columns cols = [&] {
-        switch (kind) {
-            case ImportKind::profiles: return Columns(row, {"mcid", "login", "name"}, {"password_hash"});
-            case ImportKind::credentials:
-                return Columns(row, {"mcid", "code", "title", "type"}, {"passed_on", "expires_on"});
-            case ImportKind::university_accounts: return Columns(row, {"login", "name"}, {"password_hash"});
-            case ImportKind::assessments: return Columns(row, {"login", "title"}, {"code", "passed_on"});
-        }
-        throw InternalError("unknown import kind");
-    }();
-    // Every row is written even after a bad one, so that errors only the store can see (a missing
-    // profile) are reported too; a bad row anywhere rolls the whole transaction back.
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "import into the registry");
-    ImportSummary summary;
-    RowErrors errors;
-    ChangedAccounts changed(m_store, kind == ImportKind::assessments ? AccountKind::university : AccountKind::profile);
+    reader.next(row);
+    const Columns cols = registry_columns(kind, row);
     while (reader.next(row)) {
         if (row.size() == 1 && row[0].empty()) {
-            continue;  // a blank line
+            continue;
         }
-        ++summary.rows;
-        if (progress && summary.rows % 10000 == 0) {
-            progress(static_cast<std::size_t>(summary.rows), 0);
+        if (!tx) {
+            begin_chunk();
         }
-        try {
-            cols.check_width(row);
-            switch (kind) {
-                case ImportKind::profiles: {
-                    const Mcid mcid = Mcid::parse(cols.get(row, "mcid"), "mcid");
-                    ExternalAccount a{mcid.value, parse_text(cols.get(row, "login"), "login", 254),
-                                      parse_text(cols.get(row, "name"), "name"),
-                                      password_hash_field(cols.get(row, "password_hash")), 0, 0};
-                    m_store.upsert_account(AccountKind::profile, a);
-                    break;
+        RegistryRow r = parse_registry_row(kind, cols, row);
+        switch (kind) {
+            case ImportKind::profiles: m_store.upsert_account(AccountKind::profile, r.account); break;
+            case ImportKind::university_accounts: m_store.upsert_account(AccountKind::university, r.account); break;
+            case ImportKind::credentials:
+                m_store.upsert_credential(r.credential);
+                changed->changed(r.credential.mcid, r.credential.code);
+                break;
+            case ImportKind::assessments: {
+                const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
+                if (!account) {  // checked in pass 1; accounts are never removed
+                    throw InternalError(fmt::format("line {}: Partner University account {} vanished during the import",
+                                                    reader.line(), r.login));
                 }
-                case ImportKind::credentials: {
-                    Credential c;
-                    c.mcid = Mcid::parse(cols.get(row, "mcid"), "mcid").value;
-                    c.code = parse_code(cols.get(row, "code"), "code");
-                    c.title = parse_text(cols.get(row, "title"), "title");
-                    c.type = parse_credential_type(cols.get(row, "type"), "type");
-                    c.passed_on = optional_date_field(cols.get(row, "passed_on"), "passed_on");
-                    c.expires_on = optional_date_field(cols.get(row, "expires_on"), "expires_on");
-                    if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
-                        throw UsageError("expires_on: before passed_on");
-                    }
-                    try {
-                        m_store.upsert_credential(c);
-                    } catch (const std::exception& e) {
-                        if (!is_constraint_error(e)) throw;
-                        throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", c.mcid));
-                    }
-                    changed.changed(c.mcid, c.code);
-                    break;
-                }
-                case ImportKind::university_accounts: {
-                    ExternalAccount a{0, parse_text(cols.get(row, "login"), "login", 254),
-                                      parse_text(cols.get(row, "name"), "name"),
-                                      password_hash_field(cols.get(row, "password_hash")), 0, 0};
-                    m_store.upsert_account(AccountKind::university, a);
-                    break;
-                }
-                case ImportKind::assessments: {
-                    const std::string login = parse_text(cols.get(row, "login"), "login", 254);
-                    Assessment a;
-                    a.title = parse_text(cols.get(row, "title"), "title");
-                    const std::string code = cols.get(row, "code");
-                    a.code = code.empty() ? std::string() : parse_code(code, "code");
-                    a.passed_on = optional_date_field(cols.get(row, "passed_on"), "passed_on");
-                    const auto account = m_store.find_account_by_login(AccountKind::university, login);
-                    if (!account) {
-                        throw UsageError(fmt::format("login: no Partner University account {}", login));
-                    }
-                    a.account_id = account->id;
-                    m_store.upsert_assessment(a);
-                    changed.changed(a.account_id, a.code);
-                    break;
-                }
+                r.assessment.account_id = account->id;
+                m_store.upsert_assessment(r.assessment);
+                changed->changed(r.assessment.account_id, r.assessment.code);
+                break;
             }
-        } catch (const UsageError& e) {
-            errors.add(reader.line(), e.what());
+        }
+        ++written;
+        if (progress && written % 10000 == 0) {
+            progress(static_cast<std::size_t>(written), static_cast<std::size_t>(summary.rows));
+        }
+        if (written % m_chunk_rows == 0 && written < summary.rows) {
+            changed->flush();
+            tx->commit();
+            tx.reset();
+            committed = written;
         }
     }
-    if (errors.any()) {
-        errors.raise();  // the transaction rolls back
+    if (!tx) {
+        begin_chunk();
     }
-    changed.flush();
+    changed->flush();
     static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
     AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)],
                                        "ok", fmt::format("{} rows", summary.rows), ""});
     tx->commit();
+    } catch (...) {
+        if (committed == 0) {
+            throw;  // the first chunk: nothing was written, as the message says
+        }
+        tx.reset();  // roll the open chunk back before saying what is left
+        try {
+            std::rethrow_exception(translate_store_exception(std::current_exception()));
+        } catch (const Error& e) {
+            std::string message = e.what();
+            const std::string nothing = "nothing was changed";
+            const std::string done = fmt::format("the first {} of {} rows were imported (committed in chunks of {})",
+                                                 committed, summary.rows, m_chunk_rows);
+            const auto at = message.find(nothing);
+            message = at == std::string::npos ? message + "; " + done : message.replace(at, nothing.size(), done);
+            throw Error(e.code(), message, "run the same import again to complete it (rows are upserted)");
+        }
+    }
     summary.inserted = summary.rows;
     return summary;
 }

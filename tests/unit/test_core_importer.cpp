@@ -5,6 +5,7 @@
 #include <mcid/importer.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <sstream>
 
@@ -124,4 +125,98 @@ TEST_CASE("user import invites every row and prints codes only when the whole fi
                       Catch::Contains("line 3") && Catch::Contains("line 4"));
     CHECK(none.rows.empty());
     CHECK_FALSE(w.store->find_user_by_email("new3@contoso.com"));
+}
+
+namespace {
+
+// A stream that cannot seek back, as stdin from a pipe.
+class PipeBuf : public std::streambuf {
+public:
+    explicit PipeBuf(std::string text) : m_text(std::move(text)) {
+        setg(m_text.data(), m_text.data(), m_text.data() + m_text.size());
+    }
+
+protected:
+    pos_type seekoff(off_type, std::ios_base::seekdir, std::ios_base::openmode) override { return pos_type(-1); }
+    pos_type seekpos(pos_type, std::ios_base::openmode) override { return pos_type(-1); }
+
+private:
+    std::string m_text;
+};
+
+std::string many_credentials(int rows, std::int64_t mcid) {
+    std::string csv = "mcid,code,title,type,passed_on,expires_on\n";
+    for (int i = 0; i < rows; ++i) {
+        csv += fmt::format("{},C-{},Title {},exam,2025-01-10,\n", mcid, i, i);
+    }
+    return csv;
+}
+
+std::int64_t import_audit_rows(Store& store) {
+    std::int64_t n = 0;
+    store.for_each_audit({}, [&](const AuditRecord& r) { n += r.action == "registry.import"; });
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("registry import in chunks: every row checked first, then written a chunk per transaction") {
+    World w;
+    add_profile(*w.store, 12345678, "alice@outlook.com");
+    const auto audits = import_audit_rows(*w.store);
+
+    SECTION("rows on both sides of chunk boundaries, from a stream that cannot seek (a pipe)") {
+        for (const int rows : {1, 2, 3, 4, 5}) {
+            PipeBuf buf(many_credentials(rows, 12345678));
+            std::istream in(&buf);
+            REQUIRE(in.tellg() == std::streampos(-1));  // control: really not seekable
+            const auto s = Importer(*w.store, w.clock, 2).import_registry(w.op, ImportKind::credentials, in, {});
+            CHECK(s.rows == rows);
+            CHECK(count_credentials(*w.store, 12345678) == rows);  // C-0..C-(rows-1), the earlier ones updated
+        }
+        CHECK(import_audit_rows(*w.store) == audits + 5);  // one row per import, not per chunk
+    }
+    SECTION("a bad row in the last chunk: nothing is written, not even the chunks before it") {
+        std::istringstream in(many_credentials(5, 12345678) + "99999999,X-1,T,exam,,\n");
+        try {
+            Importer(*w.store, w.clock, 2).import_registry(w.op, ImportKind::credentials, in, {});
+            FAIL("the import went through");
+        } catch (const UsageError& e) {
+            CHECK(std::string(e.what()).find("line 7: mcid: no profile 99999999") != std::string::npos);
+            CHECK(std::string(e.what()).find("nothing was imported") != std::string::npos);
+        }
+        CHECK(count_credentials(*w.store, 12345678) == 0);
+        CHECK(import_audit_rows(*w.store) == audits);
+    }
+    SECTION("stopped after two chunks: those rows stay, the error says how many, the same import completes it") {
+        const std::string csv = many_credentials(25000, 12345678);
+        const Progress stop = [](std::size_t done, std::size_t total) {
+            if (total > 0 && done == 20000) throw Interrupted("interrupted; nothing was changed");
+        };
+        std::istringstream in(csv);
+        try {
+            Importer(*w.store, w.clock, 8000).import_registry(w.op, ImportKind::credentials, in, stop);
+            FAIL("the import went through");
+        } catch (const Error& e) {
+            CHECK(e.code() == ExitCode::interrupted);
+            CHECK(std::string(e.what()) ==
+                  "interrupted; the first 16000 of 25000 rows were imported (committed in chunks of 8000)");
+            CHECK(e.hint().find("run the same import again") != std::string::npos);
+        }
+        CHECK(count_credentials(*w.store, 12345678) == 16000);
+        CHECK(import_audit_rows(*w.store) == audits);  // written with the last chunk
+        std::istringstream again(csv);
+        CHECK(Importer(*w.store, w.clock, 8000).import_registry(w.op, ImportKind::credentials, again, {}).rows == 25000);
+        CHECK(count_credentials(*w.store, 12345678) == 25000);
+        CHECK(import_audit_rows(*w.store) == audits + 1);
+    }
+    SECTION("stopped in the first chunk: nothing was written, and the message says so") {
+        std::istringstream in(many_credentials(12000, 12345678));
+        const Progress stop = [](std::size_t done, std::size_t total) {
+            if (total > 0 && done == 10000) throw Interrupted("interrupted; nothing was changed");
+        };
+        CHECK_THROWS_WITH(Importer(*w.store, w.clock, 50000).import_registry(w.op, ImportKind::credentials, in, stop),
+                          "interrupted; nothing was changed");
+        CHECK(count_credentials(*w.store, 12345678) == 0);
+    }
 }
