@@ -62,9 +62,9 @@ private:
     struct Plan {
         std::unordered_set<std::int64_t> purged_users;
         std::unordered_set<std::int64_t> unlinked_mcids;
-        std::vector<std::int64_t> users_to_purge;                      // in target order
-        std::vector<std::pair<std::int64_t, std::int64_t>> unlinks;    // (MCID, user) of --mcid targets
-        std::vector<AuditEvent> audit;                                 // in target order
+        std::vector<std::int64_t> users_to_purge;                    // in target order
+        std::vector<std::pair<std::int64_t, std::int64_t>> unlinks;  // (MCID, user) of --mcid targets
+        std::vector<AuditEvent> audit;                               // in target order
         // Each valid email target as typed: its normalized form and the account it names.
         std::unordered_map<std::string, std::pair<std::string, std::optional<PurgeSubject>>> subjects;
     };

@@ -73,7 +73,9 @@ std::string AuditLog::chain_hash(const AuditRecord& r) {
     return crypto::digest_hex(canonical);
 }
 
-void AuditLog::record(const AuditEvent& e) { record_all({e}); }
+void AuditLog::record(const AuditEvent& e) {
+    record_all({e});
+}
 
 void AuditLog::record_all(const std::vector<AuditEvent>& events) {
     // Inside the write transaction the head cannot move: the next position is the head's + 1.

@@ -9,8 +9,6 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -18,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <unistd.h>
 #include <unordered_set>
 
 namespace mcid {
@@ -143,7 +142,6 @@ private:
     std::optional<std::int64_t> m_pending;
 };
 
-
 }  // namespace
 
 ImportKind parse_import_kind(std::string_view text) {
@@ -202,7 +200,7 @@ struct RegistryRow {
     ExternalAccount account;  // profiles, university accounts
     Credential credential;
     Assessment assessment;
-    std::string login;        // an assessment's account
+    std::string login;  // an assessment's account
 };
 
 RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::vector<std::string>& row) {
@@ -213,7 +211,9 @@ RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::
             r.account = ExternalAccount{Mcid::parse(cols.get(row, "mcid"), "mcid").value,
                                         parse_text(cols.get(row, "login"), "login", 254),
                                         parse_text(cols.get(row, "name"), "name"),
-                                        password_hash_field(cols.get(row, "password_hash")), 0, 0};
+                                        password_hash_field(cols.get(row, "password_hash")),
+                                        0,
+                                        0};
             break;
         case ImportKind::credentials: {
             Credential& c = r.credential;
@@ -229,9 +229,12 @@ RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::
             break;
         }
         case ImportKind::university_accounts:
-            r.account = ExternalAccount{0, parse_text(cols.get(row, "login"), "login", 254),
+            r.account = ExternalAccount{0,
+                                        parse_text(cols.get(row, "login"), "login", 254),
                                         parse_text(cols.get(row, "name"), "name"),
-                                        password_hash_field(cols.get(row, "password_hash")), 0, 0};
+                                        password_hash_field(cols.get(row, "password_hash")),
+                                        0,
+                                        0};
             break;
         case ImportKind::assessments: {
             r.login = parse_text(cols.get(row, "login"), "login", 254);
@@ -248,11 +251,14 @@ RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::
 
 Columns registry_columns(ImportKind kind, const std::vector<std::string>& header) {
     switch (kind) {
-        case ImportKind::profiles: return Columns(header, {"mcid", "login", "name"}, {"password_hash"});
+        case ImportKind::profiles:
+            return Columns(header, {"mcid", "login", "name"}, {"password_hash"});
         case ImportKind::credentials:
             return Columns(header, {"mcid", "code", "title", "type"}, {"passed_on", "expires_on"});
-        case ImportKind::university_accounts: return Columns(header, {"login", "name"}, {"password_hash"});
-        case ImportKind::assessments: return Columns(header, {"login", "title"}, {"code", "passed_on"});
+        case ImportKind::university_accounts:
+            return Columns(header, {"login", "name"}, {"password_hash"});
+        case ImportKind::assessments:
+            return Columns(header, {"login", "title"}, {"code", "passed_on"});
     }
     throw InternalError("unknown import kind");
 }
@@ -320,61 +326,67 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
     std::int64_t written = 0;
     std::int64_t committed = 0;
     try {
-    const auto begin_chunk = [&] {
-        tx = m_store.begin_write();
-        changed.emplace(m_store, changed_kind);
-    };
-    std::istream& in = input.rewind();
-    CsvReader reader(in);
-    std::vector<std::string> row;
-    reader.next(row);
-    const Columns cols = registry_columns(kind, row);
-    while (reader.next(row)) {
-        if (row.size() == 1 && row[0].empty()) {
-            continue;
+        const auto begin_chunk = [&] {
+            tx = m_store.begin_write();
+            changed.emplace(m_store, changed_kind);
+        };
+        std::istream& in = input.rewind();
+        CsvReader reader(in);
+        std::vector<std::string> row;
+        reader.next(row);
+        const Columns cols = registry_columns(kind, row);
+        while (reader.next(row)) {
+            if (row.size() == 1 && row[0].empty()) {
+                continue;
+            }
+            if (!tx) {
+                begin_chunk();
+            }
+            RegistryRow r = parse_registry_row(kind, cols, row);
+            switch (kind) {
+                case ImportKind::profiles:
+                    m_store.upsert_account(AccountKind::profile, r.account);
+                    break;
+                case ImportKind::university_accounts:
+                    m_store.upsert_account(AccountKind::university, r.account);
+                    break;
+                case ImportKind::credentials:
+                    m_store.upsert_credential(r.credential);
+                    changed->changed(r.credential.mcid, r.credential.code);
+                    break;
+                case ImportKind::assessments: {
+                    const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
+                    if (!account) {  // checked in pass 1; accounts are never removed
+                        throw InternalError(
+                            fmt::format("line {}: Partner University account {} vanished during the import",
+                                        reader.line(), r.login));
+                    }
+                    r.assessment.account_id = account->id;
+                    m_store.upsert_assessment(r.assessment);
+                    changed->changed(r.assessment.account_id, r.assessment.code);
+                    break;
+                }
+            }
+            ++written;
+            if (progress && written % 10000 == 0) {
+                progress(static_cast<std::size_t>(written), static_cast<std::size_t>(summary.rows));
+            }
+            if (written % m_chunk_rows == 0 && written < summary.rows) {
+                changed->flush();
+                tx->commit();
+                tx.reset();
+                committed = written;
+            }
         }
         if (!tx) {
             begin_chunk();
         }
-        RegistryRow r = parse_registry_row(kind, cols, row);
-        switch (kind) {
-            case ImportKind::profiles: m_store.upsert_account(AccountKind::profile, r.account); break;
-            case ImportKind::university_accounts: m_store.upsert_account(AccountKind::university, r.account); break;
-            case ImportKind::credentials:
-                m_store.upsert_credential(r.credential);
-                changed->changed(r.credential.mcid, r.credential.code);
-                break;
-            case ImportKind::assessments: {
-                const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
-                if (!account) {  // checked in pass 1; accounts are never removed
-                    throw InternalError(fmt::format("line {}: Partner University account {} vanished during the import",
-                                                    reader.line(), r.login));
-                }
-                r.assessment.account_id = account->id;
-                m_store.upsert_assessment(r.assessment);
-                changed->changed(r.assessment.account_id, r.assessment.code);
-                break;
-            }
-        }
-        ++written;
-        if (progress && written % 10000 == 0) {
-            progress(static_cast<std::size_t>(written), static_cast<std::size_t>(summary.rows));
-        }
-        if (written % m_chunk_rows == 0 && written < summary.rows) {
-            changed->flush();
-            tx->commit();
-            tx.reset();
-            committed = written;
-        }
-    }
-    if (!tx) {
-        begin_chunk();
-    }
-    changed->flush();
-    static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)],
-                                       "ok", fmt::format("{} rows", summary.rows), ""});
-    tx->commit();
+        changed->flush();
+        static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)], "ok",
+                     fmt::format("{} rows", summary.rows), ""});
+        tx->commit();
     } catch (...) {
         if (committed == 0) {
             throw;  // the first chunk: nothing was written, as the message says

@@ -66,8 +66,9 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
     }
     return rebuild_competency_status(store, [&](const RebuildResult& result) {
         store.recount_org_users();
-        AuditLog(store, clock).record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
-                                       fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
+        AuditLog(store, clock)
+            .record({actor.email, std::nullopt, "db.rebuild", "competency status", "ok",
+                     fmt::format("{} individuals, {} periods", result.users, result.periods), ""});
     });
 }
 

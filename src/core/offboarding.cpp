@@ -37,8 +37,8 @@ PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, con
         return {email, "not-found", "no such user"};
     }
     if (user->role == Role::operator_ || user->org_id != me.org_id) {
-        plan.audit.push_back({me.email, me.org_id, "purge-user", email, "denied", "not in the admin's organization",
-                              batch});
+        plan.audit.push_back(
+            {me.email, me.org_id, "purge-user", email, "denied", "not in the admin's organization", batch});
         return {email, "denied", "not a user of your organization"};
     }
     if (user->user_id == me.user_id) {

@@ -1,7 +1,7 @@
+#include "core/crypto.hpp"
+
 #include <mcid/qualifications.hpp>
 #include <mcid/reflection.hpp>
-
-#include "core/crypto.hpp"
 
 #include <algorithm>
 #include <map>

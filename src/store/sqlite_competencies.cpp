@@ -50,14 +50,14 @@ void SqliteStore::for_each_holding_of_user(std::int64_t user_id, const std::func
 
 // The holders of one competency's codes, found through the code indexes (schema 4): a
 // competency nobody holds reads nothing.
-#define CODE_HOLDERS                                                                                        \
-    "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM credentials c "      \
-    "JOIN links l ON l.mcid = c.mcid "                                                                    \
-    "WHERE c.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "                          \
-    "UNION ALL "                                                                                          \
-    "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM assessments a "       \
-    "JOIN university_links ul ON ul.account_id = a.account_id "                                           \
-    "WHERE a.code <> '' AND a.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "        \
+#define CODE_HOLDERS                                                                                 \
+    "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM credentials c " \
+    "JOIN links l ON l.mcid = c.mcid "                                                               \
+    "WHERE c.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "                     \
+    "UNION ALL "                                                                                     \
+    "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM assessments a "  \
+    "JOIN university_links ul ON ul.account_id = a.account_id "                                      \
+    "WHERE a.code <> '' AND a.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "    \
     "ORDER BY 1"
 
 const char* const k_code_holders_query = CODE_HOLDERS;
@@ -184,9 +184,10 @@ void SqliteStore::recount_competency_ends(std::int64_t org_id) {
     auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?");
     drop->bind(1, org_id);
     drop->exec();
-    auto count = stmt("INSERT INTO competency_ends(org_id, competency, ends_at, periods) "
-                      "SELECT org_id, competency, ends_at, count(*) FROM competency_periods WHERE org_id = ?1 "
-                      "GROUP BY competency, ends_at");
+    auto count = stmt(
+        "INSERT INTO competency_ends(org_id, competency, ends_at, periods) "
+        "SELECT org_id, competency, ends_at, count(*) FROM competency_periods WHERE org_id = ?1 "
+        "GROUP BY competency, ends_at");
     count->bind(1, org_id);
     count->exec();
 }
@@ -204,15 +205,17 @@ void SqliteStore::drop_periods(const std::string& users, const std::function<voi
         }
     }
     for (const auto& [org, competency, ends_at, n] : ends) {
-        auto drop = stmt("DELETE FROM competency_ends WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3 "
-                         "AND periods <= ?4");  // <=: a drifted count (db check's finding) is dropped, not made negative
+        auto drop = stmt(
+            "DELETE FROM competency_ends WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3 "
+            "AND periods <= ?4");  // <=: a drifted count (db check's finding) is dropped, not made negative
         drop->bind(1, org);
         drop->bind(2, competency);
         drop->bind(3, ends_at);
         drop->bind(4, n);
         if (drop->exec() == 0) {
-            auto less = stmt("UPDATE competency_ends SET periods = periods - ?4 "
-                             "WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3");
+            auto less = stmt(
+                "UPDATE competency_ends SET periods = periods - ?4 "
+                "WHERE org_id = ?1 AND competency = ?2 AND ends_at = ?3");
             less->bind(1, org);
             less->bind(2, competency);
             less->bind(3, ends_at);

@@ -2,9 +2,8 @@
 #include "store/sqlite_store.hpp"
 
 #include <algorithm>
-#include <tuple>
-
 #include <array>
+#include <tuple>
 
 namespace mcid::store {
 
@@ -41,7 +40,9 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 namespace {
 
 // parse_role() takes what a user may type, where "operator" is not a role to give.
-Role stored_role(const std::string& role) { return role == "operator" ? Role::operator_ : parse_role(role); }
+Role stored_role(const std::string& role) {
+    return role == "operator" ? Role::operator_ : parse_role(role);
+}
 
 }  // namespace
 
@@ -184,9 +185,10 @@ std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects(const 
     // In the email index's order: neighbouring lookups share pages (2x faster for 100,000).
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return emails[a] < emails[b]; });
     std::vector<std::optional<PurgeSubject>> out(emails.size());
-    auto q = stmt("SELECT u.id, u.org_id, u.role, u.status, u.deleted_at, l.mcid, ul.account_id IS NOT NULL "
-                  "FROM users u LEFT JOIN links l ON l.user_id = u.id "
-                  "LEFT JOIN university_links ul ON ul.user_id = u.id WHERE u.email = ?");
+    auto q = stmt(
+        "SELECT u.id, u.org_id, u.role, u.status, u.deleted_at, l.mcid, ul.account_id IS NOT NULL "
+        "FROM users u LEFT JOIN links l ON l.user_id = u.id "
+        "LEFT JOIN university_links ul ON ul.user_id = u.id WHERE u.email = ?");
     for (const std::size_t i : order) {
         q->bind(1, emails[i]);
         if (q->executeStep()) {
@@ -219,9 +221,10 @@ void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant
         }
     }
     drop_periods("user_id IN temp.purge_ids", [](SQLite::Statement&) {});
-    m_db->exec("DELETE FROM links WHERE user_id IN temp.purge_ids;"
-               "DELETE FROM university_links WHERE user_id IN temp.purge_ids;"
-               "DELETE FROM sessions WHERE user_id IN temp.purge_ids");
+    m_db->exec(
+        "DELETE FROM links WHERE user_id IN temp.purge_ids;"
+        "DELETE FROM university_links WHERE user_id IN temp.purge_ids;"
+        "DELETE FROM sessions WHERE user_id IN temp.purge_ids");
     // Only these columns: an UPDATE that names email rewrites its unique index entry too.
     SQLite::Statement mark(*m_db,
                            "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "

@@ -191,7 +191,8 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
     SECTION("stopped after two chunks: those rows stay, the error says how many, the same import completes it") {
         const std::string csv = many_credentials(25000, 12345678);
         const Progress stop = [](std::size_t done, std::size_t total) {
-            if (total > 0 && done == 20000) throw Interrupted("interrupted; nothing was changed");
+            if (total > 0 && done == 20000)
+                throw Interrupted("interrupted; nothing was changed");
         };
         std::istringstream in(csv);
         try {
@@ -206,14 +207,16 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
         CHECK(count_credentials(*w.store, 12345678) == 16000);
         CHECK(import_audit_rows(*w.store) == audits);  // written with the last chunk
         std::istringstream again(csv);
-        CHECK(Importer(*w.store, w.clock, 8000).import_registry(w.op, ImportKind::credentials, again, {}).rows == 25000);
+        CHECK(Importer(*w.store, w.clock, 8000).import_registry(w.op, ImportKind::credentials, again, {}).rows ==
+              25000);
         CHECK(count_credentials(*w.store, 12345678) == 25000);
         CHECK(import_audit_rows(*w.store) == audits + 1);
     }
     SECTION("stopped in the first chunk: nothing was written, and the message says so") {
         std::istringstream in(many_credentials(12000, 12345678));
         const Progress stop = [](std::size_t done, std::size_t total) {
-            if (total > 0 && done == 10000) throw Interrupted("interrupted; nothing was changed");
+            if (total > 0 && done == 10000)
+                throw Interrupted("interrupted; nothing was changed");
         };
         CHECK_THROWS_WITH(Importer(*w.store, w.clock, 50000).import_registry(w.op, ImportKind::credentials, in, stop),
                           "interrupted; nothing was changed");

@@ -296,8 +296,9 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         add_profile(*w.store, mcid, "q" + std::to_string(i) + "@outlook.com");
         add_credential(*w.store, mcid, "AZ-305", "2025-06-01");
         if (i < 3) {  // carol links between the steps
-            Linking(*w.store, w.clock).link(people[i], ProfileChoice{"q" + std::to_string(i) + "@outlook.com"},
-                                            k_profile_password, Replace::no);
+            Linking(*w.store, w.clock)
+                .link(people[i], ProfileChoice{"q" + std::to_string(i) + "@outlook.com"}, k_profile_password,
+                      Replace::no);
         }
     }
     Registry(*w.store, w.clock).define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
@@ -318,12 +319,13 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
             CHECK(w.store->competency_periods_stale());
             CHECK(check_store(*w.store, w.clock).ok());  // nothing kept is compared while stale
             if (calls == 2) {
-                Linking(*w.store, w.clock).link(people[3], ProfileChoice{"q3@outlook.com"}, k_profile_password,
-                                                Replace::no);
+                Linking(*w.store, w.clock)
+                    .link(people[3], ProfileChoice{"q3@outlook.com"}, k_profile_password, Replace::no);
             }
         };
         int finished = 0;
-        const RebuildResult r = rebuild_competency_status(*w.store, [&](const RebuildResult&) { ++finished; }, steps);
+        const RebuildResult r = rebuild_competency_status(
+            *w.store, [&](const RebuildResult&) { ++finished; }, steps);
         CHECK(calls == last - 1);  // every step but the last
         CHECK(finished == 1);
         CHECK(r.users == 4);
@@ -344,7 +346,8 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         RebuildSteps steps;
         steps.users = 2;
         steps.between_steps = [&](std::int64_t done, std::int64_t) {
-            if (done >= 4) throw Interrupted("stopped");
+            if (done >= 4)
+                throw Interrupted("stopped");
         };
         CHECK_THROWS_AS(rebuild_competency_status(*w.store, {}, steps), Interrupted);
         CHECK(w.store->competency_periods_stale());
