@@ -31,12 +31,13 @@ BEGIN IMMEDIATE;
 CREATE TEMP TABLE ids(id INTEGER PRIMARY KEY);
 INSERT OR IGNORE INTO ids SELECT u.id FROM targets t JOIN users u ON u.email = t.email
  WHERE u.status <> 'deleted' AND u.org_id = (SELECT id FROM orgs WHERE mpn_id = '1000001');
-CREATE TEMP TABLE gone AS SELECT org_id, competency, ends_at, count(*) AS n FROM competency_periods
+CREATE TEMP TABLE gone(org_id INTEGER, competency TEXT COLLATE NOCASE, ends_at INTEGER, n INTEGER,
+                       PRIMARY KEY (org_id, competency, ends_at));
+INSERT INTO gone SELECT org_id, competency, ends_at, count(*) FROM competency_periods
  WHERE user_id IN ids GROUP BY 1, 2, 3;
-DELETE FROM competency_ends WHERE (org_id, competency, ends_at, periods) IN (SELECT * FROM gone);
-UPDATE competency_ends SET periods = periods - (SELECT n FROM gone g WHERE g.org_id = competency_ends.org_id
-   AND g.competency = competency_ends.competency AND g.ends_at = competency_ends.ends_at)
- WHERE (org_id, competency, ends_at) IN (SELECT org_id, competency, ends_at FROM gone);
+DELETE FROM competency_ends WHERE (org_id, competency, ends_at, periods) IN (SELECT org_id, competency, ends_at, n FROM gone);
+UPDATE competency_ends AS e SET periods = e.periods - g.n FROM gone g
+ WHERE e.org_id = g.org_id AND e.competency = g.competency AND e.ends_at = g.ends_at;
 DELETE FROM competency_periods WHERE user_id IN ids;
 DELETE FROM links WHERE user_id IN ids;
 DELETE FROM university_links WHERE user_id IN ids;

@@ -249,6 +249,23 @@ RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::
     return r;
 }
 
+// The header row; UsageError for an empty file.
+void read_header(CsvReader& reader, std::vector<std::string>& row) {
+    if (!reader.next(row)) {
+        throw UsageError("the file is empty: a header row is needed");
+    }
+}
+
+// The next row that is not a blank line.
+bool next_row(CsvReader& reader, std::vector<std::string>& row) {
+    while (reader.next(row)) {
+        if (row.size() != 1 || !row[0].empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
 Columns registry_columns(ImportKind kind, const std::vector<std::string>& header) {
     switch (kind) {
         case ImportKind::profiles:
@@ -281,14 +298,9 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         std::istream& in = input.rewind();
         CsvReader reader(in);
         std::vector<std::string> row;
-        if (!reader.next(row)) {
-            throw UsageError("the file is empty: a header row is needed");
-        }
+        read_header(reader, row);
         const Columns cols = registry_columns(kind, row);
-        while (reader.next(row)) {
-            if (row.size() == 1 && row[0].empty()) {
-                continue;
-            }
+        while (next_row(reader, row)) {
             ++summary.rows;
             if (progress && summary.rows % 10000 == 0) {
                 progress(static_cast<std::size_t>(summary.rows), 0);
@@ -333,12 +345,9 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         std::istream& in = input.rewind();
         CsvReader reader(in);
         std::vector<std::string> row;
-        reader.next(row);
+        read_header(reader, row);
         const Columns cols = registry_columns(kind, row);
-        while (reader.next(row)) {
-            if (row.size() == 1 && row[0].empty()) {
-                continue;
-            }
+        while (next_row(reader, row)) {
             if (!tx) {
                 begin_chunk();
             }
@@ -418,19 +427,14 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
     if (!scope) {
         throw UsageError("--org: the operator must name the organization to import into");
     }
-    if (!reader.next(row)) {
-        throw UsageError("the file is empty: a header row is needed");
-    }
+    read_header(reader, row);
     const Columns cols(row, {"email", "name"}, {"role"});
     Directory directory(m_store, m_clock);
     const std::string batch = "i-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
     ImportSummary summary;
     RowErrors errors;
     std::vector<Invitation> invitations;  // printed only once every row is known to be good
-    while (reader.next(row)) {
-        if (row.size() == 1 && row[0].empty()) {
-            continue;
-        }
+    while (next_row(reader, row)) {
         ++summary.rows;
         if (progress && summary.rows % 1000 == 0) {
             progress(static_cast<std::size_t>(summary.rows), 0);

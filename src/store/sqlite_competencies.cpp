@@ -53,7 +53,7 @@ void SqliteStore::for_each_holding_of_user(std::int64_t user_id, const std::func
 #define CODE_HOLDERS                                                                                 \
     "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM credentials c " \
     "JOIN links l ON l.mcid = c.mcid "                                                               \
-    "WHERE c.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "                     \
+    "WHERE c.code <> '' AND c.code IN (SELECT code FROM competency_codes WHERE competency = ?1) "     \
     "UNION ALL "                                                                                     \
     "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM assessments a "  \
     "JOIN university_links ul ON ul.account_id = a.account_id "                                      \

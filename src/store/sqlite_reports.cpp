@@ -34,6 +34,12 @@ void emit_skill_rows(SQLite::Statement& q, AccountKind source, const std::functi
 
 }  // namespace
 
+const char* const k_skills_all_learning_query =
+    "SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
+    "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
+    "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
+    "JOIN credentials c ON c.mcid = l.mcid";
+
 void SqliteStore::for_each_skill_source(std::optional<std::int64_t> org_id,
                                         const std::function<void(const SkillSourceRow&)>& fn) {
     // Learning credentials of linked MCIDs: links_by_org, then the credentials primary key.
@@ -42,10 +48,7 @@ void SqliteStore::for_each_skill_source(std::optional<std::int64_t> org_id,
                                "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
                                "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
                                "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1")
-                        : stmt("SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
-                               "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
-                               "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
-                               "JOIN credentials c ON c.mcid = l.mcid");
+                        : stmt(k_skills_all_learning_query);
         if (org_id) {
             q->bind(1, *org_id);
         }

@@ -149,6 +149,8 @@ const std::string& users_query(const UserFilter& filter);
 const std::string& audit_query(const AuditFilter& filter);
 // The holdings of one competency's holders (?1: the competency).
 extern const char* const k_code_holders_query;
+// The operator's skills report, learning credentials of every organization.
+extern const char* const k_skills_all_learning_query;
 
 // Reads a users row selected with k_user_columns.
 User read_user(SQLite::Statement& statement, int first = 0);

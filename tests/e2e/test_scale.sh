@@ -4,6 +4,17 @@
 source "$(dirname "$0")/lib.sh"
 
 as() { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
+# write_during PID PREFIX: another admin invites PREFIXn@contoso.com back to back while PID runs
+# (at least 3 times); sets WRITES and FAILED, and prints the failures' messages.
+write_during() {
+  local pid=$1 prefix=$2
+  WRITES=0 FAILED=0
+  while kill -0 "$pid" 2>/dev/null || [[ $WRITES -lt 3 ]]; do
+    as "$GA" user invite "$prefix$WRITES@contoso.com" --name "Writer $WRITES" >/dev/null 2>"$T/w.err" ||
+      { FAILED=$((FAILED + 1)); cat "$T/w.err"; }
+    WRITES=$((WRITES + 1))
+  done
+}
 peak_kb() { /usr/bin/time -f %M -o "$T/rss" "$@" >/dev/null 2>"$T/err"; RC=$?; RSS_KB=$(tail -n1 "$T/rss"); }
 
 command -v /usr/bin/time >/dev/null 2>&1 || { apt-get install -y -qq time >/dev/null 2>&1 || true; }
@@ -64,35 +75,26 @@ check "the dry run reported every target" test "$(tail -n +2 "$T/dry.csv" | grep
 # phase 2: other admins' commands during a dry run all succeed
 as "$GA" purge-user --from "$T/targets.csv" --dry-run --format csv >/dev/null 2>&1 &
 DRY=$!
-writes=0 failed=0
-while kill -0 "$DRY" 2>/dev/null; do
-  as "$GA" user invite "w$writes@contoso.com" --name "Writer $writes" >/dev/null 2>"$T/w.err" || failed=$((failed + 1))
-  writes=$((writes + 1))
-done
+write_during "$DRY" w
 wait "$DRY"
-check "control: writes ran during the second dry run ($writes)" test "$writes" -ge 1
-check "every write during the dry run succeeded ($failed of $writes failed)" test "$failed" = 0
+check "control: writes ran during the second dry run ($WRITES)" test "$WRITES" -ge 1
+check "every write during the dry run succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
 check "the dry runs changed nothing" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted'")" = 0
 
 echo "== a real purge of $N targets while another admin writes"
 # The batch is one transaction (PRODUCT.md rule 8), planned first and then applied set-wise, so
 # it holds the write lock far shorter than the busy timeout: the other admin's writes wait
 # for it but succeed. (0.3.0's purge ran each target's statements in turn.)
-BEFORE_INVITES=$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where email like 'w%@contoso.com'")
 as "$GA" purge-user --from "$T/targets.csv" --yes --format csv >"$T/real.csv" 2>"$T/real.err" &
 REAL=$!
-writes=0 failed=0
-while kill -0 "$REAL" 2>/dev/null || [[ $writes -lt 3 ]]; do
-  as "$GA" user invite "p$writes@contoso.com" --name "Writer $writes" >/dev/null 2>"$T/w.err" || { failed=$((failed + 1)); cat "$T/w.err"; }
-  writes=$((writes + 1))
-done
+write_during "$REAL" p
 wait "$REAL"; PRC=$?
 check "the purge finished (exit $PRC)" test "$PRC" = 0
-check "control: writes ran during the purge ($writes)" test "$writes" -ge 3
-check "every write during the purge succeeded ($failed of $writes failed)" test "$failed" = 0
+check "control: writes ran during the purge ($WRITES)" test "$WRITES" -ge 3
+check "every write during the purge succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
 check "the purge reported every target purged" test "$(tail -n +2 "$T/real.csv" | grep -c ',purged,')" = "$N"
 check "every target is deleted in the store" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted' and email like 'bulk%'")" = "$N"
-check "the writes are all there" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$writes"
+check "the writes are all there" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$WRITES"
 expect 0 "the audit chain verifies after the purge and the writes" as "$OP" audit verify
 check "one audit row per purged target" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$N"
 
