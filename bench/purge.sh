@@ -25,11 +25,11 @@ RUN=$WORK/purge-run.db
 SQL=$RESULTS/purge.sql
 
 cat >"$SQL" <<EOF
-CREATE TEMP TABLE targets(email TEXT);
+CREATE TEMP TABLE targets(email TEXT COLLATE NOCASE);
 .import --csv --skip 1 $TARGETS targets
 BEGIN IMMEDIATE;
 CREATE TEMP TABLE ids(id INTEGER PRIMARY KEY);
-INSERT OR IGNORE INTO ids SELECT u.id FROM targets t JOIN users u ON u.email = t.email
+INSERT OR IGNORE INTO ids SELECT u.id FROM targets t CROSS JOIN users u ON u.email = t.email
  WHERE u.status <> 'deleted' AND u.org_id = (SELECT id FROM orgs WHERE mpn_id = '1000001');
 CREATE TEMP TABLE gone(org_id INTEGER, competency TEXT COLLATE NOCASE, ends_at INTEGER, n INTEGER,
                        PRIMARY KEY (org_id, competency, ends_at));

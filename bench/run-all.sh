@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run-all.sh [STORE] [SCALE]: generates the store (or reuses it when it exists) and runs the four
-# benchmarks: report.sh, import.sh, purge.sh, single.sh, competency.sh.
+# run-all.sh [STORE] [SCALE]: generates the store (or reuses it when it exists) and runs the
+# benchmarks: report.sh, import.sh, purge.sh, single.sh, competency.sh, contention.sh.
 #
 #   bench/run-all.sh                                  # /tmp/mcidctl-bench/store.db at SCALE 1.0
 #   bench/run-all.sh /tmp/small/store.db 0.01         # a small store, in seconds
@@ -26,12 +26,12 @@ if [[ -f $STORE ]]; then
 else
     "$BENCH_DIR/generate.sh" "$STORE" "$SCALE_ARG"
 fi
-for b in report import purge single competency; do
+for b in report import purge single competency contention; do
     log "== $b"
     "$BENCH_DIR/$b.sh" "$STORE"
 done
 {
-    for f in generate report import purge single competency; do
+    for f in generate report import purge single competency contention; do
         [[ -f $RESULTS/$f.md ]] && { cat "$RESULTS/$f.md"; echo; }
     done
 } >"$RESULTS/ALL.md"
