@@ -8,7 +8,9 @@
 #   report competencies --org    a typical organization (~800 users), by the operator
 #   org show                     the largest organization (counts its users), by its Global Admin
 #   user list --org              a typical organization (~800 users), by the operator
-#   audit list                   the Global Admin of 1000001 (their organization's rows)
+#   audit list                   the Global Admin of a typical organization (~800 users): their
+#                                organization's rows (the largest organization's 200,000 rows are a
+#                                list that streams, measured apart for reference)
 #   link                         the Global Admin links the profile already linked to them: one
 #                                Argon2id verification (~66 ms) is the floor, the rest <= 10 ms
 #   --version                    process start-up alone, for reference
@@ -26,12 +28,19 @@ O="env MCIDCTL_TOKEN=$OPERATOR_TOKEN $MCIDCTL --db $STORE"
 ADMIN_MCID=$(sqlite3 "$STORE" "SELECT l.mcid FROM links l JOIN users u ON u.id = l.user_id WHERE u.email = 'u1@o1.example.com'")
 ADMIN_LOGIN=$(sqlite3 "$STORE" "SELECT login FROM profiles WHERE mcid = '$ADMIN_MCID'")
 printf '%s\n' "$BENCH_PASSWORD" >"$RESULTS/.password"
+TYPICAL_GA=$(sqlite3 "$STORE" "SELECT u.email FROM users u JOIN orgs o ON o.id = u.org_id
+  WHERE o.mpn_id = '$TYPICAL' AND u.role = 'global-admin' AND u.status = 'active' ORDER BY u.id LIMIT 1")
+[[ -n $TYPICAL_GA ]] || die "no active Global Admin of $TYPICAL in $STORE"
+TYPICAL_TOKEN=$(token_for "$TYPICAL_GA" "$BENCH_PASSWORD" "$WORK/typical-admin.token")
+T="env MCIDCTL_TOKEN=$TYPICAL_TOKEN $MCIDCTL --db $STORE"
+AUDIT_ROWS=$(sqlite3 "$STORE" "SELECT count(*) FROM audit a JOIN orgs o ON o.id = a.org_id WHERE o.mpn_id = '$TYPICAL'")
+AUDIT_ROWS_LARGEST=$(sqlite3 "$STORE" "SELECT count(*) FROM audit a JOIN orgs o ON o.id = a.org_id WHERE o.mpn_id = '1000001'")
 NAMES=("whoami (Global Admin of 1000001)" "user show $SHOW" "report competencies (1000001, $(sqlite3 "$STORE" "SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.mpn_id = '1000001'") users)"
        "report competencies --org $TYPICAL ($(sqlite3 "$STORE" "SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.mpn_id = '$TYPICAL'") users)"
-       "org show 1000001" "user list --org $TYPICAL --format jsonl" "audit list (Global Admin of 1000001)"
+       "org show 1000001" "user list --org $TYPICAL --format jsonl" "audit list (Global Admin of $TYPICAL, $AUDIT_ROWS rows)"
        "mcidctl --version (start-up only)")
 CMDS=("$A whoami" "$A user show $SHOW" "$A report competencies" "$O report competencies --org $TYPICAL"
-      "$A org show 1000001" "$O user list --org $TYPICAL --format jsonl" "$A audit list --format jsonl"
+      "$A org show 1000001" "$O user list --org $TYPICAL --format jsonl" "$T audit list --format jsonl"
       "$MCIDCTL --version")
 
 for c in "${CMDS[@]}"; do
@@ -63,6 +72,12 @@ done
 median_us() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 LINK_US=$(median_us "${link_ms[@]}") FLOOR_US=$(median_us "${floor_ms[@]}")
 
+log "audit list of the largest organization (a list of $AUDIT_ROWS_LARGEST rows, for reference)"
+t0=$(date +%s%N)
+MCIDCTL_TOKEN=$ADMIN_TOKEN "$MCIDCTL" --db "$STORE" audit list --format jsonl >/dev/null
+BIG_AUDIT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+BIG_AUDIT_RSS=$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" audit list --format jsonl)
+
 log "peak RSS"
 RSS=()
 RSS+=("$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" whoami)")
@@ -71,7 +86,7 @@ RSS+=("$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" report 
 RSS+=("$(MCIDCTL_TOKEN=$OPERATOR_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" report competencies --org "$TYPICAL")")
 RSS+=("$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" org show 1000001)")
 RSS+=("$(MCIDCTL_TOKEN=$OPERATOR_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" user list --org "$TYPICAL" --format jsonl)")
-RSS+=("$(MCIDCTL_TOKEN=$ADMIN_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" audit list --format jsonl)")
+RSS+=("$(MCIDCTL_TOKEN=$TYPICAL_TOKEN peak_rss_mb "$MCIDCTL" --db "$STORE" audit list --format jsonl)")
 RSS+=("$(peak_rss_mb "$MCIDCTL" --version)")
 
 {
@@ -91,6 +106,10 @@ RSS+=("$(peak_rss_mb "$MCIDCTL" --version)")
     done
     echo
     echo "link (the Global Admin relinks the profile linked to them; password on stdin): median $((LINK_US / 1000)) ms;"
-    echo "one Argon2id verification of the same hash alone: median $((FLOOR_US / 1000)) ms; the rest: $(( (LINK_US - FLOOR_US) / 1000 )) ms (target ≤ 10 ms)."
+    echo "one Argon2id verification of the same hash alone: median $((FLOOR_US / 1000)) ms; the rest: $(( (LINK_US - FLOOR_US) / 1000 )) ms (target ≤ 10 ms;"
+    echo "it includes the process start-up of the --version row)."
+    echo
+    echo "For reference, a list rather than a single record: audit list of the largest organization's Global Admin"
+    echo "($AUDIT_ROWS_LARGEST rows, jsonl): $BIG_AUDIT_MS ms, peak RSS $BIG_AUDIT_RSS MB (it streams)."
     machine_info
 } | tee "$RESULTS/single.md"

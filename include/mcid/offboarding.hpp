@@ -10,7 +10,6 @@
 #include <functional>
 #include <istream>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -59,20 +58,28 @@ private:
     // What the batch changes, worked out before anything is written: a dry run stops there, a
     // real run then applies it set-wise (so later targets of the batch see the earlier ones'
     // effect through these sets, in both runs alike).
+    // The audit row a result row gets: its text comes from the result row when the batch is
+    // applied (100,000 targets: no second copy of every target and detail).
+    enum class AuditNote { purged, not_ours, mcid_elsewhere };
+    struct LookedUp {
+        bool valid = false;  // an email address (else the target is invalid)
+        std::string email;   // normalized
+        std::optional<PurgeSubject> subject;
+    };
     struct Plan {
         std::unordered_set<std::int64_t> purged_users;
         std::unordered_set<std::int64_t> unlinked_mcids;
         std::vector<std::int64_t> users_to_purge;                    // in target order
         std::vector<std::pair<std::int64_t, std::int64_t>> unlinks;  // (MCID, user) of --mcid targets
-        std::vector<AuditEvent> audit;                               // in target order
-        // Each valid email target as typed: its normalized form and the account it names.
-        std::unordered_map<std::string, std::pair<std::string, std::optional<PurgeSubject>>> subjects;
+        std::vector<std::pair<std::size_t, AuditNote>> audit;        // (result row, note), in target order
+        std::size_t row = 0;                                         // the result row being planned
+        std::vector<LookedUp> emails;                                // by target index
     };
-    // Fills plan.subjects with one store lookup for the whole batch.
+    // Fills plan.emails with one store lookup for the whole batch.
     void look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan);
-    PurgeRow plan_email(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan);
-    PurgeRow plan_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan);
-    void apply(const Plan& plan);
+    PurgeRow plan_email(const Actor& me, const PurgeTarget& target, const LookedUp& found, Plan& plan);
+    PurgeRow plan_mcid(const Actor& me, const PurgeTarget& target, Plan& plan);
+    void apply(const Actor& me, const PurgeReport& report, const Plan& plan);
 
     Store& m_store;
     const Clock& m_clock;

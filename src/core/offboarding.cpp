@@ -25,20 +25,18 @@ std::string invalid_target(const PurgeTarget& t) {
 
 }  // namespace
 
-PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan) {
-    const auto found = plan.subjects.find(target.text);
-    if (found == plan.subjects.end()) {  // not looked up: not an email address
+PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, const LookedUp& found, Plan& plan) {
+    if (!found.valid) {
         return {invalid_target(target), "invalid",
                 target.text.empty() ? "empty: no email address" : "not a valid email address"};
     }
-    const std::string& email = found->second.first;
-    const std::optional<PurgeSubject>& user = found->second.second;
+    const std::string& email = found.email;
+    const std::optional<PurgeSubject>& user = found.subject;
     if (!user) {
         return {email, "not-found", "no such user"};
     }
     if (user->role == Role::operator_ || user->org_id != me.org_id) {
-        plan.audit.push_back(
-            {me.email, me.org_id, "purge-user", email, "denied", "not in the admin's organization", batch});
+        plan.audit.emplace_back(plan.row, AuditNote::not_ours);
         return {email, "denied", "not a user of your organization"};
     }
     if (user->user_id == me.user_id) {
@@ -57,31 +55,31 @@ PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, con
     }
     plan.purged_users.insert(user->user_id);
     plan.users_to_purge.push_back(user->user_id);
-    plan.audit.push_back({me.email, me.org_id, "purge-user", email, "ok", detail, batch});
+    plan.audit.emplace_back(plan.row, AuditNote::purged);
     return {email, "purged", detail};
 }
 
 void Offboarding::look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan) {
-    std::vector<const std::string*> texts;
+    plan.emails.resize(targets.size());
+    std::vector<std::size_t> index;
     std::vector<std::string> emails;
-    for (const PurgeTarget& t : targets) {
-        if (t.kind != PurgeTarget::Kind::email || plan.subjects.count(t.text)) {
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].kind != PurgeTarget::Kind::email) {
             continue;
         }
         try {
-            emails.push_back(Email::parse(t.text).value);
-            texts.push_back(&t.text);
-            plan.subjects[t.text];
+            emails.push_back(Email::parse(targets[i].text).value);
+            index.push_back(i);
         } catch (const UsageError&) {  // plan_email reports it
         }
     }
     auto found = m_store.find_purge_subjects(emails);
-    for (std::size_t i = 0; i < emails.size(); ++i) {
-        plan.subjects[*texts[i]] = {std::move(emails[i]), std::move(found[i])};
+    for (std::size_t k = 0; k < index.size(); ++k) {
+        plan.emails[index[k]] = LookedUp{true, std::move(emails[k]), std::move(found[k])};
     }
 }
 
-PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, const std::string& batch, Plan& plan) {
+PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, Plan& plan) {
     Mcid mcid;
     try {
         mcid = Mcid::parse(target.text);
@@ -96,8 +94,7 @@ PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, cons
     }
     if (!link || link->org_id != me.org_id) {
         if (link) {
-            plan.audit.push_back({me.email, std::nullopt, "purge-user", mcid.str(), "denied",
-                                  "MCID linked to another organization", batch});
+            plan.audit.emplace_back(plan.row, AuditNote::mcid_elsewhere);
         }
         const auto last_user = m_store.last_association_user(AccountKind::profile, mcid.value);
         const auto last = last_user ? m_store.find_user(*last_user) : std::nullopt;
@@ -110,11 +107,11 @@ PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, cons
     const std::string detail = fmt::format("link to {} ended", user ? user->email : "a user");
     plan.unlinked_mcids.insert(mcid.value);
     plan.unlinks.emplace_back(mcid.value, link->user_id);
-    plan.audit.push_back({me.email, me.org_id, "purge-user", mcid.str(), "ok", detail, batch});
+    plan.audit.emplace_back(plan.row, AuditNote::purged);
     return {mcid.str(), "purged", detail};
 }
 
-void Offboarding::apply(const Plan& plan) {
+void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& plan) {
     // MCID targets first: their users stay, so their competency status is recomputed. A user of
     // such a target that the batch also purges by email is recomputed to nothing just after.
     CompetencyStatus status(m_store);
@@ -124,7 +121,30 @@ void Offboarding::apply(const Plan& plan) {
     }
     // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
     m_store.purge_users(plan.users_to_purge, m_clock.now());
-    AuditLog(m_store, m_clock).record_all(plan.audit);
+    // One audit row per purged or refused target, in target order, made a few thousand at a time.
+    AuditLog audit(m_store, m_clock);
+    std::vector<AuditEvent> events;
+    for (std::size_t i = 0; i < plan.audit.size(); ++i) {
+        const auto& [row_index, note] = plan.audit[i];
+        const PurgeRow& row = report.rows[row_index];
+        switch (note) {
+            case AuditNote::purged:
+                events.push_back({me.email, me.org_id, "purge-user", row.target, "ok", row.detail, report.batch});
+                break;
+            case AuditNote::not_ours:
+                events.push_back({me.email, me.org_id, "purge-user", row.target, "denied",
+                                  "not in the admin's organization", report.batch});
+                break;
+            case AuditNote::mcid_elsewhere:  // no organization: the operator's eyes only (rule 7)
+                events.push_back({me.email, std::nullopt, "purge-user", row.target, "denied",
+                                  "MCID linked to another organization", report.batch});
+                break;
+        }
+        if (events.size() == 4096 || i + 1 == plan.audit.size()) {
+            audit.record_all(events);
+            events.clear();
+        }
+    }
 }
 
 PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
@@ -155,8 +175,9 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         if (!seen.insert(std::move(key)).second) {
             continue;
         }
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? plan_email(me, t, report.batch, plan)
-                                                          : plan_mcid(me, t, report.batch, plan);
+        plan.row = report.rows.size();
+        PurgeRow row = t.kind == PurgeTarget::Kind::email ? plan_email(me, t, plan.emails[i], plan)
+                                                          : plan_mcid(me, t, plan);
         if (row.outcome == "purged") ++report.purged;
         else if (row.outcome == "already-deleted") ++report.already_deleted;
         else if (row.outcome == "not-found") ++report.not_found;
@@ -177,7 +198,7 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         }
         return report;  // the transaction rolls back
     }
-    apply(plan);
+    apply(me, report, plan);
     if (progress) {
         progress(targets.size(), targets.size());
     }
