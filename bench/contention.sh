@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# contention.sh STORE: how long another admin's single-record write waits while a batch runs
+# contention.sh STORE [PATTERN]: how long another admin's single-record write waits while a batch runs
 # (issue 14: no write from another process may wait more than 1.5 s, and none may fail).
 #
 # For each batch, a writer loop in another process runs `user invite` (one short write: a
@@ -12,9 +12,11 @@
 #   competency define (same definition)          (its codes' holders only)
 #   db rebuild                                   (steps of 5,000 users)
 #   registry import --kind credentials           (the generator's 5,000,000 rows: chunks of 50,000)
+# With PATTERN (a grep -E pattern), only the batches whose name matches, and the control.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 open_bench_store "${1:-}"
+ONLY=${2:-}
 TARGETS=$CSV_DIR/purge-targets.csv
 [[ -f $TARGETS ]] || die "no $TARGETS (run bench/generate.sh first)"
 RUN=$WORK/contention-run.db
@@ -46,6 +48,9 @@ ROWS=()
 # measure NAME CMD: runs CMD (a shell string) on a fresh copy while the writer loop runs.
 measure() {
     local name=$1 cmd=$2 stop=$WORK/contention.stop wpid t0 t1 rc
+    if [[ -n $ONLY && $name != idle* ]] && ! grep -qE -- "$ONLY" <<<"$name"; then
+        return
+    fi
     fresh_copy
     rm -f "$stop"
     writer_loop "$stop" &

@@ -218,6 +218,10 @@ public:
     virtual const std::string& path() const = 0;
 };
 
+// Called by jobs that write in steps, between two steps: a short pause in which commands
+// waiting for the store get their turn (SQLite keeps no queue of waiters).
+void pause_for_other_writers();
+
 enum class OpenMode { open_existing, create };
 
 // Opens (or with OpenMode::create, creates) the SQLite store at `path`: busy timeout, WAL,

@@ -385,6 +385,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                 tx->commit();
                 tx.reset();
                 committed = written;
+                pause_for_other_writers();
             }
         }
         if (!tx) {

@@ -218,6 +218,7 @@ RebuildResult rebuild_competency_status(Store& store, const std::function<void(c
         if (final_step) {
             return result;
         }
+        pause_for_other_writers();
         if (steps.between_steps) {
             steps.between_steps(upto, last);
         }

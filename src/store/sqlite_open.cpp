@@ -10,11 +10,13 @@
 
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -152,7 +154,22 @@ std::string immutable_uri(const std::string& path) {
     return uri + "?immutable=1";
 }
 
+// SQLite's own busy handler sleeps up to 100 ms between tries and queues nobody: a job that
+// commits and begins its next step at once (db rebuild, the chunks of an import) could starve a
+// waiting command past the timeout. Trying every 2 ms, while those jobs pause a few
+// milliseconds between steps, lets a waiting command in between two steps.
+constexpr int k_busy_try_ms = 2;
+
+int busy_wait(void*, int tries) {
+    if (tries >= store::k_busy_timeout_ms / k_busy_try_ms) {
+        return 0;  // give up: SQLITE_BUSY, reported as "busy ... nothing was changed"
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(k_busy_try_ms));
+    return 1;
+}
+
 void apply_pragmas(SQLite::Database& db) {
+    sqlite3_busy_handler(db.getHandle(), busy_wait, nullptr);
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA trusted_schema = OFF");
     db.exec("PRAGMA synchronous = FULL");
@@ -162,6 +179,8 @@ void apply_pragmas(SQLite::Database& db) {
 }
 
 }  // namespace
+
+void pause_for_other_writers() { std::this_thread::sleep_for(std::chrono::milliseconds(5 * k_busy_try_ms)); }
 
 namespace store {
 
