@@ -81,10 +81,17 @@ check "control: writes ran during the second dry run ($WRITES)" test "$WRITES" -
 check "every write during the dry run succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
 check "the dry runs changed nothing" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted'")" = 0
 
-echo "== a real purge of $N targets while another admin writes"
 # The batch is one transaction (PRODUCT.md rule 8), planned first and then applied set-wise, so
 # it holds the write lock far shorter than the busy timeout: the other admin's writes wait
-# for it but succeed. (0.3.0's purge ran each target's statements in turn.)
+# for it but succeed. (0.3.0's purge ran each target's statements in turn, and fails this.)
+# AddressSanitizer makes the purge's work several times slower but not the 5 s busy timeout,
+# so a sanitized binary purges a tenth of the targets: the same share of the timeout.
+PURGE_N=$N
+if [[ -n $SANITIZED ]]; then
+  PURGE_N=$((N / 10))
+  head -n $((PURGE_N + 1)) "$T/targets.csv" >"$T/targets-real.csv" && mv "$T/targets-real.csv" "$T/targets.csv"
+fi
+echo "== a real purge of $PURGE_N targets while another admin writes"
 as "$GA" purge-user --from "$T/targets.csv" --yes --format csv >"$T/real.csv" 2>"$T/real.err" &
 REAL=$!
 write_during "$REAL" p
@@ -92,10 +99,10 @@ wait "$REAL"; PRC=$?
 check "the purge finished (exit $PRC)" test "$PRC" = 0
 check "control: writes ran during the purge ($WRITES)" test "$WRITES" -ge 3
 check "every write during the purge succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
-check "the purge reported every target purged" test "$(tail -n +2 "$T/real.csv" | grep -c ',purged,')" = "$N"
-check "every target is deleted in the store" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted' and email like 'bulk%'")" = "$N"
+check "the purge reported every target purged" test "$(tail -n +2 "$T/real.csv" | grep -c ',purged,')" = "$PURGE_N"
+check "every target is deleted in the store" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted' and email like 'bulk%'")" = "$PURGE_N"
 check "the writes are all there" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$WRITES"
 expect 0 "the audit chain verifies after the purge and the writes" as "$OP" audit verify
-check "one audit row per purged target" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$N"
+check "one audit row per purged target" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$PURGE_N"
 
 summary
