@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <unistd.h>
 #include <unordered_set>
@@ -164,13 +165,14 @@ public:
             m_start = in.tellg();
             return;
         }
-        const char* dir = std::getenv("TMPDIR");
-        std::string path = std::string(dir && *dir ? dir : "/tmp") + "/mcidctl-import-XXXXXX";
+        const char* env = std::getenv("TMPDIR");
+        const std::string dir = env && *env ? env : "/tmp";
+        std::string path = dir + "/mcidctl-import-XXXXXX";
         const int fd = mkstemp(path.data());
         if (fd < 0) {
-            throw UsageError(fmt::format("cannot make a temporary copy of the input in {}: {}",
-                                         dir && *dir ? dir : "/tmp", std::strerror(errno)),
-                             "set TMPDIR to a writable folder, or give the file by name");
+            throw UsageError(
+                fmt::format("cannot make a temporary copy of the input in {}: {}", dir, std::strerror(errno)),
+                "set TMPDIR to a writable folder, or give the file by name");
         }
         ::close(fd);
         m_copy.open(path, std::ios::in | std::ios::out | std::ios::binary | std::ios::trunc);
@@ -203,17 +205,22 @@ struct RegistryRow {
     std::string login;  // an assessment's account
 };
 
+// A profile or Partner University account row; `id` 0: the store assigns one.
+ExternalAccount account_row(const Columns& cols, const std::vector<std::string>& row, std::int64_t id) {
+    return ExternalAccount{id,
+                           parse_text(cols.get(row, "login"), "login", 254),
+                           parse_text(cols.get(row, "name"), "name"),
+                           password_hash_field(cols.get(row, "password_hash")),
+                           0,
+                           0};
+}
+
 RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::vector<std::string>& row) {
     cols.check_width(row);
     RegistryRow r;
     switch (kind) {
         case ImportKind::profiles:
-            r.account = ExternalAccount{Mcid::parse(cols.get(row, "mcid"), "mcid").value,
-                                        parse_text(cols.get(row, "login"), "login", 254),
-                                        parse_text(cols.get(row, "name"), "name"),
-                                        password_hash_field(cols.get(row, "password_hash")),
-                                        0,
-                                        0};
+            r.account = account_row(cols, row, Mcid::parse(cols.get(row, "mcid"), "mcid").value);
             break;
         case ImportKind::credentials: {
             Credential& c = r.credential;
@@ -229,12 +236,7 @@ RegistryRow parse_registry_row(ImportKind kind, const Columns& cols, const std::
             break;
         }
         case ImportKind::university_accounts:
-            r.account = ExternalAccount{0,
-                                        parse_text(cols.get(row, "login"), "login", 254),
-                                        parse_text(cols.get(row, "name"), "name"),
-                                        password_hash_field(cols.get(row, "password_hash")),
-                                        0,
-                                        0};
+            r.account = account_row(cols, row, 0);
             break;
         case ImportKind::assessments: {
             r.login = parse_text(cols.get(row, "login"), "login", 254);
@@ -280,6 +282,18 @@ Columns registry_columns(ImportKind kind, const std::vector<std::string>& header
     throw InternalError("unknown import kind");
 }
 
+// Reads the input from its start: fn(line, cols, row) for each row after the header.
+void each_registry_row(ReadTwice& input, ImportKind kind,
+                       const std::function<void(std::size_t, const Columns&, const std::vector<std::string>&)>& fn) {
+    CsvReader reader(input.rewind());
+    std::vector<std::string> row;
+    read_header(reader, row);
+    const Columns cols = registry_columns(kind, row);
+    while (next_row(reader, row)) {
+        fn(reader.line(), cols, row);
+    }
+}
+
 }  // namespace
 
 ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std::istream& source,
@@ -295,12 +309,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         RowErrors errors;
         std::optional<std::int64_t> known_mcid;  // a file holds a profile's credentials together
         std::unordered_set<std::string> known_logins;
-        std::istream& in = input.rewind();
-        CsvReader reader(in);
-        std::vector<std::string> row;
-        read_header(reader, row);
-        const Columns cols = registry_columns(kind, row);
-        while (next_row(reader, row)) {
+        each_registry_row(input, kind, [&](std::size_t line, const Columns& cols, const std::vector<std::string>& row) {
             ++summary.rows;
             if (progress && summary.rows % 10000 == 0) {
                 progress(static_cast<std::size_t>(summary.rows), 0);
@@ -322,14 +331,14 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     }
                 }
             } catch (const UsageError& e) {
-                errors.add(reader.line(), e.what());
+                errors.add(line, e.what());
             }
-        }
+        });
         if (errors.any()) {
             errors.raise();
         }
     }
-    // Pass 2: the checked rows are written in transactions of k_import_chunk rows, so other
+    // Pass 2: the checked rows are written in transactions of m_chunk_rows rows, so other
     // writers wait for one chunk at most. Every row is an upsert: a run that stops part-way
     // leaves the rows of the chunks done, and running the same import again completes it.
     std::unique_ptr<Transaction> tx;
@@ -342,12 +351,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             tx = m_store.begin_write();
             changed.emplace(m_store, changed_kind);
         };
-        std::istream& in = input.rewind();
-        CsvReader reader(in);
-        std::vector<std::string> row;
-        read_header(reader, row);
-        const Columns cols = registry_columns(kind, row);
-        while (next_row(reader, row)) {
+        each_registry_row(input, kind, [&](std::size_t line, const Columns& cols, const std::vector<std::string>& row) {
             if (!tx) {
                 begin_chunk();
             }
@@ -366,9 +370,8 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                 case ImportKind::assessments: {
                     const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
                     if (!account) {  // checked in pass 1; accounts are never removed
-                        throw InternalError(
-                            fmt::format("line {}: Partner University account {} vanished during the import",
-                                        reader.line(), r.login));
+                        throw InternalError(fmt::format(
+                            "line {}: Partner University account {} vanished during the import", line, r.login));
                     }
                     r.assessment.account_id = account->id;
                     m_store.upsert_assessment(r.assessment);
@@ -387,7 +390,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                 committed = written;
                 pause_for_other_writers();
             }
-        }
+        });
         if (!tx) {
             begin_chunk();
         }
