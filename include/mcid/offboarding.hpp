@@ -42,7 +42,8 @@ struct PurgeReport {
     bool complete() const { return not_found + denied + invalid == 0; }
 };
 
-// Called every few hundred targets; may throw Interrupted to roll the batch back.
+// Called every few hundred targets; may throw Interrupted to roll the batch back. A real run
+// calls it first with done = 0 after looking the emails up and before taking the write lock.
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 class Offboarding {
@@ -77,6 +78,8 @@ private:
     };
     // Fills plan.emails with one store lookup for the whole batch.
     void look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan);
+    // In the write transaction: brings plan.emails up to date, by id where it can.
+    void recheck_emails(Plan& plan);
     PurgeRow plan_email(const Actor& me, const PurgeTarget& target, const LookedUp& found, Plan& plan);
     PurgeRow plan_mcid(const Actor& me, const PurgeTarget& target, Plan& plan);
     void apply(const Actor& me, const PurgeReport& report, const Plan& plan);

@@ -57,14 +57,12 @@ class CompetencyStatus {
 public:
     explicit CompetencyStatus(Store& store);
 
-    // After a change to the user's links: recomputes their periods.
-    void refresh_user(std::int64_t user_id);
+    // After a change to the user's links: recomputes their periods. Returns how many they have.
+    std::size_t refresh_user(std::int64_t user_id);
     // After a change to an account's credentials or assessments: refreshes its linked user.
     void refresh_account(AccountKind kind, std::int64_t account_id);
     // Whether a credential with this code can change anything (some competency requires it).
     bool counts(std::string_view code) const { return m_index.competencies_of(code) != nullptr; }
-    // Recomputes the periods of one competency: reads only its codes' holders.
-    RebuildResult rebuild(const std::string& competency);
     // Recomputes every period of the users with ids first..last.
     RebuildResult rebuild_users(std::int64_t first, std::int64_t last);
 
@@ -89,5 +87,19 @@ struct RebuildSteps {
 };
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish = {},
                                         const RebuildSteps& steps = {});
+
+// Starts a rebuild in steps, inside the caller's write transaction: marks the periods stale and
+// returns the token that lets this rebuild, and no earlier one, clear the mark at its end.
+std::string mark_rebuild_started(Store& store);
+
+// After a competency's definition changed (committed together with mark_rebuild_started's
+// token): recomputes the periods of everyone who holds one of its codes or has a period of it,
+// and of no one else. The users are found in one read snapshot (no lock), then refreshed in steps
+// of steps.users of them, each step its own write transaction covering a range of user ids;
+// a step also refreshes the users of its range who gained a period since the snapshot. The
+// stale mark lasts until the last step, as in rebuild_competency_status. `between_steps` gets the
+// number of users refreshed so far and the number found in the snapshot.
+RebuildResult rebuild_competency_holders(Store& store, const std::string& competency, const std::string& token,
+                                         const RebuildSteps& steps = {});
 
 }  // namespace mcid

@@ -4,6 +4,7 @@
 // the operator's competency definitions and config. Operator only for changes.
 #include <mcid/actor.hpp>
 #include <mcid/clock.hpp>
+#include <mcid/qualifications.hpp>
 #include <mcid/store.hpp>
 
 #include <string>
@@ -27,8 +28,10 @@ public:
     // NotFound for an unknown sign-in name; Conflict when the account already has the title.
     void add_assessment(const Actor& actor, const std::string& login, Assessment assessment);
 
-    // Replaces the competency's requirements when the name exists.
-    void define_competency(const Actor& actor, const Competency& competency);
+    // Replaces the competency's requirements when the name exists. The definition (and its audit
+    // row) is one transaction; the holders' competency status is then recomputed in steps
+    // (rebuild_competency_holders), so a widely held competency never holds the write lock long.
+    void define_competency(const Actor& actor, const Competency& competency, const RebuildSteps& steps = {});
     std::vector<Competency> list_competencies();
 
     std::vector<std::pair<std::string, std::string>> config_list();

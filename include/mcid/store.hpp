@@ -48,6 +48,7 @@ struct SkillSourceRow {
 // What a batch purge needs to know of the account an email names.
 struct PurgeSubject {
     std::int64_t user_id = 0;
+    std::string email;
     std::optional<std::int64_t> org_id;
     Role role = Role::user;
     UserStatus status = UserStatus::active;
@@ -98,6 +99,10 @@ public:
     // The account each (normalized) email names, if any, at the same index; looked up in the
     // store's order rather than the caller's (a batch file is in any order).
     virtual std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) = 0;
+    // The same for user ids (primary-key lookups, cheaper than the email index): a purge checks in
+    // its write transaction that what it looked up by email beforehand still holds.
+    virtual std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(
+        const std::vector<std::int64_t>& ids) = 0;
     // A batch purge, set-wise: ends the users' links and university links, deletes their
     // sessions and competency periods, and marks them deleted at `at` with no pending invitation.
     virtual void purge_users(const std::vector<std::int64_t>& user_ids, Instant at) = 0;
@@ -183,6 +188,9 @@ public:
                                         const std::vector<CompetencyPeriod>& periods) = 0;
     // Deletes the periods of the named competency.
     virtual void clear_competency_periods(const std::string& competency) = 0;
+    // The users with ids first..last that have a period of the named competency, ascending.
+    virtual std::vector<std::int64_t> users_with_competency_periods(const std::string& competency, std::int64_t first,
+                                                                    std::int64_t last) = 0;
     // Recounts the organization's competency_ends rows from its periods.
     virtual void recount_competency_ends(std::int64_t org_id) = 0;
     // Deletes the periods of the users with ids first..last.

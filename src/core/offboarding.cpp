@@ -7,12 +7,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 namespace mcid {
 namespace {
 
 std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
+
+bool same_email(std::string_view a, std::string_view b) {  // as the store compares them: ASCII, any case
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
 
 }  // namespace
 
@@ -76,6 +84,42 @@ void Offboarding::look_up_emails(const std::vector<PurgeTarget>& targets, Plan& 
     auto found = m_store.find_purge_subjects(emails);
     for (std::size_t k = 0; k < index.size(); ++k) {
         plan.emails[index[k]] = LookedUp{true, std::move(emails[k]), std::move(found[k])};
+    }
+}
+
+void Offboarding::recheck_emails(Plan& plan) {
+    // Emails are unique, so an account read by id that still has the email it was found by is
+    // what the email names now, with everything the plan needs read afresh. Only the emails that
+    // named no account, or whose account has another email now, are looked up again.
+    std::vector<LookedUp*> by_id;
+    std::vector<std::int64_t> ids;
+    for (auto& looked : plan.emails) {
+        if (looked.valid && looked.subject) {
+            by_id.push_back(&looked);
+            ids.push_back(looked.subject->user_id);
+        }
+    }
+    auto now = m_store.find_purge_subjects_by_id(ids);
+    std::vector<LookedUp*> again;
+    for (std::size_t k = 0; k < by_id.size(); ++k) {
+        if (now[k] && same_email(now[k]->email, by_id[k]->email)) {
+            by_id[k]->subject = std::move(now[k]);
+        } else {
+            again.push_back(by_id[k]);
+        }
+    }
+    for (auto& looked : plan.emails) {
+        if (looked.valid && !looked.subject) {
+            again.push_back(&looked);
+        }
+    }
+    std::vector<std::string> emails;
+    for (const LookedUp* looked : again) {
+        emails.push_back(looked->email);
+    }
+    auto found = m_store.find_purge_subjects(emails);
+    for (std::size_t k = 0; k < again.size(); ++k) {
+        again[k]->subject = std::move(found[k]);
     }
 }
 
@@ -152,15 +196,28 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     PurgeReport report;
     report.batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
     // A dry run writes nothing: it reads one snapshot and holds no write lock, so other admins'
-    // commands go on while it runs. A real run works out the same plan, then applies it.
+    // commands go on while it runs. A real run looks the emails up the same way before it takes
+    // the write lock (the email index is most of the planning), then, holding it, reads those
+    // accounts again by id and plans from what it read there.
+    Plan plan;
+    if (dry_run == DryRun::no) {
+        auto snapshot = m_store.begin_read();
+        look_up_emails(targets, plan);
+    }
+    if (progress) {
+        progress(0, targets.size());  // before the write lock: other admins' commands still run
+    }
     auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
     const Actor me = refresh_actor(m_store, actor);
     if (me.role != Role::global_admin) {
         throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
                                            to_string(me.role)));
     }
-    Plan plan;
-    look_up_emails(targets, plan);
+    if (dry_run == DryRun::yes) {
+        look_up_emails(targets, plan);
+    } else {
+        recheck_emails(plan);
+    }
     std::unordered_set<std::string> seen;
     report.rows.reserve(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <mcid/reflection.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -88,14 +89,16 @@ CompetencyStatus::CompetencyStatus(Store& store)
     : m_store(store), m_policy(Policy::load(store)), m_competencies(store.list_competencies()),
       m_index(m_competencies) {}
 
-void CompetencyStatus::refresh_user(std::int64_t user_id) {
+std::size_t CompetencyStatus::refresh_user(std::int64_t user_id) {
     std::vector<Holding> holdings;
     std::int64_t org_id = 0;
     m_store.for_each_holding_of_user(user_id, [&](const HoldingRow& row) {
         org_id = row.org_id;
         holdings.push_back(own(row));
     });
-    m_store.replace_competency_periods(user_id, org_id, qualifying_periods(holdings, m_index, m_policy));
+    const auto periods = qualifying_periods(holdings, m_index, m_policy);
+    m_store.replace_competency_periods(user_id, org_id, periods);
+    return periods.size();
 }
 
 void CompetencyStatus::refresh_account(AccountKind kind, std::int64_t account_id) {
@@ -147,20 +150,81 @@ private:
 
 constexpr std::string_view k_rebuild_token_key = "derived.rebuild";
 
+// The last step of a rebuild, in its transaction: clears the stale mark unless a later rebuild
+// started meanwhile (that one clears it when it ends).
+void mark_rebuild_done(Store& store, const std::string& token) {
+    if (store.config_get(k_rebuild_token_key) == token) {
+        store.set_competency_periods_stale(false);
+    }
+}
+
+// The ids of `a` and `b` (each ascending), ascending and without repeats.
+std::vector<std::int64_t> merged_ids(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) {
+    std::vector<std::int64_t> out;
+    out.reserve(a.size() + b.size());
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 }  // namespace
 
-RebuildResult CompetencyStatus::rebuild(const std::string& competency) {
-    std::vector<Competency> scope;
-    for (const auto& c : m_competencies) {
-        if (c.name == competency) {
-            scope.push_back(c);
+std::string mark_rebuild_started(Store& store) {
+    std::string token = crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
+    store.config_set(k_rebuild_token_key, token);
+    store.set_competency_periods_stale(true);
+    return token;
+}
+
+RebuildResult rebuild_competency_holders(Store& store, const std::string& competency, const std::string& token,
+                                         const RebuildSteps& steps) {
+    // Who to refresh, read from one snapshot without the write lock: the holders of its codes
+    // (through the code indexes; a competency nobody holds reads nothing) and whoever has a
+    // period of it (a code the definition dropped).
+    std::vector<std::int64_t> users;
+    {
+        auto tx = store.begin_read();
+        std::vector<std::int64_t> holders;
+        store.for_each_holding_by_user(competency, [&](const HoldingRow& row) {
+            if (holders.empty() || holders.back() != row.user_id) {
+                holders.push_back(row.user_id);
+            }
+        });
+        users = merged_ids(holders, store.users_with_competency_periods(competency, 1, store.last_user_id()));
+    }
+    const std::size_t size = static_cast<std::size_t>(std::max<std::int64_t>(steps.users, 1));
+    RebuildResult result;
+    std::int64_t first = 1;  // the steps' ranges of user ids are contiguous, from 1 to the end
+    for (std::size_t at = 0;; at += size) {
+        const bool final_step = at + size >= users.size();
+        auto tx = store.begin_write();
+        // Users added since the snapshot got their periods from their own commands, under the new
+        // definition; the last step's range reaches past them.
+        const std::int64_t last = final_step ? store.last_user_id() : users[at + size - 1];
+        const auto begin = users.begin() + static_cast<std::ptrdiff_t>(std::min(at, users.size()));
+        const auto end = users.begin() + static_cast<std::ptrdiff_t>(std::min(at + size, users.size()));
+        // Someone who linked since the snapshot has periods from their own command; refreshing
+        // them again is harmless, and someone who lost them since is refreshed to nothing.
+        const auto ids = merged_ids(std::vector<std::int64_t>(begin, end),
+                                    store.users_with_competency_periods(competency, first, last));
+        CompetencyStatus status(store);
+        for (const std::int64_t id : ids) {
+            result.periods += static_cast<std::int64_t>(status.refresh_user(id));
+        }
+        result.users += static_cast<std::int64_t>(ids.size());
+        if (final_step) {
+            mark_rebuild_done(store, token);
+        }
+        tx->commit();
+        if (final_step) {
+            return result;
+        }
+        first = last + 1;
+        pause_for_other_writers();
+        if (steps.between_steps) {
+            steps.between_steps(static_cast<std::int64_t>(at + size), static_cast<std::int64_t>(users.size()));
         }
     }
-    const CompetencyIndex index(scope);
-    m_store.clear_competency_periods(competency);
-    PeriodWriter writer(m_store, index, m_policy);
-    m_store.for_each_holding_by_user(competency, [&](const HoldingRow& row) { writer.add(row); });
-    return writer.finish();
 }
 
 RebuildResult CompetencyStatus::rebuild_users(std::int64_t first, std::int64_t last) {
@@ -173,12 +237,11 @@ RebuildResult CompetencyStatus::rebuild_users(std::int64_t first, std::int64_t l
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish,
                                         const RebuildSteps& steps) {
     const std::int64_t size = std::max<std::int64_t>(steps.users, 1);
-    const std::string token = crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
+    std::string token;
     std::int64_t last = 0;
     {
         auto tx = store.begin_write();
-        store.config_set(k_rebuild_token_key, token);
-        store.set_competency_periods_stale(true);
+        token = mark_rebuild_started(store);
         last = store.last_user_id();
         tx->commit();
     }
@@ -207,9 +270,7 @@ RebuildResult rebuild_competency_status(Store& store, const std::function<void(c
         result.users += step.users;
         result.periods += step.periods;
         if (final_step) {
-            if (store.config_get(k_rebuild_token_key) == token) {
-                store.set_competency_periods_stale(false);
-            }
+            mark_rebuild_done(store, token);
             if (finish) {
                 finish(result);
             }

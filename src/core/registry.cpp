@@ -84,21 +84,29 @@ void Registry::add_assessment(const Actor& actor, const std::string& login, Asse
     tx->commit();
 }
 
-void Registry::define_competency(const Actor& actor, const Competency& c) {
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "define competencies");
-    std::string codes;
-    for (const auto& code : c.codes) {
-        codes += (codes.empty() ? "" : ",") + code;
+void Registry::define_competency(const Actor& actor, const Competency& c, const RebuildSteps& steps) {
+    std::string token;  // empty: the periods were stale already, so every competency is rebuilt
+    {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "define competencies");
+        std::string codes;
+        for (const auto& code : c.codes) {
+            codes += (codes.empty() ? "" : ",") + code;
+        }
+        m_store.replace_competency(c);
+        if (!m_store.competency_periods_stale()) {
+            token = mark_rebuild_started(m_store);
+        }
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "competency.define", c.name, "ok",
+                     fmt::format("requires {} held by {}", codes, c.individuals), ""});
+        tx->commit();
     }
-    m_store.replace_competency(c);
-    CompetencyStatus(m_store).rebuild(c.name);  // its codes' holders only
-    const bool stale = m_store.competency_periods_stale();
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "competency.define", c.name, "ok",
-                                       fmt::format("requires {} held by {}", codes, c.individuals), ""});
-    tx->commit();
-    if (stale) {
-        rebuild_competency_status(m_store);  // a store from schema 1 gets every competency's periods
+    // Other writers go on between the steps; reports count from the credentials until the last.
+    if (token.empty()) {
+        rebuild_competency_status(m_store, {}, steps);  // a store from schema 1, or a rebuild under way
+    } else {
+        rebuild_competency_holders(m_store, c.name, token, steps);
     }
 }
 

@@ -173,6 +173,23 @@ void SqliteStore::clear_competency_periods(const std::string& competency) {
     }
 }
 
+std::vector<std::int64_t> SqliteStore::users_with_competency_periods(const std::string& competency, std::int64_t first,
+                                                                     std::int64_t last) {
+    // The primary key (user_id, competency, starts_at) serves both: a range of users, and the
+    // competency within each.
+    auto q = stmt(
+        "SELECT DISTINCT user_id FROM competency_periods WHERE user_id BETWEEN ?2 AND ?3 AND competency = ?1 "
+        "ORDER BY user_id");
+    q->bind(1, competency);
+    q->bind(2, first);
+    q->bind(3, last);
+    std::vector<std::int64_t> out;
+    while (q->executeStep()) {
+        out.push_back(q->getColumn(0).getInt64());
+    }
+    return out;
+}
+
 void SqliteStore::clear_competency_periods_of_users(std::int64_t first, std::int64_t last) {
     drop_periods("user_id BETWEEN ?1 AND ?2", [&](SQLite::Statement& q) {
         q.bind(1, first);

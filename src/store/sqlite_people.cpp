@@ -177,35 +177,55 @@ void SqliteStore::update_user(const User& user) {
     q->exec();
 }
 
-std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects(const std::vector<std::string>& emails) {
-    std::vector<std::size_t> order(emails.size());
+namespace {
+
+// Looks up each key in `keys` (in sorted order: neighbouring lookups share pages, 2x faster for
+// 100,000) with `q`, whose one parameter is the key, and reads its PurgeSubject.
+template <typename Key>
+std::vector<std::optional<PurgeSubject>> purge_subjects(SQLite::Statement& q, const std::vector<Key>& keys) {
+    std::vector<std::size_t> order(keys.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = i;
     }
-    // In the email index's order: neighbouring lookups share pages (2x faster for 100,000).
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return emails[a] < emails[b]; });
-    std::vector<std::optional<PurgeSubject>> out(emails.size());
-    auto q = stmt(
-        "SELECT u.id, u.org_id, u.role, u.status, u.deleted_at, l.mcid, ul.account_id IS NOT NULL "
-        "FROM users u LEFT JOIN links l ON l.user_id = u.id "
-        "LEFT JOIN university_links ul ON ul.user_id = u.id WHERE u.email = ?");
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+    std::vector<std::optional<PurgeSubject>> out(keys.size());
     for (const std::size_t i : order) {
-        q->bind(1, emails[i]);
-        if (q->executeStep()) {
+        q.bind(1, keys[i]);
+        if (q.executeStep()) {
             PurgeSubject s;
-            s.user_id = q->getColumn(0).getInt64();
-            s.org_id = optional_int(q->getColumn(1));
-            s.role = stored_role(q->getColumn(2).getString());
-            s.status = parse_status(q->getColumn(3).getString());
-            s.deleted_at = optional_int(q->getColumn(4));
-            s.mcid = optional_int(q->getColumn(5));
-            s.university = q->getColumn(6).getInt() != 0;
+            s.user_id = q.getColumn(0).getInt64();
+            s.email = q.getColumn(1).getString();
+            s.org_id = optional_int(q.getColumn(2));
+            s.role = stored_role(q.getColumn(3).getString());
+            s.status = parse_status(q.getColumn(4).getString());
+            s.deleted_at = optional_int(q.getColumn(5));
+            s.mcid = optional_int(q.getColumn(6));
+            s.university = q.getColumn(7).getInt() != 0;
             out[i] = std::move(s);
         }
-        q->reset();
+        q.reset();
     }
     return out;
 }
+
+#define PURGE_SUBJECT                                                               \
+    "SELECT u.id, u.email, u.org_id, u.role, u.status, u.deleted_at, l.mcid, "      \
+    "ul.account_id IS NOT NULL FROM users u LEFT JOIN links l ON l.user_id = u.id " \
+    "LEFT JOIN university_links ul ON ul.user_id = u.id WHERE "
+
+}  // namespace
+
+std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects(const std::vector<std::string>& emails) {
+    auto q = stmt(PURGE_SUBJECT "u.email = ?");
+    return purge_subjects(*q, emails);
+}
+
+std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) {
+    auto q = stmt(PURGE_SUBJECT "u.id = ?");
+    return purge_subjects(*q, ids);
+}
+
+#undef PURGE_SUBJECT
 
 void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at) {
     if (user_ids.empty()) {

@@ -52,6 +52,7 @@ public:
     std::int64_t insert_user(const User& user) override;
     void update_user(const User& user) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) override;
+    std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) override;
     void purge_users(const std::vector<std::int64_t>& user_ids, Instant at) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
@@ -108,6 +109,8 @@ public:
     void add_competency_periods(std::int64_t user_id, std::int64_t org_id,
                                 const std::vector<CompetencyPeriod>& periods) override;
     void clear_competency_periods(const std::string& competency) override;
+    std::vector<std::int64_t> users_with_competency_periods(const std::string& competency, std::int64_t first,
+                                                            std::int64_t last) override;
     void clear_competency_periods_of_users(std::int64_t first, std::int64_t last) override;
     void recount_competency_ends(std::int64_t org_id) override;
     std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;

@@ -202,3 +202,35 @@ TEST_CASE("a dry run writes nothing and predicts the real run's outcomes, also f
     CHECK(outcomes(real).at("12345678") == "already-deleted");
     CHECK(outcomes(real).at("pat@contoso.com") == "purged");
 }
+
+TEST_CASE("a purge plans from what holds once it has the write lock, not from its earlier email lookup") {
+    World w;
+    add_profile(*w.store, 12345678, "pat@outlook.com");
+    Offboarding off(*w.store, w.clock);
+    int calls = 0;
+    // What other admins do after the batch looked its emails up and before it took the write lock.
+    const Progress meanwhile = [&](std::size_t done, std::size_t) {
+        if (calls++ > 0) {
+            return;
+        }
+        REQUIRE(done == 0);
+        Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+        w.add(w.ga, "late@contoso.com", Role::user);
+        Linking(*w.store, w.clock).link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+    };
+    const auto r = off.purge(w.ga, {email("alice@contoso.com"), email("late@contoso.com"), email("pat@contoso.com")},
+                             DryRun::no, Atomic::no, meanwhile);
+    REQUIRE(calls > 0);
+    REQUIRE(r.rows.size() == 3);
+    CHECK(r.rows[0].outcome == "already-deleted");  // purged by the other admin meanwhile
+    CHECK(r.rows[1].outcome == "purged");           // invited meanwhile
+    CHECK(r.rows[2].outcome == "purged");
+    CHECK(r.rows[2].detail == "account deleted, MCID 12345678 unlinked");  // linked meanwhile
+    CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
+    int alice_purges = 0;
+    w.store->for_each_audit(AuditFilter{}, [&](const AuditRecord& e) {
+        alice_purges += e.action == "purge-user" && e.target == "alice@contoso.com" && e.outcome == "ok";
+    });
+    CHECK(alice_purges == 1);
+    CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+}

@@ -376,3 +376,119 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         require_agreement(w, "two rebuilds");
     }
 }
+
+TEST_CASE("competency define recomputes its holders in steps: writes between them, a define that stops, stale stores") {
+    World w;
+    const std::vector<Actor> people = {w.alice, w.pat, w.add(w.ga, "dave@contoso.com", Role::user),
+                                       w.add(w.ga, "carol@contoso.com", Role::user), w.bo};
+    const std::vector<std::string> codes = {"AZ-305", "AZ-305", "AZ-204", "AZ-204", "AZ-204"};
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        const std::int64_t mcid = 50000000 + static_cast<std::int64_t>(i);
+        add_profile(*w.store, mcid, "d" + std::to_string(i) + "@outlook.com");
+        add_credential(*w.store, mcid, codes[i], "2025-06-01");
+    }
+    const auto link = [&](std::size_t i) {
+        Linking(*w.store, w.clock)
+            .link(people[i], ProfileChoice{"d" + std::to_string(i) + "@outlook.com"}, k_profile_password, Replace::no);
+    };
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        if (i != 3) {  // carol links later
+            link(i);
+        }
+    }
+    Registry registry(*w.store, w.clock);
+    registry.define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
+    registry.define_competency(w.op, Competency{"Other", {"AZ-204"}, 1});
+    w.clock.advance(4 * k_day);
+    require_agreement(w, "setup");
+    REQUIRE_FALSE(w.store->competency_periods_stale());
+    const auto qualified = [&](const std::string& competency) {
+        CollectSink sink;
+        Reports(*w.store, w.clock).competencies(w.ga, std::nullopt, sink);
+        for (const auto& row : sink.rows) {
+            if (row.at("competency") == competency) {
+                return row.at("individuals_qualified");
+            }
+        }
+        return std::string("none");
+    };
+    REQUIRE(qualified("Azure") == "2");
+
+    SECTION("a new code list, one user per step, a link between steps") {
+        // The old holders (alice, pat) lose their periods, the new ones (dave; bo of Fabrikam) gain
+        // one, and carol, who links during the define, gets hers from her own link under the new
+        // definition.
+        int calls = 0;
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t done, std::int64_t found) {
+            ++calls;
+            CHECK(done == calls);
+            CHECK(found == 4);  // alice and pat (a period of Azure), dave and bo (hold AZ-204)
+            CHECK(w.store->competency_periods_stale());
+            CHECK(check_store(*w.store, w.clock).ok());
+            CHECK(qualified("Azure") == "1");  // dave, counted from the credentials
+            if (calls == 1) {
+                link(3);
+            }
+        };
+        registry.define_competency(w.op, Competency{"Azure", {"AZ-204"}, 1}, steps);
+        CHECK(calls == 3);  // every step but the last
+        CHECK_FALSE(w.store->competency_periods_stale());
+        w.clock.advance(4 * k_day);  // carol's period is reflected
+        require_agreement(w, "a define in steps with a link between them");
+        CHECK(qualified("Azure") == "2");  // dave and carol
+        CHECK(w.store->users_with_competency_periods("Azure", 1, w.store->last_user_id()).size() == 3);
+    }
+    SECTION("a competency nobody holds, or nobody held, is one step") {
+        int calls = 0;
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            ++calls;
+        };
+        registry.define_competency(w.op, Competency{"Rare", {"XX-999"}, 1}, steps);
+        CHECK(calls == 0);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "a define nobody holds");
+    }
+    SECTION("a define that stops part-way: the definition stands, reports count from the credentials") {
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            throw Interrupted("stopped");
+        };
+        CHECK_THROWS_AS(registry.define_competency(w.op, Competency{"Azure", {"AZ-204"}, 1}, steps), Interrupted);
+        CHECK(w.store->competency_periods_stale());
+        CHECK(registry.list_competencies().at(0).codes == std::vector<std::string>{"AZ-204"});
+        CHECK(qualified("Azure") == "1");  // dave, from the credentials
+        rebuild_derived(*w.store, w.op, w.clock);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "db rebuild after a define that stopped");
+        CHECK(qualified("Azure") == "1");
+    }
+    SECTION("a define on a stale store rebuilds every competency") {
+        w.store->clear_competency_periods("Other");
+        w.store->set_competency_periods_stale(true);
+        registry.define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "a define on a stale store");
+        CHECK(qualified("Other") == "1");
+    }
+    SECTION("a define that ends while a rebuild is under way leaves the mark to the rebuild") {
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t done, std::int64_t) {
+            if (done == 1) {  // what another process's db rebuild does in its first step
+                auto tx = w.store->begin_write();
+                mark_rebuild_started(*w.store);
+                tx->commit();
+            }
+        };
+        registry.define_competency(w.op, Competency{"Azure", {"AZ-204"}, 1}, steps);
+        CHECK(w.store->competency_periods_stale());
+        rebuild_competency_status(*w.store);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "a define and a rebuild");
+    }
+}
