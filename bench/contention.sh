@@ -8,6 +8,8 @@
 # many invites ran, how many failed, and the slowest. An idle store is the control row. The
 # batches run on a copy of STORE (copied and synced first, not timed):
 #   purge-user --from purge-targets.csv --yes   (100,000 emails, one transaction by contract)
+#   purge-user of the file's first 10,000 targets   (the batch size the guides advise)
+#   the same purge as purge.sh's set-based SQL script (the floor for one transaction)
 #   purge-user --from purge-targets.csv --dry-run
 #   competency define (same definition)          (its codes' holders only)
 #   db rebuild                                   (steps of 5,000 users)
@@ -86,6 +88,11 @@ O="MCIDCTL_TOKEN=$OPERATOR_TOKEN $MCIDCTL --db $RUN -q"
 
 measure "idle store (control: sleep 5)" "sleep 5"
 measure "purge-user --from FILE --yes (100,000)" "$A purge-user --from $TARGETS --yes --format csv"
+head -n 10001 "$TARGETS" >"$WORK/purge-targets-10000.csv"
+measure "purge-user --from FILE --yes (10,000: the batch size the guides advise)" \
+    "$A purge-user --from $WORK/purge-targets-10000.csv --yes --format csv"
+write_purge_sql "$WORK/contention-purge.sql" "$TARGETS"
+measure "set-based SQL script making the same purge (purge.sh's baseline)" "sqlite3 $RUN < $WORK/contention-purge.sql"
 measure "purge-user --from FILE --dry-run (100,000)" "$A purge-user --from $TARGETS --dry-run --format csv"
 measure "competency define (same definition)" "$O competency define '$C_NAME' --requires $C_CODES --individuals $C_N"
 measure "db rebuild" "$O db rebuild"

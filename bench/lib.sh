@@ -180,3 +180,32 @@ peak_rss_mb() {
 
 # table_row CELLS...: one markdown table row.
 table_row() { printf '| %s ' "$@"; echo '|'; }
+
+# write_purge_sql OUT TARGETS: the purge baseline (purge.sh): a hand-written set-based SQL script
+# that makes the changes of `purge-user --from TARGETS --yes` by organization 1000001's Global
+# Admin in one transaction, for the sqlite3 shell.
+write_purge_sql() {
+cat >"$1" <<EOF
+.timeout 5000
+CREATE TEMP TABLE targets(email TEXT COLLATE NOCASE);
+.import --csv --skip 1 $2 targets
+BEGIN IMMEDIATE;
+CREATE TEMP TABLE ids(id INTEGER PRIMARY KEY);
+INSERT OR IGNORE INTO ids SELECT u.id FROM targets t CROSS JOIN users u ON u.email = t.email
+ WHERE u.status <> 'deleted' AND u.org_id = (SELECT id FROM orgs WHERE mpn_id = '1000001');
+CREATE TEMP TABLE gone(org_id INTEGER, competency TEXT COLLATE NOCASE, ends_at INTEGER, n INTEGER,
+                       PRIMARY KEY (org_id, competency, ends_at));
+INSERT INTO gone SELECT org_id, competency, ends_at, count(*) FROM competency_periods
+ WHERE user_id IN ids GROUP BY 1, 2, 3;
+DELETE FROM competency_ends WHERE (org_id, competency, ends_at, periods) IN (SELECT org_id, competency, ends_at, n FROM gone);
+UPDATE competency_ends AS e SET periods = e.periods - g.n FROM gone g
+ WHERE e.org_id = g.org_id AND e.competency = g.competency AND e.ends_at = g.ends_at;
+DELETE FROM competency_periods WHERE user_id IN ids;
+DELETE FROM links WHERE user_id IN ids;
+DELETE FROM university_links WHERE user_id IN ids;
+DELETE FROM sessions WHERE user_id IN ids;
+UPDATE users SET status = 'deleted', deleted_at = unixepoch(), invite_code_hash = NULL, invite_expires_at = NULL
+ WHERE id IN ids;
+COMMIT;
+EOF
+}

@@ -24,28 +24,7 @@ ADMIN_TOKEN=$(admin_token)
 RUN=$WORK/purge-run.db
 SQL=$RESULTS/purge.sql
 
-cat >"$SQL" <<EOF
-CREATE TEMP TABLE targets(email TEXT COLLATE NOCASE);
-.import --csv --skip 1 $TARGETS targets
-BEGIN IMMEDIATE;
-CREATE TEMP TABLE ids(id INTEGER PRIMARY KEY);
-INSERT OR IGNORE INTO ids SELECT u.id FROM targets t CROSS JOIN users u ON u.email = t.email
- WHERE u.status <> 'deleted' AND u.org_id = (SELECT id FROM orgs WHERE mpn_id = '1000001');
-CREATE TEMP TABLE gone(org_id INTEGER, competency TEXT COLLATE NOCASE, ends_at INTEGER, n INTEGER,
-                       PRIMARY KEY (org_id, competency, ends_at));
-INSERT INTO gone SELECT org_id, competency, ends_at, count(*) FROM competency_periods
- WHERE user_id IN ids GROUP BY 1, 2, 3;
-DELETE FROM competency_ends WHERE (org_id, competency, ends_at, periods) IN (SELECT org_id, competency, ends_at, n FROM gone);
-UPDATE competency_ends AS e SET periods = e.periods - g.n FROM gone g
- WHERE e.org_id = g.org_id AND e.competency = g.competency AND e.ends_at = g.ends_at;
-DELETE FROM competency_periods WHERE user_id IN ids;
-DELETE FROM links WHERE user_id IN ids;
-DELETE FROM university_links WHERE user_id IN ids;
-DELETE FROM sessions WHERE user_id IN ids;
-UPDATE users SET status = 'deleted', deleted_at = unixepoch(), invite_code_hash = NULL, invite_expires_at = NULL
- WHERE id IN ids;
-COMMIT;
-EOF
+write_purge_sql "$SQL" "$TARGETS"
 
 PREPARE="rm -f $RUN-wal $RUN-shm && cp --sparse=never $STORE $RUN && sync"
 CMD_A="MCIDCTL_TOKEN=$ADMIN_TOKEN $MCIDCTL --db $RUN purge-user --from $TARGETS --yes --format csv -q"

@@ -203,6 +203,8 @@ public:
     virtual bool competency_periods_stale() = 0;
     // Rows of competency_ends that do not match a count of competency_periods (0 when sound).
     virtual std::int64_t competency_ends_mismatches() = 0;
+    // The organizations with such rows, ascending.
+    virtual std::vector<std::int64_t> orgs_with_competency_ends_mismatches() = 0;
     // (organization, status) user counts kept for `org show` that disagree with the users (0
     // when sound), and recounting them.
     virtual std::int64_t org_user_count_mismatches() = 0;

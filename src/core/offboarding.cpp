@@ -91,21 +91,31 @@ void Offboarding::recheck_emails(Plan& plan) {
     // Emails are unique, so an account read by id that still has the email it was found by is
     // what the email names now, with everything the plan needs read afresh. Only the emails that
     // named no account, or whose account has another email now, are looked up again.
+    // A few thousand at a time, in id order: memory stays small, and neighbouring ids share pages.
     std::vector<LookedUp*> by_id;
-    std::vector<std::int64_t> ids;
     for (auto& looked : plan.emails) {
         if (looked.valid && looked.subject) {
             by_id.push_back(&looked);
-            ids.push_back(looked.subject->user_id);
         }
     }
-    auto now = m_store.find_purge_subjects_by_id(ids);
+    std::sort(by_id.begin(), by_id.end(),
+              [](const LookedUp* a, const LookedUp* b) { return a->subject->user_id < b->subject->user_id; });
     std::vector<LookedUp*> again;
-    for (std::size_t k = 0; k < by_id.size(); ++k) {
-        if (now[k] && same_email(now[k]->email, by_id[k]->email)) {
-            by_id[k]->subject = std::move(now[k]);
-        } else {
-            again.push_back(by_id[k]);
+    constexpr std::size_t k_chunk = 4096;
+    for (std::size_t from = 0; from < by_id.size(); from += k_chunk) {
+        const std::size_t to = std::min(by_id.size(), from + k_chunk);
+        std::vector<std::int64_t> ids;
+        for (std::size_t k = from; k < to; ++k) {
+            ids.push_back(by_id[k]->subject->user_id);
+        }
+        auto now = m_store.find_purge_subjects_by_id(ids);
+        for (std::size_t k = from; k < to; ++k) {
+            auto& fresh = now[k - from];
+            if (fresh && same_email(fresh->email, by_id[k]->email)) {
+                by_id[k]->subject = std::move(fresh);
+            } else {
+                again.push_back(by_id[k]);
+            }
         }
     }
     for (auto& looked : plan.emails) {

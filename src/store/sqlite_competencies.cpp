@@ -266,15 +266,30 @@ bool SqliteStore::competency_periods_stale() {
     return q->executeStep();
 }
 
+// The competency_ends rows that a count of competency_periods does not give, and the counts
+// that have no row.
+#define MCID_ENDS_MISMATCHES                                                                            \
+    "WITH counted AS (SELECT org_id, competency, ends_at, count(*) AS periods FROM competency_periods " \
+    "GROUP BY org_id, competency, ends_at), "                                                           \
+    "mismatched AS (SELECT * FROM (SELECT * FROM counted EXCEPT SELECT * FROM competency_ends) "        \
+    "UNION ALL SELECT * FROM (SELECT * FROM competency_ends EXCEPT SELECT * FROM counted)) "
+
 std::int64_t SqliteStore::competency_ends_mismatches() {
-    SQLite::Statement q(*m_db,
-        "WITH counted AS (SELECT org_id, competency, ends_at, count(*) AS periods FROM competency_periods "
-        "GROUP BY org_id, competency, ends_at) "
-        "SELECT (SELECT count(*) FROM (SELECT * FROM counted EXCEPT SELECT * FROM competency_ends)) + "
-        "(SELECT count(*) FROM (SELECT * FROM competency_ends EXCEPT SELECT * FROM counted))");
+    SQLite::Statement q(*m_db, MCID_ENDS_MISMATCHES "SELECT count(*) FROM mismatched");
     q.executeStep();
     return q.getColumn(0).getInt64();
 }
+
+std::vector<std::int64_t> SqliteStore::orgs_with_competency_ends_mismatches() {
+    SQLite::Statement q(*m_db, MCID_ENDS_MISMATCHES "SELECT DISTINCT org_id FROM mismatched ORDER BY org_id");
+    std::vector<std::int64_t> out;
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getInt64());
+    }
+    return out;
+}
+
+#undef MCID_ENDS_MISMATCHES
 
 void SqliteStore::set_competency_periods_stale(bool stale) {
     if (stale) {

@@ -116,6 +116,7 @@ public:
     std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;
     bool competency_periods_stale() override;
     std::int64_t competency_ends_mismatches() override;
+    std::vector<std::int64_t> orgs_with_competency_ends_mismatches() override;
     std::int64_t org_user_count_mismatches() override;
     void recount_org_users() override;
     void set_competency_periods_stale(bool stale) override;

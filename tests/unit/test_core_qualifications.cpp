@@ -341,6 +341,19 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         rebuild_competency_status(*w.store, {}, steps);
         require_agreement(w, "a rebuild over drifted end counts");
     }
+    SECTION("end counts above the periods they count, and counts of nothing, are recounted") {
+        auto& db = dynamic_cast<store::SqliteStore&>(*w.store).db();
+        db.exec("UPDATE competency_ends SET periods = periods + 5");
+        const std::int64_t fabrikam = w.gb.org_id.value();
+        db.exec("INSERT INTO competency_ends(org_id, competency, ends_at, periods) VALUES (" +
+                std::to_string(fabrikam) + ", 'Azure', 4102444800, 3)");
+        REQUIRE(w.store->orgs_with_competency_ends_mismatches().size() == 2);  // Contoso and Fabrikam
+        RebuildSteps steps;
+        steps.users = 3;
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(w.store->orgs_with_competency_ends_mismatches().empty());
+        require_agreement(w, "a rebuild over end counts too high");
+    }
     SECTION("a rebuild that stops part-way leaves the stale mark, and correct counts; db rebuild completes it") {
         w.store->clear_competency_periods("Azure");
         RebuildSteps steps;
