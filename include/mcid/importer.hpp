@@ -8,8 +8,10 @@
 #include <mcid/rows.hpp>
 #include <mcid/store.hpp>
 
+#include <array>
 #include <istream>
 #include <optional>
+#include <string_view>
 
 namespace mcid {
 
@@ -21,6 +23,9 @@ struct ImportSummary {
     std::int64_t inserted = 0;
     std::int64_t updated = 0;
 };
+
+// The columns of the invitations `user import` prints (the codes, shown this once).
+inline constexpr std::array<std::string_view, 3> k_invitation_columns = {"email", "code", "expires_on"};
 
 class Importer {
 public:

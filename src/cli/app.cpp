@@ -106,6 +106,13 @@ void build_app(CLI::App& app, Context& ctx) {
     app.add_option("--format", ctx.options.format, "Output format: table (default), json, jsonl or csv")
         ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}))
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--columns", ctx.options.columns,
+                   "Lists and reports: only these columns, in this order (NAME[,NAME...])")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--delimiter", ctx.options.delimiter, "CSV field separator: ',' (default), ';' or tab")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    // Before any command runs, so a wrong combination changes nothing.
+    app.parse_complete_callback([&ctx] { ctx.check_output_options(); });
     app.add_flag("-q,--quiet", ctx.options.quiet, "Print only data and errors");
     app.add_flag("-v,--verbose", ctx.options.verbose, "Print more detail on stderr");
     app.require_subcommand(1);

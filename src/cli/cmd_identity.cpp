@@ -100,6 +100,9 @@ void print_whoami(const Context& ctx, const WhoAmI& w) {
         return;
     }
     print_object(ctx, j);
+    if (!ctx.columns().empty()) {
+        return;  // --columns chose what to show
+    }
     if (!w.credentials.empty()) {
         ctx.out() << "\nCredentials:\n";
         print_rows(ctx, {"code", "title", "source", "status", "state", "reflected_on"},

@@ -73,6 +73,8 @@ void register_purge(CLI::App& app, Context& ctx) {
             throw UsageError("purge-user needs --yes when not run on a terminal",
                              "preview with --dry-run, then run again with --yes");
         }
+        static constexpr std::array<std::string_view, 3> k_columns = {"target", "outcome", "detail"};
+        check_columns(ctx, k_columns);  // the results are printed after the commit
         const Actor actor = ctx.actor();
         Offboarding offboarding(ctx.store(), ctx.clock());
         const DryRun dry = o->dry_run ? DryRun::yes : DryRun::no;
@@ -88,7 +90,6 @@ void register_purge(CLI::App& app, Context& ctx) {
             }
         }
         const PurgeReport report = offboarding.purge(actor, targets, dry, atomic, progress_printer(ctx));
-        static constexpr std::array<std::string_view, 3> k_columns = {"target", "outcome", "detail"};
         auto writer = make_writer(ctx.out(), writer_options(ctx));
         writer->begin(k_columns);
         for (const auto& r : report.rows) {

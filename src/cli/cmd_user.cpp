@@ -211,6 +211,7 @@ void register_user(CLI::App& app, Context& ctx) {
                        "mcidctl user import - --org 1234567 --format json < users.csv   # the operator"});
         cmd->callback([&ctx, o] {
             const auto org = org_option(o->org);
+            check_columns(ctx, k_invitation_columns);  // the codes are printed after the commit
             const Actor actor = ctx.actor();
             InputFile input(o->file);
             auto writer = make_writer(ctx.out(), writer_options(ctx));

@@ -1,9 +1,11 @@
 #include "cli/context.hpp"
 
 #include <mcid/audit.hpp>
+#include <mcid/csv.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/retention.hpp>
+#include <mcid/types.hpp>
 
 #include <fmt/format.h>
 
@@ -56,6 +58,46 @@ std::optional<std::string> Context::config_file_value(const std::string& key) co
         }
     }
     return found;
+}
+
+char Context::csv_delimiter() const {
+    const std::string& d = options.delimiter;
+    if (d.empty() || d == "," || d == "comma")
+        return ',';
+    if (d == ";" || d == "semicolon")
+        return ';';
+    if (d == "tab" || d == "\t")
+        return '\t';
+    throw UsageError(fmt::format("--delimiter: '{}' is not one of ',', ';' or tab", printable(d)),
+                     "';' is what Excel expects where the decimal separator is a comma (Swedish, German...)");
+}
+
+std::vector<std::string> Context::columns() const {
+    std::vector<std::string> out;
+    if (options.columns.empty()) {
+        return out;
+    }
+    std::string_view rest = options.columns;
+    while (true) {
+        const auto comma = rest.find(',');
+        const std::string name = normalize_header(rest.substr(0, comma));
+        if (name.empty()) {
+            throw UsageError("--columns: empty column name", "name columns separated by commas: --columns email,name");
+        }
+        out.push_back(name);
+        if (comma == std::string_view::npos) {
+            return out;
+        }
+        rest.remove_prefix(comma + 1);
+    }
+}
+
+void Context::check_output_options() const {
+    csv_delimiter();
+    columns();
+    if (!options.delimiter.empty() && format() != Format::csv) {
+        throw UsageError("--delimiter applies to CSV output only", "add --format csv");
+    }
 }
 
 Format Context::format() const {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mcid::cli {
 
@@ -17,6 +18,8 @@ enum class Format { table, json, jsonl, csv };
 struct GlobalOptions {
     std::string db;
     std::string format;
+    std::string delimiter;  // CSV: ",", ";" or "tab"
+    std::string columns;    // NAME[,NAME...]
     bool quiet = false;
     bool verbose = false;
 };
@@ -27,6 +30,12 @@ public:
     int exit_code = 0;
 
     Format format() const;
+    // --delimiter as a character (',' when not given).
+    char csv_delimiter() const;
+    // --columns as names, lower-cased (empty when not given).
+    std::vector<std::string> columns() const;
+    // Checks the output options together, before any command runs: --delimiter is for CSV.
+    void check_output_options() const;
     // The store path: --db, $MCIDCTL_DB, the config file's `db`, else the XDG default.
     std::string db_path() const;
     // Opens the store on first use.

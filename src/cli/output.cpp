@@ -1,6 +1,9 @@
 #include "cli/output.hpp"
 
+#include <mcid/error.hpp>
 #include <mcid/types.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -225,7 +228,8 @@ public:
         for (std::size_t i = 0; i < cells.size(); ++i) {
             const Cell& c = cells[i];
             if (c.kind == Cell::Kind::integer) {
-                if (i) m_line += ',';
+                if (i)
+                    m_line += m_options.delimiter;
                 m_line += std::to_string(c.integer);
             } else {
                 append(c.text, i == 0);
@@ -239,7 +243,7 @@ public:
 private:
     void append(std::string_view text, bool first) {
         if (!first) {
-            m_line += ',';
+            m_line += m_options.delimiter;
         }
         const bool guard = m_options.formula_guard && !text.empty() &&
                            (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' || text[0] == '\t' ||
@@ -247,8 +251,9 @@ private:
         // One pass per cell: find_first_of would call memchr over the four characters for
         // every character of the cell (40 % of a large report's CPU).
         bool quote = false;
+        const char delimiter = m_options.delimiter;
         for (const char c : text) {
-            if (c == ',' || c == '"' || c == '\r' || c == '\n') {
+            if (c == delimiter || c == '"' || c == '\r' || c == '\n') {
                 quote = true;
                 break;
             }
@@ -338,6 +343,55 @@ private:
     std::size_t m_rows = 0;
 };
 
+// The positions in `available` of the requested columns, in the requested order.
+std::vector<std::size_t> column_positions(const std::vector<std::string>& requested,
+                                          std::span<const std::string_view> available) {
+    std::vector<std::size_t> out;
+    for (const auto& name : requested) {
+        const auto it = std::find(available.begin(), available.end(), name);
+        if (it == available.end()) {
+            std::string valid;
+            for (const auto c : available) {
+                valid += (valid.empty() ? "" : ", ") + std::string(c);
+            }
+            throw UsageError(fmt::format("--columns: unknown column '{}'", printable(name)),
+                             "valid columns here: " + valid);
+        }
+        out.push_back(static_cast<std::size_t>(it - available.begin()));
+    }
+    return out;
+}
+
+// --columns: passes on only the chosen columns, in the chosen order.
+class ColumnSelector final : public RowSink {
+public:
+    ColumnSelector(std::unique_ptr<RowSink> inner, std::vector<std::string> requested)
+        : m_inner(std::move(inner)), m_requested(std::move(requested)) {}
+
+    void begin(std::span<const std::string_view> columns) override {
+        m_positions = column_positions(m_requested, columns);
+        std::vector<std::string_view> chosen;
+        for (const auto p : m_positions) {
+            chosen.push_back(columns[p]);
+        }
+        m_cells.resize(m_positions.size());
+        m_inner->begin(chosen);
+    }
+    void row(std::span<const Cell> cells) override {
+        for (std::size_t i = 0; i < m_positions.size(); ++i) {
+            m_cells[i] = cells[m_positions[i]];
+        }
+        m_inner->row(m_cells);
+    }
+    void end() override { m_inner->end(); }
+
+private:
+    std::unique_ptr<RowSink> m_inner;
+    std::vector<std::string> m_requested;
+    std::vector<std::size_t> m_positions;
+    std::vector<Cell> m_cells;
+};
+
 // Cells that view into strings kept alive for one row.
 struct RowCells {
     std::vector<std::string> storage;
@@ -403,10 +457,18 @@ WriterOptions writer_options(const Context& ctx) {
     o.format = ctx.format();
     o.color = ctx.color();
     o.width = ctx.terminal_width();
+    o.delimiter = ctx.csv_delimiter();
+    o.columns = ctx.columns();
     return o;
 }
 
-std::unique_ptr<RowSink> make_writer(std::ostream& out, const WriterOptions& options) {
+void check_columns(const Context& ctx, std::span<const std::string_view> available) {
+    column_positions(ctx.columns(), available);
+}
+
+namespace {
+
+std::unique_ptr<RowSink> make_format_writer(std::ostream& out, const WriterOptions& options) {
     switch (options.format) {
         case Format::table: return std::make_unique<TableWriter>(out, options);
         case Format::csv: return std::make_unique<CsvWriter>(out, options);
@@ -414,6 +476,16 @@ std::unique_ptr<RowSink> make_writer(std::ostream& out, const WriterOptions& opt
         case Format::jsonl: return std::make_unique<JsonWriter>(out, true);
     }
     return std::make_unique<TableWriter>(out, options);
+}
+
+}  // namespace
+
+std::unique_ptr<RowSink> make_writer(std::ostream& out, const WriterOptions& options) {
+    auto writer = make_format_writer(out, options);
+    if (options.columns.empty()) {
+        return writer;
+    }
+    return std::make_unique<ColumnSelector>(std::move(writer), options.columns);
 }
 
 void print_rows(const Context& ctx, const std::vector<std::string_view>& columns, const std::vector<Json>& rows) {
@@ -427,7 +499,20 @@ void print_rows(const Context& ctx, const std::vector<std::string_view>& columns
     writer->end();
 }
 
-void print_object(const Context& ctx, const Json& object) {
+void print_object(const Context& ctx, const Json& all) {
+    // --columns: the chosen keys, in the chosen order.
+    Json object = Json::object();
+    if (const auto requested = ctx.columns(); !requested.empty()) {
+        std::vector<std::string_view> keys;
+        for (auto it = all.begin(); it != all.end(); ++it) {
+            keys.push_back(it.key());
+        }
+        for (const auto p : column_positions(requested, keys)) {
+            object[std::string(keys[p])] = all.at(std::string(keys[p]));
+        }
+    } else {
+        object = all;
+    }
     const Format f = ctx.format();
     if (f == Format::json) {
         ctx.out() << object.dump(2) << '\n';

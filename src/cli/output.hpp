@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <ostream>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,10 +24,16 @@ struct WriterOptions {
     bool bom = false;           // CSV: UTF-8 BOM first
     bool color = false;         // table: colour states
     int width = 0;              // table: terminal width, 0 = no limit
+    char delimiter = ',';       // CSV: ',', ';' or tab
+    std::vector<std::string> columns;  // only these, in this order (empty: all)
 };
 
 WriterOptions writer_options(const Context& ctx);
 std::unique_ptr<RowSink> make_writer(std::ostream& out, const WriterOptions& options);
+
+// Throws UsageError (exit 2) when --columns names a column not in `available`: commands that
+// change the store call it before they do, since their rows are printed after the commit.
+void check_columns(const Context& ctx, std::span<const std::string_view> available);
 
 // A list of JSON objects with the given columns, in the chosen format, on stdout.
 void print_rows(const Context& ctx, const std::vector<std::string_view>& columns, const std::vector<Json>& rows);

@@ -5,6 +5,32 @@
 
 namespace mcid {
 
+char detect_delimiter(std::string_view text) {
+    // The first line that is not blank, up to its end outside quotes (or the end of `text`).
+    std::size_t at = 0;
+    while (at < text.size() && (text[at] == '\r' || text[at] == '\n' || text[at] == ' ')) {
+        ++at;
+    }
+    std::size_t commas = 0, semicolons = 0, tabs = 0;
+    bool quoted = false;
+    for (; at < text.size(); ++at) {
+        const char c = text[at];
+        if (c == '"') {
+            quoted = !quoted;  // a doubled quote toggles twice
+        } else if (!quoted && (c == '\n' || c == '\r')) {
+            break;
+        } else if (!quoted) {
+            commas += c == ',';
+            semicolons += c == ';';
+            tabs += c == '\t';
+        }
+    }
+    if (tabs > commas && tabs > semicolons) {
+        return '\t';
+    }
+    return semicolons > commas ? ';' : ',';
+}
+
 bool CsvReader::fill() {
     if (!m_in) {
         return false;
@@ -23,6 +49,7 @@ bool CsvReader::next(std::vector<std::string>& fields) {
         if (m_end >= 3 && m_buf[0] == '\xEF' && m_buf[1] == '\xBB' && m_buf[2] == '\xBF') {
             m_pos = 3;  // a UTF-8 BOM
         }
+        m_delimiter = detect_delimiter(std::string_view(m_buf.data() + m_pos, m_end - m_pos));
     }
     int c = get();
     if (c == EOF) {
@@ -68,11 +95,11 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                 }
                 c = '\n';
             }
-            if (c != ',' && c != '\n' && c != EOF) {
+            if (c != m_delimiter && c != '\n' && c != EOF) {
                 throw fail("text after a closing quote (quotes inside a field must be doubled)");
             }
         } else {
-            while (c != ',' && c != '\n' && c != EOF) {
+            while (c != m_delimiter && c != '\n' && c != EOF) {
                 if (c == '\r') {
                     if (peek() == '\n') {
                         get();
@@ -86,9 +113,9 @@ bool CsvReader::next(std::vector<std::string>& fields) {
         }
         fields.push_back(std::move(field));
         field.clear();
-        if (c == ',') {
+        if (c == m_delimiter) {
             c = get();
-            if (c == EOF || c == '\n') {  // a trailing comma ends with an empty field
+            if (c == EOF || c == '\n') {  // a trailing delimiter ends with an empty field
                 fields.emplace_back();
                 if (c == '\n') {
                     ++m_line;

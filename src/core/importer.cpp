@@ -476,8 +476,7 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
         errors.raise();
     }
     tx->commit();
-    static constexpr std::array<std::string_view, 3> k_columns = {"email", "code", "expires_on"};
-    out.begin(k_columns);
+    out.begin(k_invitation_columns);
     for (const auto& inv : invitations) {
         const std::string expires = Date::of(inv.expires_at).str();
         const std::array<Cell, 3> cells = {Cell::of(inv.email), Cell::of(inv.code), Cell::of(expires)};

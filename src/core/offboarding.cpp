@@ -303,7 +303,7 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
         if (email_col < 0 && mcid_col < 0) {  // a plain list: the whole line is one email
             std::string line;
             for (std::size_t i = 0; i < fields.size(); ++i) {
-                line += (i ? "," : "") + fields[i];
+                line += (i ? std::string(1, reader.delimiter()) : std::string()) + fields[i];
             }
             out.push_back({PurgeTarget::Kind::email, trim(line), reader.line()});
             continue;

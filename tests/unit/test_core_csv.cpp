@@ -72,3 +72,25 @@ TEST_CASE("CSV reader reads in blocks: records that straddle a block boundary re
         }
     }
 }
+
+TEST_CASE("CSV reader: the header line decides between ',', ';' and tab") {
+    using Rows = std::vector<std::vector<std::string>>;
+    // Swedish Excel's "CSV (semikolonavgränsad)": commas inside cells are data.
+    CHECK(read_all("Email;Namn\r\nanna@contoso.com;Lind, Anna\r\n") ==
+          Rows{{"Email", "Namn"}, {"anna@contoso.com", "Lind, Anna"}});
+    CHECK(read_all("\xEF\xBB\xBF"
+                   "email;name\n\"a;b@x.com\";\"B \"\"q\"\"\";\n") ==
+          Rows{{"email", "name"}, {"a;b@x.com", "B \"q\"", ""}});
+    // Excel's "Text (tab delimited)".
+    CHECK(read_all("email\tname\na@x.com\tA, B; C\n") == Rows{{"email", "name"}, {"a@x.com", "A, B; C"}});
+    // Commas: the default, and the header decides even when later lines hold other separators.
+    CHECK(read_all("email,name\na@x.com,Lind; Anna\n") == Rows{{"email", "name"}, {"a@x.com", "Lind; Anna"}});
+    CHECK(read_all("email\na;b\n") == Rows{{"email"}, {"a;b"}});
+    // Counted outside quotes, after blank lines; the most frequent wins, ',' on a tie.
+    CHECK(read_all("\n\n\"last, first\";email;x\n") == Rows{{""}, {""}, {"last, first", "email", "x"}});
+    CHECK(read_all("a,b;c\n") == Rows{{"a", "b;c"}});
+    CHECK(read_all("a;b;c,d\n") == Rows{{"a", "b", "c,d"}});
+    CHECK(read_all("a\tb,c\n") == Rows{{"a\tb", "c"}});
+    CHECK(read_all("a\tb\tc,d\n") == Rows{{"a", "b", "c,d"}});
+    CHECK(detect_delimiter("") == ',');
+}
