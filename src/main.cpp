@@ -2,6 +2,7 @@
 #include "cli/app.hpp"
 
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
     CLI::App app{"mcidctl - link certification profiles (MCIDs) to partner organizations", "mcidctl"};
     try {
         mcid::cli::build_app(app, ctx);
+        if (argc == 1) {  // as gh and az: the overview, and success
+            std::cout << app.help();
+            return 0;
+        }
         app.parse(argc, arg_pointers.data());
         const int code = mcid::cli::finish_output(ctx);
         ctx.housekeeping();

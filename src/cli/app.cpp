@@ -30,9 +30,20 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-// The command name closest to `word`, if any is close enough to be a likely typo.
+// The command name `word` most likely meant: the shortest one it begins (`purge` and `purg`
+// mean `purge-user`), else the closest by edit distance if that is close enough to be a typo.
 std::string closest_command(const CLI::App& app, std::string_view word) {
     std::string best;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        const std::string& name = sub->get_name();
+        if (word.size() >= 2 && name.size() > word.size() && name.rfind(word, 0) == 0 &&
+            (best.empty() || name.size() < best.size())) {
+            best = name;
+        }
+    }
+    if (!best.empty()) {
+        return best;
+    }
     std::size_t best_distance = 3;
     for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
         const std::size_t d = edit_distance(word, sub->get_name());
@@ -194,6 +205,9 @@ int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error) {
                     const std::string guess = closest_command(*where, word);
                     hint = guess.empty() ? fmt::format("run '{} --help' for the list of commands", path)
                                          : fmt::format("did you mean '{} {}'?", path, guess);
+                    if (where == &app && (word == "version" || word == "--version")) {
+                        hint = "did you mean 'mcidctl --version'?";
+                    }
                 }
                 break;
             }

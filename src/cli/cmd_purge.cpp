@@ -50,7 +50,7 @@ void register_purge(CLI::App& app, Context& ctx) {
     cmd->add_option("--mcid", o->mcids, "MCIDs still linked to your organization to remove")->expected(1, -1);
     cmd->add_option("--from", o->from, "CSV with an email or mcid column, or one email per line; - for stdin");
     cmd->add_flag("--dry-run", o->dry_run, "Show what would happen; change nothing");
-    cmd->add_flag("--yes", o->yes, "Do not ask for confirmation (needed outside a terminal)");
+    cmd->add_flag("-y,--yes", o->yes, "Do not ask for confirmation (needed outside a terminal)");
     cmd->add_flag("--atomic", o->atomic, "Change nothing unless every target can be purged");
     examples(cmd, {"mcidctl purge-user alice@contoso.com",
                    "mcidctl purge-user --from departed.csv --dry-run",

@@ -80,13 +80,17 @@ CLI::App* add_report(CLI::App* group, const char* name, const char* description,
     cmd->add_option("--org", o.org, "MPN ID (the operator names any; admins see their own)");
     cmd->add_option("--output", o.output, "Write to FILE (atomically) instead of stdout");
     cmd->add_flag("--bom", o.bom, "Start CSV with a UTF-8 BOM (for Excel)");
-    cmd->add_flag("--no-formula-guard", o.no_formula_guard, "Do not prefix cells that start with = + - @ with '");
+    cmd->add_flag("--no-formula-guard", o.no_formula_guard,
+                  "Do not prefix CSV cells that start with = + - @, a tab or a carriage return with '");
     return cmd;
 }
 
 using Producer = std::function<std::int64_t(Reports&, const Actor&, const std::optional<MpnId>&, RowSink&)>;
 
 void run_report(Context& ctx, const ReportOptions& o, const Producer& produce, const char* empty_hint) {
+    if (o.bom && ctx.format() != Format::csv) {
+        throw UsageError("--bom applies to CSV output only", "add --format csv");
+    }
     const std::optional<MpnId> org = o.org.empty() ? std::nullopt : std::optional(MpnId::parse(o.org, "--org"));
     const Actor actor = ctx.actor();
     WriterOptions w = writer_options(ctx);

@@ -93,8 +93,8 @@ expect 0 "purge-user --from a ';' file (Swedish Excel)" \
   env MCIDCTL_TOKEN=$GB "$M" purge-user --from "$T/leavers-semicolon.csv" --yes --format csv
 check "the email column is found and bo purged" has '^bo@fabrikam.com,purged,' "$OUT"
 printf 'name\temail\nPat\tpat@contoso.com\n' >"$T/leavers-tab.txt"
-expect 0 "purge-user --from a tab-separated file" \
-  env MCIDCTL_TOKEN=$GA "$M" purge-user --from "$T/leavers-tab.txt" --yes --format csv
+expect 0 "purge-user --from a tab-separated file (-y for --yes)" \
+  env MCIDCTL_TOKEN=$GA "$M" purge-user --from "$T/leavers-tab.txt" -y --format csv
 check "pat purged" has '^pat@contoso.com,purged,' "$OUT"
 printf 'email;name;role\r\nsemi@contoso.com;Berg, Eva;partner-admin\r\n' >"$T/hires.csv"
 IN=$(cat "$T/hires.csv") expect 0 "user import of a ';' file from stdin" env MCIDCTL_TOKEN=$GA "$M" user import - --format json

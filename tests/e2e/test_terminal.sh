@@ -274,6 +274,17 @@ expect_err 2 "did you mean 'mcidctl report'" "unknown command 'reprot': 2 and su
 check "the unknown word is named" has "unknown command 'reprot'" "$ERR"
 expect_err 2 "did you mean 'mcidctl user invite'" "unknown subcommand 'user invit': suggests invite" "$M" user invit
 expect_err 2 "report" "help reprot: 2 and suggests report" "$M" help reprot
+for w in purge purg; do
+  expect_err 2 "did you mean 'mcidctl purge-user'" "'$w' suggests purge-user (a prefix)" "$M" $w
+done
+expect_err 2 "did you mean 'mcidctl org list'" "'org lis' suggests org list" "$M" org lis
+expect_err 2 "did you mean 'mcidctl --version'" "'mcidctl version' points to --version" "$M" version
+expect 0 "mcidctl with no arguments prints the overview and exits 0 (as gh and az)" "$M"
+check "the overview lists the commands" has 'purge-user' "$OUT"
+check "and how to get a command's help" has 'mcidctl help COMMAND' "$OUT"
+expect_err 2 "--bom applies to CSV output only" "--bom with the table format is an error, not ignored" \
+  "$M" report skills --bom
+check "and points to --format csv" has 'add --format csv' "$ERR"
 expect_err 2 "skills, users, competencies" "a group without a command names its commands" "$M" report
 check "the usage error writes nothing on stdout" test -z "$OUT"
 expect 0 "--version" "$M" --version
