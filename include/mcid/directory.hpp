@@ -39,8 +39,10 @@ class Directory {
 public:
     Directory(Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
 
-    // Operator only. Throws Conflict when the MPN ID or the admin's email is taken.
-    Invitation enroll_org(const Actor& actor, const MpnId& mpn_id, const std::string& name, const Email& admin);
+    // Operator only. Throws Conflict when the MPN ID or the admin's email is taken. The admin's
+    // display name is `admin_name`, else the part of the email before '@' until they are renamed.
+    Invitation enroll_org(const Actor& actor, const MpnId& mpn_id, const std::string& name, const Email& admin,
+                          const std::optional<std::string>& admin_name = std::nullopt);
     std::vector<Org> list_orgs(const Actor& actor);
     // Throws NotFound for an unknown MPN ID, PermissionDenied for another organization.
     OrgSummary show_org(const Actor& actor, const MpnId& mpn_id);
@@ -58,6 +60,9 @@ public:
     void update_email(const Actor& actor, const Email& from, const Email& to);
     // Conflict when it would leave an organization without an active Global Admin.
     void set_role(const Actor& actor, const Email& email, Role role);
+    // A Global Admin of the user's organization (or the operator) changes their display name.
+    // Conflict for a deleted account. Audited with the old and new names.
+    void rename(const Actor& actor, const Email& email, const std::string& name);
     void list_users(const Actor& actor, const std::optional<MpnId>& org, UserFilter filter,
                     const std::function<void(const UserView&)>& fn);
     UserView show_user(const Actor& actor, const Email& email);

@@ -31,21 +31,27 @@ void register_org(CLI::App& app, Context& ctx) {
     group->require_subcommand(1);
     {
         struct Options {
-            std::string mpn_id, name, admin;
+            std::string mpn_id, name, admin, admin_name;
         };
         auto o = std::make_shared<Options>();
         auto* cmd = group->add_subcommand("enroll", "Enroll an organization and invite its first Global Admin (operator)");
         cmd->add_option("--mpn-id", o->mpn_id, "MPN ID (6 to 10 digits)")->required();
         cmd->add_option("--name", o->name, "Organization name")->required();
         cmd->add_option("--admin", o->admin, "Email of the first Global Admin")->required();
-        examples(cmd, {"mcidctl org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com",
-                       "mcidctl org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json"});
-        cmd->callback([&ctx, o] {
+        auto* admin_name_option = cmd->add_option(
+            "--admin-name", o->admin_name, "The first Global Admin's name (default: the part of the email before '@')");
+        examples(cmd,
+                 {"mcidctl org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --admin-name 'Gita Amin'",
+                  "mcidctl org enroll --mpn-id 1234567 --name Contoso --admin ga@contoso.com --format json"});
+        cmd->callback([&ctx, o, admin_name_option] {
             const MpnId mpn = MpnId::parse(o->mpn_id);
             const std::string name = parse_text(o->name, "--name");
             const Email admin = Email::parse(o->admin, "--admin");
+            const std::optional<std::string> admin_name =
+                admin_name_option->count() == 0 ? std::nullopt
+                                                : std::optional(parse_text(o->admin_name, "--admin-name"));
             const Actor actor = ctx.actor();
-            print_invitation(ctx, Directory(ctx.store(), ctx.clock()).enroll_org(actor, mpn, name, admin));
+            print_invitation(ctx, Directory(ctx.store(), ctx.clock()).enroll_org(actor, mpn, name, admin, admin_name));
         });
     }
     {

@@ -1,4 +1,4 @@
-// user invite | accept | resend | update-email | set-role | list | show | restore | import
+// user invite | accept | resend | update-email | rename | set-role | list | show | restore | import
 #include "cli/app.hpp"
 #include "cli/input.hpp"
 #include "cli/output.hpp"
@@ -118,6 +118,22 @@ void register_user(CLI::App& app, Context& ctx) {
             Directory(ctx.store(), ctx.clock()).update_email(actor, a, b);
             ctx.info(fmt::format("invitation moved from {} to {}; run 'mcidctl user resend {}' for a new code",
                                  a.value, b.value, b.value));
+        });
+    }
+    {
+        auto email = std::make_shared<std::string>();
+        auto name = std::make_shared<std::string>();
+        auto* cmd = group->add_subcommand("rename", "Change a user's display name (Global Admin)");
+        cmd->add_option("email", *email, "The user's email")->required();
+        cmd->add_option("name", *name, "The new name (quote it: 'Ana Silva')")->required();
+        examples(cmd, {"mcidctl user rename ga@contoso.com 'Gita Amin'",
+                       "mcidctl user rename ana@contoso.com 'Ana Silva Lind'"});
+        cmd->callback([&ctx, email, name] {
+            const Email e = Email::parse(*email);
+            const std::string n = parse_text(*name, "NAME");
+            const Actor actor = ctx.actor();
+            Directory(ctx.store(), ctx.clock()).rename(actor, e, n);
+            ctx.info(fmt::format("{} is now named '{}'", e.value, n));
         });
     }
     {

@@ -58,7 +58,8 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
     return inv;
 }
 
-Invitation Directory::enroll_org(const Actor& actor, const MpnId& mpn_id, const std::string& name, const Email& admin) {
+Invitation Directory::enroll_org(const Actor& actor, const MpnId& mpn_id, const std::string& name, const Email& admin,
+                                 const std::optional<std::string>& admin_name) {
     auto tx = m_store.begin_write();
     const Actor me = refresh_actor(m_store, actor);
     require_operator(me, "enroll organizations");
@@ -68,8 +69,8 @@ Invitation Directory::enroll_org(const Actor& actor, const MpnId& mpn_id, const 
     Org org{0, mpn_id.value, name, m_clock.now()};
     org.id = m_store.insert_org(org);
     AuditLog(m_store, m_clock).record({me.email, org.id, "org.enroll", mpn_id.value, "ok", name, ""});
-    const std::string admin_name = admin.value.substr(0, admin.value.find('@'));
-    Invitation inv = invite_in_transaction(me, org, admin, admin_name, Role::global_admin, "");
+    Invitation inv = invite_in_transaction(
+        me, org, admin, admin_name.value_or(admin.value.substr(0, admin.value.find('@'))), Role::global_admin, "");
     tx->commit();
     return inv;
 }
@@ -242,6 +243,25 @@ void Directory::set_role(const Actor& actor, const Email& email, Role role) {
     m_store.update_user(user);
     AuditLog(m_store, m_clock).record({me.email, user.org_id, "user.set-role", user.email, "ok",
                                        fmt::format("{} -> {}", before, to_string(role)), ""});
+    tx->commit();
+}
+
+void Directory::rename(const Actor& actor, const Email& email, const std::string& name) {
+    auto tx = m_store.begin_write();
+    const Actor me = refresh_actor(m_store, actor);
+    User user = load_user_for(me, email, Need::global_admin);
+    if (user.status == UserStatus::deleted) {
+        throw Conflict(fmt::format("{} is deleted", email.value), "restore it first with 'mcidctl user restore'");
+    }
+    if (user.name == name) {
+        return;  // nothing to change, nothing to audit
+    }
+    const std::string before = user.name;
+    user.name = name;
+    m_store.update_user(user);
+    AuditLog(m_store, m_clock)
+        .record(
+            {me.email, user.org_id, "user.rename", user.email, "ok", fmt::format("'{}' -> '{}'", before, name), ""});
     tx->commit();
 }
 

@@ -155,6 +155,33 @@ check "ga role unchanged" test "$(j "d['role']")" = global-admin
 expect 0 "alice still user after refusals" as "$GA" user show alice@contoso.com --format json
 check "alice role unchanged by refused set-role" test "$(j "d['role']")" = user
 
+# ---- user rename, org enroll --admin-name ----------------------------------------------------------------
+expect 0 "GA renames alice" as "$GA" user rename ALICE@contoso.com 'Alice Lind-Berg'
+check "the message names the new name" has "alice@contoso.com is now named 'Alice Lind-Berg'" "$ERR"
+expect 0 "user show alice" as "$GA" user show alice@contoso.com --format json
+check "alice's name changed" test "$(j "d['name']")" = "Alice Lind-Berg"
+expect 0 "the audit log has the rename" as "$GA" audit list --action user.rename --format json
+check "with the old and new name" test "$(j "[(o['target'], o['detail']) for o in d]")" = "[('alice@contoso.com', \"'Alice' -> 'Alice Lind-Berg'\")]"
+expect 0 "the same name again changes nothing" as "$GA" user rename alice@contoso.com 'Alice Lind-Berg'
+expect 0 "audit list after it" as "$GA" audit list --action user.rename --format json
+check "and is not audited again" test "$(j "len(d)")" = 1
+expect_err 4 "$PERM" "partner-admin cannot rename -> 4" as "$PAT" user rename alice@contoso.com X
+expect_err 4 "$PERM" "a user cannot rename -> 4" as "$ALICE" user rename alice@contoso.com X
+expect_err 4 "$PERM" "Fabrikam GA cannot rename a Contoso user -> 4" as "$GB" user rename alice@contoso.com X
+expect_err 3 "$NF" "rename of an unknown email -> 3" as "$GA" user rename nobody@contoso.com X
+expect_err 2 'name' "an empty name -> 2" as "$GA" user rename alice@contoso.com ''
+expect_err 2 'name' "a name with a control character -> 2" as "$GA" user rename alice@contoso.com $'A\x1b[31mB'
+expect 0 "alice's name unchanged by refusals" as "$GA" user show alice@contoso.com --format json
+check "still Alice Lind-Berg" test "$(j "d['name']")" = "Alice Lind-Berg"
+expect 0 "GA renames alice back" as "$GA" user rename alice@contoso.com Alice
+expect 0 "operator enrolls with --admin-name" as "$OP" org enroll --mpn-id 4444444 --name Northwind --admin gita@northwind.example --admin-name 'Gita Amin' --format json
+expect 0 "the admin's invitation carries the name" as "$OP" user list --org 4444444 --format json
+check "named Gita Amin, not 'gita'" test "$(j "[o['name'] for o in d]")" = "['Gita Amin']"
+expect 0 "without --admin-name" as "$OP" org enroll --mpn-id 4444445 --name Northwind2 --admin kim@northwind2.example --format json
+expect 0 "the default name" as "$OP" user list --org 4444445 --format json
+check "is the part before '@'" test "$(j "[o['name'] for o in d]")" = "['kim']"
+expect_err 2 'admin-name' "an empty --admin-name -> 2" as "$OP" org enroll --mpn-id 4444446 --name N3 --admin a@n3.example --admin-name ''
+
 # ---- user list -------------------------------------------------------------------------------------------
 expect 0 "GA: user list --format json" as "$GA" user list --format json
 check "user list: every object has email, name, role, status" test "$(j "all(all(k in o for k in ('email','name','role','status')) for o in d)")" = True
