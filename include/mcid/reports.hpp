@@ -24,6 +24,12 @@ inline constexpr std::array<std::string_view, 9> k_users_columns = {
 inline constexpr std::array<std::string_view, 5> k_competency_columns = {
     "competency", "required_codes", "individuals_required", "individuals_qualified", "status"};
 
+// What a skills report without --include-pending left out: credentials not yet reflected.
+struct PendingLeftOut {
+    std::int64_t rows = 0;
+    Instant first_reflected_at = 0;  // when the first of them appears (valid when rows > 0)
+};
+
 class Reports {
 public:
     Reports(Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
@@ -31,7 +37,9 @@ public:
     // Global Admins and Partner Admins of the organization; the operator for any `org` (all
     // organizations without one). PermissionDenied / NotFound as resolve_org_scope.
     // Returns the number of rows written.
-    std::int64_t skills(const Actor& actor, const std::optional<MpnId>& org, IncludePending pending, RowSink& sink);
+    // Without IncludePending::yes, `left_out` (when given) counts the pending rows left out.
+    std::int64_t skills(const Actor& actor, const std::optional<MpnId>& org, IncludePending pending, RowSink& sink,
+                        PendingLeftOut* left_out = nullptr);
     std::int64_t users(const Actor& actor, const std::optional<MpnId>& org, RowSink& sink);
     std::int64_t competencies(const Actor& actor, const std::optional<MpnId>& org, RowSink& sink);
 

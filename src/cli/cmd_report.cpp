@@ -129,12 +129,29 @@ void register_report(CLI::App& app, Context& ctx) {
         examples(cmd, {"mcidctl report skills", "mcidctl report skills --format csv --bom --output skills.csv",
                        "mcidctl report skills --org 1234567 --include-pending --format json"});
         cmd->callback([&ctx, o] {
-            run_report(ctx, *o,
-                       [&](Reports& r, const Actor& a, const std::optional<MpnId>& org, RowSink& sink) {
-                           return r.skills(a, org, o->include_pending ? IncludePending::yes : IncludePending::no, sink);
-                       },
-                       "no users found with skills data — check whether users have linked their Learning or Partner "
-                       "University accounts");
+            PendingLeftOut left_out;
+            std::int64_t rows = 0;
+            run_report(
+                ctx, *o,
+                [&](Reports& r, const Actor& a, const std::optional<MpnId>& org, RowSink& sink) {
+                    rows = r.skills(a, org, o->include_pending ? IncludePending::yes : IncludePending::no, sink,
+                                    &left_out);
+                    return rows;
+                },
+                nullptr);
+            // Right after people link, nothing is reflected yet (rule 6): say so, in every format,
+            // rather than suggest that nobody has linked.
+            if (left_out.rows > 0) {
+                ctx.info(
+                    fmt::format("{} {} not reflected yet, so not in this report; the first appears on {}. "
+                                "--include-pending shows them (state pending)",
+                                left_out.rows, left_out.rows == 1 ? "credential is" : "credentials are",
+                                Date::of(left_out.first_reflected_at).str()));
+            } else if (rows == 0 && ctx.format() == Format::table) {
+                ctx.info(
+                    "no users found with skills data — check whether users have linked their Learning or Partner "
+                    "University accounts");
+            }
         });
     }
     {

@@ -37,8 +37,8 @@ Org Reports::single_org(const Actor& actor, const std::optional<MpnId>& org) {
     return *scope;
 }
 
-std::int64_t Reports::skills(const Actor& actor, const std::optional<MpnId>& org, IncludePending pending,
-                             RowSink& sink) {
+std::int64_t Reports::skills(const Actor& actor, const std::optional<MpnId>& org, IncludePending pending, RowSink& sink,
+                             PendingLeftOut* left_out) {
     auto tx = m_store.begin_read();
     const auto scope = resolve_org_scope(m_store, actor, org, Need::any_admin);
     const Policy policy = Policy::load(m_store);
@@ -60,6 +60,12 @@ std::int64_t Reports::skills(const Actor& actor, const std::optional<MpnId>& org
         const Instant reflected_at = reflection_time(r.passed_on, r.linked_at, policy);
         const bool reflected = now >= reflected_at;
         if (!reflected && pending == IncludePending::no) {
+            if (left_out) {
+                if (left_out->rows == 0 || reflected_at < left_out->first_reflected_at) {
+                    left_out->first_reflected_at = reflected_at;
+                }
+                ++left_out->rows;
+            }
             return;
         }
         const bool learning = r.source == AccountKind::profile;

@@ -98,6 +98,16 @@ echo "== report skills: header, CSV, pending"
 rep "$T/now.csv" "$GA" skills --format csv
 check "report skills exit 0" test "$RC" = 0
 check "all rows pending: default report is the header only" test "$(cat "$T/now.csv")" = "$SKILLS_COLS"$'\r'
+check "the day-one report says on stderr how many rows are pending and when the first appears" \
+  has "^12 credentials are not reflected yet, so not in this report; the first appears on $R3\. --include-pending shows them" "$ERR"
+check "and does not claim that nobody linked" lacks 'no users found' "$ERR"
+rep "$T/now.json" "$GA" skills --format json
+check "the pending note in every format (json)" has "^12 credentials are not reflected yet" "$ERR"
+rm -f "$T/now-out.csv"
+rep /dev/null "$GA" skills --format csv --output "$T/now-out.csv"
+check "with --output, after the file line" has "^wrote 0 rows to .*now-out.csv"$'\n'"12 credentials are not reflected yet" "$ERR"
+rep "$T/now-q.csv" "$GA" skills --format csv -q
+check "-q silences it" test -z "$ERR"
 rep "$T/pend.csv" "$GA" skills --include-pending --format csv
 check "--include-pending: exact header" test "$(header_of "$T/pend.csv")" = "$SKILLS_COLS"
 check "--include-pending: CRLF line ends" crlf "$T/pend.csv"
@@ -136,6 +146,7 @@ check "PU row: credential_type assessment" test "$(f credential_type PU-200)" = 
 check "PU row: title, passed_on, status" test "$(f credential_title PU-200)/$(f passed_on PU-200)/$(f credential_status PU-200)" = "PU Sales Assessment/2024-04-04/active"
 check "PU row: linked_on, reflected_on, state" test "$(f linked_on PU-200)/$(f reflected_on PU-200)/$(f state PU-200)" = "$TODAY/$R3/reflected"
 check "pat's AZ-305 row" test "$(field pat@contoso.com mcid AZ-305 <"$T/d4.csv")/$(field pat@contoso.com relevant_for AZ-305 <"$T/d4.csv")" = "30000002/Azure Infra"
+check "+4d: nothing pending, no note" lacks 'not reflected yet' "$ERR"
 rep_at "$D4" "$T/d4p.csv" "$GA" skills --include-pending --format csv
 check "+4d: --include-pending adds nothing once all is reflected" cmp -s "$T/d4p.csv" "$T/d4.csv"
 
