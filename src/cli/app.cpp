@@ -55,6 +55,26 @@ std::string closest_command(const CLI::App& app, std::string_view word) {
     return best;
 }
 
+// The long option of `command` (or a global one) closest to `word` ("--logn" -> "--login").
+std::string closest_option(const CLI::App& app, const CLI::App& command, std::string_view word) {
+    const std::string_view bare = word.substr(0, word.find('='));
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const CLI::App* owner : {&command, &app}) {
+        for (const CLI::Option* option : owner->get_options()) {
+            for (const auto& name : option->get_lnames()) {
+                const std::string candidate = "--" + name;
+                const std::size_t d = edit_distance(bare, candidate);
+                if (d < best_distance || (bare.size() > 3 && candidate.rfind(bare, 0) == 0 && best.empty())) {
+                    best_distance = std::min(d, best_distance);
+                    best = candidate;
+                }
+            }
+        }
+    }
+    return best;
+}
+
 void print_error(const std::string& message, const std::string& hint) {
     std::string text = "mcidctl: error: " + message + "\n";
     if (!hint.empty()) {
@@ -103,11 +123,18 @@ void examples(CLI::App* command, std::initializer_list<const char*> lines) {
         text += line;
         text += '\n';
     }
+    text +=
+        "\nGlobal options (before or after the command): --db PATH, --format table|json|jsonl|csv,\n"
+        "--columns NAME[,NAME...], --delimiter ','|';'|tab, -q, -v. See 'mcidctl --help'.\n";
     command->footer(text);
 }
 
 void build_app(CLI::App& app, Context& ctx) {
     install_interrupt_handler();
+    // Help in plain words: "--name VALUE (required)", not CLI11's "--name TEXT REQUIRED". Set
+    // before the commands are added, which share this formatter.
+    app.get_formatter()->label("TEXT", "VALUE");
+    app.get_formatter()->label("REQUIRED", "(required)");
     app.set_version_flag("--version", std::string("mcidctl ") + MCID_VERSION);
     // Given twice, the last one wins (as in git and gh): a script can append --format json to a
     // command line that already has one.
@@ -179,15 +206,36 @@ int report_error(const CLI::App& app, Context& ctx, std::exception_ptr error) {
         return const_cast<CLI::App&>(app).exit(e);
     } catch (const CLI::ParseError& e) {
         std::string message = e.what();
-        std::string hint = "run 'mcidctl --help' for usage";
+        // The command that was being parsed: its own --help is where the answer is.
+        const CLI::App* where = &app;
+        std::string path = "mcidctl";
+        for (auto chosen = app.get_subcommands(); !chosen.empty(); chosen = chosen.front()->get_subcommands()) {
+            where = chosen.front();
+            path += " " + where->get_name();
+        }
+        std::string hint = fmt::format("run '{} --help' for its usage and options", path);
+        if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && message.find("required") != std::string::npos) {
+            // CLI11's "--status: 1 required TEXT missing"
+            message = fmt::format("{} needs a value", message.substr(0, message.find(':')));
+        }
+        if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+            // Words nobody took: an option the command does not have, or one argument too many.
+            const auto extras = const_cast<CLI::App&>(app).remaining(true);
+            const auto option = std::find_if(extras.begin(), extras.end(),
+                                             [](const std::string& w) { return w.size() > 1 && w[0] == '-'; });
+            if (option != extras.end()) {
+                const std::string name = option->substr(0, option->find('='));
+                message = fmt::format("unknown option '{}' for '{}'", name, path);
+                const std::string guess = closest_option(app, *where, name);
+                hint = guess.empty() ? fmt::format("run '{} --help' for its options", path)
+                                     : fmt::format("did you mean '{}'? ('{} --help' lists its options)", guess, path);
+            } else if (!extras.empty()) {
+                message = fmt::format("unexpected argument '{}' for '{}'", extras.front(), path);
+                hint = fmt::format("run '{} --help' for the arguments it takes (quote a value with spaces)", path);
+            }
+        }
         if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::RequiredError*>(&e)) {
             // An unknown word where a command was expected: name it and suggest the closest one.
-            const CLI::App* where = &app;
-            std::string path = "mcidctl";
-            for (auto chosen = app.get_subcommands(); !chosen.empty(); chosen = chosen.front()->get_subcommands()) {
-                where = chosen.front();
-                path += " " + where->get_name();
-            }
             const auto subs = where->get_subcommands([](const CLI::App*) { return true; });
             if (dynamic_cast<const CLI::RequiredError*>(&e) && !subs.empty() &&
                 message.find("subcommand") != std::string::npos) {

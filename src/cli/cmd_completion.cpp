@@ -57,6 +57,9 @@ std::string argument_words(const Node& node, const std::vector<Node>& nodes) {
     if (node.path == "help") {
         return join(nodes.front().subcommands);
     }
+    if (node.path == "user set-role") {  // user set-role EMAIL <TAB>
+        return "user partner-admin global-admin";
+    }
     return {};
 }
 

@@ -130,6 +130,12 @@ check "'registry import f --kind ' offers the kinds" \
   test "$(comp mcidctl registry import f --kind '')" = "assessments credentials profiles university-accounts"
 check "'purge-user --dr' completes to --dry-run" test "$(comp mcidctl purge-user --dr)" = "--dry-run"
 check "'completion ' offers bash fish zsh" test "$(comp mcidctl completion '')" = "bash fish zsh"
+check "'user set-role EMAIL ' offers the roles" test "$(comp mcidctl user set-role a@b.example '')" = "global-admin partner-admin user"
+check "'--delimiter ' offers the separators" test "$(comp mcidctl org list --format csv --delimiter '')" = "comma semicolon tab"
+check "a subcommand's help names the global options its examples use" \
+  has '^Global options .*--format' "$("$M" user list --help)"
+check "help says '(required)', not CLI11's 'TEXT REQUIRED'" \
+  bash -c '! grep -qE "TEXT|REQUIRED" <<<"$1" && grep -q -- "--name VALUE (required)" <<<"$1"' _ "$("$M" user invite --help)"
 
 # Every command and option that --help shows, walked from the binary itself, is offered.
 TREE=$T/tree   # lines: PATH|SUBCOMMANDS|OPTIONS
@@ -279,6 +285,21 @@ for w in purge purg; do
 done
 expect_err 2 "did you mean 'mcidctl org list'" "'org lis' suggests org list" "$M" org lis
 expect_err 2 "did you mean 'mcidctl --version'" "'mcidctl version' points to --version" "$M" version
+expect_err 2 "unknown option '--logn' for 'mcidctl link'" "a mistyped option is named with its command" "$M" link --logn x
+check "and the closest option is suggested" has "did you mean '--login'\?" "$ERR"
+check "CLI11's own wording is not shown" lacks 'were not expected|was not expected' "$ERR"
+expect_err 2 "unknown option '--formt' for 'mcidctl org list'" "a mistyped global option" "$M" --formt json org list
+check "suggests --format" has "did you mean '--format'\?" "$ERR"
+expect_err 2 "unknown option '--bogus' for 'mcidctl link'" "an option nothing is close to" "$M" link --bogus
+check "points to the command's own help" has "run 'mcidctl link --help'" "$ERR"
+expect_err 2 "unexpected argument 'extra' for 'mcidctl user invite'" "one argument too many" \
+  "$M" user invite a@b.example extra --name X
+check "says to quote values with spaces" has 'quote a value with spaces' "$ERR"
+expect_err 2 "^mcidctl: error: --status needs a value$" "an option without its value" "$M" user list --status
+check "no 'required TEXT missing' jargon" lacks 'TEXT' "$ERR"
+check "points to user list --help" has "run 'mcidctl user list --help'" "$ERR"
+expect_err 2 "email is required" "a missing argument" "$M" user invite
+check "points to the subcommand's own help" has "run 'mcidctl user invite --help'" "$ERR"
 expect 0 "mcidctl with no arguments prints the overview and exits 0 (as gh and az)" "$M"
 check "the overview lists the commands" has 'purge-user' "$OUT"
 check "and how to get a command's help" has 'mcidctl help COMMAND' "$OUT"
