@@ -21,12 +21,13 @@ std::string grouped(std::size_t n) {
     return digits;
 }
 
-std::string summary_line(const PurgeReport& r) {
+// "purged 3, not found 1"; before anything happened, "would purge 3, not found 1".
+std::string summary_line(const PurgeReport& r, bool would = false) {
     std::string out;
     const auto add = [&](std::size_t n, const char* what) {
         if (n) out += (out.empty() ? "" : ", ") + fmt::format("{} {}", what, grouped(n));
     };
-    add(r.purged, "purged");
+    add(r.purged, would ? "would purge" : "purged");
     add(r.already_deleted, "already deleted");
     add(r.not_found, "not found");
     add(r.denied, "denied");
@@ -83,8 +84,24 @@ void register_purge(CLI::App& app, Context& ctx) {
             const PurgeReport preview = offboarding.purge(actor, targets, DryRun::yes, atomic, {});
             if (preview.purged == 0) {
                 ctx.info("nothing to purge: " + summary_line(preview));
-            } else if (!confirm(fmt::format("Delete {} account(s) or link(s) ({})?", grouped(preview.purged),
-                                            summary_line(preview)))) {
+                return;
+            }
+            // What would happen, before anything does: the first targets, then the question.
+            constexpr std::size_t k_shown = 5;
+            std::string list;
+            std::size_t shown = 0;
+            for (const auto& r : preview.rows) {
+                if (r.outcome == "purged" && shown < k_shown) {
+                    list += fmt::format("  {}: {}\n", printable(r.target), r.detail);
+                    ++shown;
+                }
+            }
+            if (preview.purged > shown) {
+                list += fmt::format("  ... and {} more\n", grouped(preview.purged - shown));
+            }
+            std::cerr << "This would purge:\n" << list << std::flush;
+            if (!confirm(fmt::format("Purge {} account(s) or link(s) ({})?", grouped(preview.purged),
+                                     summary_line(preview, true)))) {
                 ctx.info("cancelled; nothing was changed");
                 return;
             }

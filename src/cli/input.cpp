@@ -7,10 +7,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 namespace mcid::cli {
 
@@ -33,20 +35,26 @@ InputFile::InputFile(const std::string& path) {
 Progress progress_printer(const Context& ctx) {
     defer_interrupts();
     const bool show = ctx.stderr_is_terminal() && !ctx.options.quiet;
-    return [show](std::size_t done, std::size_t total) {
+    auto width = std::make_shared<std::size_t>(0);  // of the line shown, to blank it when done
+    return [show, width](std::size_t done, std::size_t total) {
         if (interrupted()) {
-            if (show) std::cerr << '\n';
+            if (show)
+                std::cerr << '\n';
             throw Interrupted("interrupted; the batch was rolled back and nothing was changed");
         }
         if (!show) {
             return;
         }
-        if (total > 0) {
-            std::cerr << fmt::format("\r  {}/{} ({}%)", done, total, total ? done * 100 / total : 100) << std::flush;
-            if (done == total) std::cerr << '\n';
-        } else {
-            std::cerr << fmt::format("\r  {} rows", done) << std::flush;
+        std::string line =
+            total > 0 ? fmt::format("  {}/{} ({}%)", done, total, done * 100 / total) : fmt::format("  {} rows", done);
+        if (total > 0 && done == total) {  // done: the line is blanked (spaces, no escape codes)
+            line = std::string(*width, ' ');
+            std::cerr << '\r' << line << '\r' << std::flush;
+            *width = 0;
+            return;
         }
+        *width = std::max(*width, line.size());
+        std::cerr << '\r' << line << std::flush;
     };
 }
 

@@ -398,6 +398,10 @@ for answer in n "" y; do
   term_start 200 'MCIDCTL_TOKEN=$GA "$M" purge-user alice@contoso.com pat@contoso.com nobody@contoso.com'
   if wait_for '\[y/N\] *$'; then
     check "purge prompt shows the count (2 to delete, 1 not found)" has '(^|[^0-9])2 account.*not found 1' "$(screen)"
+    check "and says 'would', since nothing happened yet" has 'would purge 2' "$(screen)"
+    check "and lists the targets it would purge first" \
+      bash -c 'grep -q "This would purge:" <<<"$1" && grep -q "^  alice@contoso.com: account deleted" <<<"$1" && grep -q "^  pat@contoso.com: account deleted" <<<"$1"' _ "$(screen)"
+    check "but not the target it would not" lacks '^  nobody@contoso.com' "$(screen)"
     [[ -n $answer ]] && tm send-keys -t "$S" -l "$answer"
     tm send-keys -t "$S" Enter
   else
@@ -422,6 +426,13 @@ term_start 200 'MCIDCTL_TOKEN=$GA "$M" purge-user carol@contoso.com --dry-run'
 term_wait
 check "purge --dry-run on a terminal does not ask (exit 8 for not-found; got $TRC)" test "$TRC" = 8
 check "purge --dry-run on a terminal: no [y/N]" lacks '\[y/N\]' "$SCREEN"
+term_end
+# A batch long enough for the progress line (every 500 targets): shown while it runs, blanked at the end.
+seq -f 'gone%g@contoso.com' 1 1200 >"$T/many.txt"
+term_start 200 'MCIDCTL_TOKEN=$GA "$M" purge-user --from "'"$T/many.txt"'" --yes --format csv >/dev/null'
+term_wait
+check "a batch on a terminal ends with its summary (exit 8: not found; got $TRC)" has 'not found 1,200' "$SCREEN"
+check "and its progress line is cleared when done" lacks '[0-9]+/1200 \(' "$SCREEN"
 term_end
 
 # ==== (d) tables, truncation, colour ========================================================================
