@@ -90,6 +90,8 @@ endif()
 
 # Debian wants the licence at /usr/share/doc/PACKAGE/copyright.
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DOCDIR}" RENAME copyright)
+# The man page points to the user guide: ship it beside the copyright file.
+install(FILES "${PROJECT_SOURCE_DIR}/docs/user-guide.md" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 
 # ---- Debian package (cpack -G DEB) ------------------------------------------------------------------
 set(CPACK_GENERATOR "DEB")

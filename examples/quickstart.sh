@@ -37,6 +37,8 @@ BOB_LEARNING_PASSWORD='bob-learning-password'
 ALICE_PU_PASSWORD='alice-university-password'
 
 step() { printf '\n==> %s\n' "$*"; }
+# Say up front where the demo's files go, and how to remove them.
+printf 'quickstart: a demo store in %s (the store, its session and skills.csv; remove the folder when done)\n' "$STORE_DIR"
 # json_field KEY: print one field of the JSON object on stdin (when mcidctl failed instead, it
 # has said why on stderr, and this fails quietly so that set -e stops the script)
 json_field() {

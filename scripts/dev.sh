@@ -28,13 +28,13 @@ install_packages() {
 build() {  # build DIR [cmake args...]
   local dir=$1; shift
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  cmake --build "$dir" -j "$(nproc)" ${MCID_TARGET:+--target "$MCID_TARGET"}
 }
 
 case "${1:-}" in
   demo)
     install_packages
-    build "$ROOT/build"
+    MCID_TARGET=mcidctl build "$ROOT/build"   # the binary alone: the tests are for 'dev.sh test'
     MCIDCTL="$ROOT/build/mcidctl" bash "$ROOT/examples/quickstart.sh"
     ;;
   test)

@@ -63,6 +63,7 @@ for f in $WANT; do
 done
 check "/usr/bin/mcidctl is executable in the package" has '^-rwxr-xr-x .* \./usr/bin/mcidctl$' "$LISTING"
 check "the package holds its copyright file" has ' \./usr/share/doc/mcidctl/copyright$' "$LISTING"
+check "the package holds the user guide the man page points to" has ' \./usr/share/doc/mcidctl/user-guide\.md$' "$LISTING"
 check "every file in the package is owned by root" test -z "$(awk '$2 != "root/root"' <<<"$LISTING")"
 check "nothing outside /usr" test -z "$(awk '{print $NF}' <<<"$LISTING" | grep -v '^\./$' | grep -v '^\./usr/')"
 FIELDS=$(dpkg-deb -f "$DEB" Package Version Maintainer Description Depends 2>&1)
