@@ -104,6 +104,15 @@ std::string fish_script(const std::vector<Node>& nodes) {
         "complete -c mcidctl -l format -xa 'table json jsonl csv'\n"
         "complete -c mcidctl -l delimiter -xa 'comma semicolon tab'\n"
         "complete -c mcidctl -l columns -x\n"
+        // The values of the options that have a fixed set, where those options exist.
+        "complete -c mcidctl -n '__fish_seen_subcommand_from user' -l role -xa 'user partner-admin global-admin'\n"
+        "complete -c mcidctl -n '__fish_seen_subcommand_from user' -l status -xa 'invited active deleted'\n"
+        "complete -c mcidctl -n '__fish_seen_subcommand_from registry' -l kind "
+        "-xa 'profiles credentials university-accounts assessments'\n"
+        "complete -c mcidctl -n '__fish_seen_subcommand_from registry' -l type -xa 'certification exam'\n"
+        "complete -c mcidctl -s q -l quiet -d 'Print only data and errors'\n"
+        "complete -c mcidctl -s v -l verbose -d 'Print more detail on stderr'\n"
+        "complete -c mcidctl -l version -d 'Print the version'\n"
         "complete -c mcidctl -l db -r\n";
     for (const auto& n : nodes) {
         // Every word of the path must have been seen ("org list" is not "user list"); a group

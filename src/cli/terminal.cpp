@@ -1,9 +1,12 @@
 #include "cli/terminal.hpp"
 
+#include <mcid/csv.hpp>
 #include <mcid/error.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -93,7 +96,10 @@ bool confirm(std::string_view question) {
     if (!std::getline(std::cin, answer)) {
         return false;
     }
-    return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+    // "y" or "yes" in any case, as the man page says; "yep", "yeah" or a stray "Y..." are no.
+    std::string a(trim_blanks(answer));
+    std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return a == "y" || a == "yes";
 }
 
 void install_interrupt_handler() {

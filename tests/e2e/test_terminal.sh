@@ -205,6 +205,11 @@ if command -v fish >/dev/null; then
   check "fish: 'mcidctl us' completes to user" test "$(fcomp 'mcidctl us')" = "user"
   check "fish: 'mcidctl user inv' completes to invite" test "$(fcomp 'mcidctl user inv')" = "invite"
   check "fish: '--format ' offers the formats" test "$(fcomp 'mcidctl --format ')" = "csv json jsonl table"
+  check "fish: 'user list --status ' offers the statuses" test "$(fcomp 'mcidctl user list --status ')" = "active deleted invited"
+  check "fish: 'user invite x --role ' offers the roles" test "$(fcomp 'mcidctl user invite x --role ')" = "global-admin partner-admin user"
+  check "fish: 'registry import f --kind ' offers the kinds" \
+    test "$(fcomp 'mcidctl registry import f --kind ')" = "assessments credentials profiles university-accounts"
+  check "fish: '--ver' completes to --verbose and --version" test "$(fcomp 'mcidctl --ver')" = "--verbose --version"
   check "fish: 'report skills --f' completes to --format" test "$(fcomp 'mcidctl report skills --f')" = "--format"
   got=$(fcomp 'mcidctl org list --')
   check "fish: 'org list --' offers no option of other commands' list (got: $got)" lacks '--status|--since|--action' "$got"
@@ -394,7 +399,7 @@ echo "== purge-user on a terminal asks first"
 fresh_env
 setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
 status_of() { MCIDCTL_TOKEN=$GA "$M" user show "$1" --format json 2>/dev/null | json "d['status']" 2>/dev/null; }
-for answer in n "" y; do
+for answer in n "" yep y; do  # only y or yes confirm (the man page's rule): yep is a no
   term_start 200 'MCIDCTL_TOKEN=$GA "$M" purge-user alice@contoso.com pat@contoso.com nobody@contoso.com'
   if wait_for '\[y/N\] *$'; then
     check "purge prompt shows the count (2 to delete, 1 not found)" has '(^|[^0-9])2 account.*not found 1' "$(screen)"
