@@ -30,7 +30,8 @@ struct UserFilter {
 
 struct AuditFilter {
     std::optional<std::int64_t> org_id;
-    std::optional<Instant> since;
+    std::optional<Instant> since;  // at >= since
+    std::optional<Instant> until;  // at < until
     std::optional<std::string> actor;
     std::optional<std::string> action;
 };

@@ -65,17 +65,24 @@ void register_audit(CLI::App& app, Context& ctx) {
     audit->require_subcommand(1);
     {
         struct Options {
-            std::string since, actor, action;
+            std::string since, until, actor, action;
         };
         auto o = std::make_shared<Options>();
         auto* cmd = audit->add_subcommand("list", "List audit events (Global Admins: their organization)");
         cmd->add_option("--since", o->since, "Only events on or after DATE (YYYY-MM-DD)");
+        cmd->add_option("--until", o->until, "Only events on or before DATE (YYYY-MM-DD, the whole day)");
         cmd->add_option("--actor", o->actor, "Only events by this email");
         cmd->add_option("--action", o->action, "Only this action (login, link, purge-user, ...)");
-        examples(cmd, {"mcidctl audit list --since 2026-11-01", "mcidctl audit list --action purge-user --format csv"});
+        examples(cmd, {"mcidctl audit list --since 2026-11-01 --until 2026-11-30",
+                       "mcidctl audit list --action purge-user --format csv"});
         cmd->callback([&ctx, o] {
             AuditFilter f;
             if (!o->since.empty()) f.since = Date::parse(o->since, "--since").midnight();
+            if (!o->until.empty())
+                f.until = Date::parse(o->until, "--until").midnight() + 86400;  // through that day
+            if (f.since && f.until && *f.until <= *f.since) {
+                throw UsageError(fmt::format("--until {} is before --since {}", o->until, o->since));
+            }
             if (!o->actor.empty()) f.actor = Email::parse(o->actor, "--actor").value;
             if (!o->action.empty()) f.action = parse_text(o->action, "--action", 64);
             const Actor actor = ctx.actor();

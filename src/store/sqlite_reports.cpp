@@ -163,19 +163,26 @@ void SqliteStore::seal_audit(const AuditRecord& r) {
 const std::string& audit_query(const AuditFilter& f) {
     // One statement per filter shape (see users_query): an organization's rows come from
     // audit_by_org_id in order, whatever the other filters.
-    static const std::array<std::string, 16> k_queries = [] {
-        std::array<std::string, 16> out;
-        for (int shape = 0; shape < 16; ++shape) {
+    static const std::array<std::string, 32> k_queries = [] {
+        std::array<std::string, 32> out;
+        for (int shape = 0; shape < 32; ++shape) {
             std::string sql = "SELECT " AUDIT_COLUMNS " FROM audit WHERE 1";
-            if (shape & 1) sql += " AND org_id = ?1";
-            if (shape & 2) sql += " AND at >= ?2";
-            if (shape & 4) sql += " AND actor = ?3 COLLATE NOCASE";
-            if (shape & 8) sql += " AND action = ?4";
+            if (shape & 1)
+                sql += " AND org_id = ?1";
+            if (shape & 2)
+                sql += " AND at >= ?2";
+            if (shape & 4)
+                sql += " AND actor = ?3 COLLATE NOCASE";
+            if (shape & 8)
+                sql += " AND action = ?4";
+            if (shape & 16)
+                sql += " AND at < ?5";
             out[static_cast<std::size_t>(shape)] = sql + " ORDER BY id";
         }
         return out;
     }();
-    return k_queries[(f.org_id ? 1 : 0) | (f.since ? 2 : 0) | (f.actor ? 4 : 0) | (f.action ? 8 : 0)];
+    return k_queries[(f.org_id ? 1 : 0) | (f.since ? 2 : 0) | (f.actor ? 4 : 0) | (f.action ? 8 : 0) |
+                     (f.until ? 16 : 0)];
 }
 
 void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
@@ -191,6 +198,9 @@ void SqliteStore::for_each_audit(const AuditFilter& f, const std::function<void(
     }
     if (f.action) {
         q->bind(4, *f.action);
+    }
+    if (f.until) {
+        q->bind(5, *f.until);
     }
     while (q->executeStep()) {
         fn(read_audit(*q));

@@ -123,6 +123,22 @@ expect_err 2 '--since' "--since in another format -> 2" as "$OP" audit list --si
 expect_err 2 '--actor' "--actor not an email -> 2" as "$OP" audit list --actor not-an-email
 check "listing changed nothing (row count)" test "$(q "select count(*) from audit")" = "$ALL"
 
+# -- --until DATE takes the whole day: the last second of the day is in, the next midnight out
+D20=$(day '20 days'); D21=$(day '21 days')
+TZ=UTC at "$D20 23:59:59" env MCIDCTL_TOKEN="$GA" "$M" user invite edge1@contoso.com --name Edge >/dev/null 2>&1 || bad "an invite at the day's last second"
+TZ=UTC at "$D21 00:00:00" env MCIDCTL_TOKEN="$GA" "$M" user invite edge2@contoso.com --name Edge >/dev/null 2>&1 || bad "an invite at the next midnight"
+expect 0 "--since D --until D: that one day" as "$OP" audit list --since "$D20" --until "$D20" --format json
+check "--until: 23:59:59 of the day is in, the next midnight is not" test "$(json "[r['target'] for r in d]" <<<"$OUT")" = "['edge1@contoso.com']"
+expect 0 "--since the next day" as "$OP" audit list --since "$D21" --format json
+check "the next midnight is the next day's" test "$(json "[r['target'] for r in d]" <<<"$OUT")" = "['edge2@contoso.com']"
+expect 0 "--until yesterday" as "$OP" audit list --until "$(day '-1 day')" --format json
+check "--until yesterday: nothing" test "$(json "d" <<<"$OUT")" = "[]"
+expect 0 "--until D as a Global Admin, with --action" as "$GA" audit list --until "$D20" --action user.invite --format json
+check "--until with other filters: the rows before, edge1 last" test "$(json "d[-1]['target']" <<<"$OUT")" = "edge1@contoso.com"
+check "and not edge2" lacks 'edge2@' "$OUT"
+expect_err 2 "--until $D20 is before --since $D21" "--until before --since -> 2" as "$OP" audit list --since "$D21" --until "$D20"
+expect_err 2 '--until' "--until not a date -> 2" as "$OP" audit list --until 2026-13-01
+
 # -- denied actions are recorded (rule 11: "every failed sign-in or denied action")
 echo "== denied actions are audited"
 before=$(q "select count(*) from audit where outcome='denied'")

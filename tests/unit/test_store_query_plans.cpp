@@ -47,12 +47,14 @@ TEST_CASE("query plans: an organization's users and audit rows are read by index
             check_indexed(*store, store::users_query(f));
         }
     }
-    for (int shape = 0; shape < 8; ++shape) {
+    for (int shape = 0; shape < 16; ++shape) {
         AuditFilter f;
         f.org_id = 1;
         if (shape & 1) f.since = 1;
         if (shape & 2) f.actor = "a@b.c";
         if (shape & 4) f.action = "login";
+        if (shape & 8)
+            f.until = 2;
         check_indexed(*store, store::audit_query(f));
     }
     SECTION("control: the check catches a scan and a sort") {
