@@ -43,19 +43,35 @@ std::optional<std::string> Context::config_file_value(const std::string& key) co
     std::ifstream in(path);
     std::string line;
     std::optional<std::string> found;
+    const auto trim = [](std::string s) {
+        const auto b = s.find_first_not_of(" \t\r");
+        const auto e = s.find_last_not_of(" \t\r");
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    std::size_t number = 0;
     while (std::getline(in, line)) {
-        const auto eq = line.find('=');
-        if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+        ++number;
+        const std::string text = trim(line);
+        if (text.empty() || text[0] == '#') {
             continue;
         }
-        const auto trim = [](std::string s) {
-            const auto b = s.find_first_not_of(" \t\r");
-            const auto e = s.find_last_not_of(" \t\r");
-            return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-        };
-        if (trim(line.substr(0, eq)) == key) {
+        const auto eq = line.find('=');
+        const std::string name = eq == std::string::npos ? std::string() : trim(line.substr(0, eq));
+        if (name != "db" && name != "format") {
+            // Said once per run (the file is read for each key): a typo must not pass unnoticed.
+            if (!m_settings_warned) {
+                std::cerr << fmt::format(
+                    "mcidctl: warning: {} line {}: {} (the keys are db and format); it is ignored\n", path, number,
+                    eq == std::string::npos ? "not KEY = VALUE" : fmt::format("unknown key '{}'", printable(name)));
+            }
+            continue;
+        }
+        if (name == key) {
             found = trim(line.substr(eq + 1));
         }
+    }
+    if (number > 0) {
+        m_settings_warned = true;
     }
     return found;
 }

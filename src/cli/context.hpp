@@ -74,6 +74,7 @@ public:
 private:
     std::optional<std::string> config_file_value(const std::string& key) const;
 
+    mutable bool m_settings_warned = false;  // the settings file's problems are said once
     std::unique_ptr<Store> m_store;
     std::optional<Actor> m_actor;
     SystemClock m_clock;

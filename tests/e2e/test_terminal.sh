@@ -571,4 +571,15 @@ check "~/.config/mcidctl/config: its format (csv) is used" has '^mpn_id,name' "$
 printf 'format = xml\n' >"$CONFIG"
 expect_err 2 "format" "a bad format in the file: exit 2 naming the setting" env MCIDCTL_DB="$FILE_DB" MCIDCTL_TOKEN="$OP" "$M" org list
 
+# A key mcidctl does not know is said, once, and ignored: a typo must not pass unnoticed.
+printf '# mine\nformta = json\ndb = %s\njust some words\n' "$FILE_DB" >"$CONFIG"
+expect 0 "a settings file with a mistyped key still works" env MCIDCTL_TOKEN="$OP" "$M" org list --format csv
+check "the mistyped key is named with its line" has "^mcidctl: warning: .*/mcidctl/config line 2: unknown key 'formta' \(the keys are db and format\); it is ignored$" "$ERR"
+check "a line that is not KEY = VALUE is named too" has "line 4: not KEY = VALUE" "$ERR"
+check "each once, though the file is read for each key" test "$(grep -c 'line 2:' <<<"$ERR")" = 1
+check "the output is unchanged" has '^mpn_id,name' "$OUT"
+printf 'db = %s\n# format = json\n' "$FILE_DB" >"$CONFIG"
+expect 0 "a file of known keys and comments" env MCIDCTL_TOKEN="$OP" "$M" org list
+check "says nothing" test -z "$ERR"
+
 summary
