@@ -245,13 +245,29 @@ void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant
         "DELETE FROM links WHERE user_id IN temp.purge_ids;"
         "DELETE FROM university_links WHERE user_id IN temp.purge_ids;"
         "DELETE FROM sessions WHERE user_id IN temp.purge_ids");
+    // org_user_counts moves once per (organization, old status), not per user: the per-row
+    // trigger stands aside while count_deferral holds its row (schema 5), inside this
+    // transaction only. Users already deleted keep their count.
+    m_db->exec(
+        "CREATE TEMP TABLE IF NOT EXISTS purge_counts(org_id INTEGER, status TEXT, c INTEGER);"
+        "DELETE FROM temp.purge_counts;"
+        "INSERT INTO temp.purge_counts SELECT org_id, status, count(*) FROM users "
+        "WHERE id IN temp.purge_ids AND status <> 'deleted' AND org_id IS NOT NULL GROUP BY org_id, status;"
+        "INSERT INTO count_deferral(only) VALUES (1)");
     // Only these columns: an UPDATE that names email rewrites its unique index entry too.
     SQLite::Statement mark(*m_db,
                            "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "
                            "invite_expires_at = NULL WHERE id IN temp.purge_ids");
     mark.bind(1, at);
     mark.exec();
-    m_db->exec("DELETE FROM temp.purge_ids");
+    m_db->exec(
+        "DELETE FROM count_deferral;"
+        "UPDATE org_user_counts SET n = n - p.c FROM temp.purge_counts AS p "
+        "WHERE org_user_counts.org_id = p.org_id AND org_user_counts.status = p.status;"
+        "INSERT INTO org_user_counts(org_id, status, n) SELECT org_id, 'deleted', sum(c) FROM temp.purge_counts "
+        "WHERE true GROUP BY org_id ON CONFLICT(org_id, status) DO UPDATE SET n = n + excluded.n;"
+        "DELETE FROM temp.purge_counts;"
+        "DELETE FROM temp.purge_ids");
 }
 
 std::vector<std::int64_t> SqliteStore::users_due_for_erasure(Instant deleted_before, std::size_t limit) {

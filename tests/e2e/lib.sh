@@ -95,7 +95,7 @@ link_as() { local tok=$1 login=$2; shift 2; printf '%s\n' "$PW_PROF" | MCIDCTL_T
 at() { local when=$1; shift; faketime -f "@$when" "$@"; }
 
 # downgrade_to_schema2 DB: what a store written by mcidctl 0.2.0 (schema 2) looks like: schema 3's
-# columns, index, trigger and switch row and schema 4's code indexes gone, every audit row hashed
+# columns, index, trigger and switch row and schema 4's code indexes and schema 5's count_deferral gone, every audit row hashed
 # by rule 1 (no position).
 downgrade_to_schema2() {
   python3 - "$1" <<'PY'
@@ -110,7 +110,7 @@ ALTER TABLE audit DROP COLUMN sealed;
 DELETE FROM config WHERE key = 'audit.rule2_from';
 DROP TABLE signin_throttle;
 DROP TRIGGER users_count_insert; DROP TRIGGER users_count_update; DROP TRIGGER users_count_delete;
-DROP TABLE org_user_counts; DROP INDEX users_by_org_email; DROP INDEX audit_by_org_id;
+DROP TABLE org_user_counts; DROP TABLE count_deferral; DROP INDEX users_by_org_email; DROP INDEX audit_by_org_id;
 CREATE INDEX audit_by_org ON audit(org_id, at);
 """)
 prev = ""

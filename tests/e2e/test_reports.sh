@@ -318,7 +318,7 @@ expect 0 "db check passes after the second repair" env MCIDCTL_TOKEN="$GA" "$M" 
 downgrade_to_schema2 "$MCIDCTL_DB"
 sq "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
 rep_at "$D4" "$T/comp_v1.csv" "$GA" competencies --format csv
-check "a schema-1 store is migrated when opened (user_version 4)" test "$(sq 'PRAGMA user_version')" = 4
+check "a schema-1 store is migrated when opened (user_version 5)" test "$(sq 'PRAGMA user_version')" = 5
 check "... and until rebuilt counts from the credentials: the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v1.csv"
 expect 0 "db check on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
 check "db check json: competency status not built" test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/not built"

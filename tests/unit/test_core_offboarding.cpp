@@ -162,6 +162,18 @@ TEST_CASE("org show counts the organization's users (not deleted) from kept coun
     CHECK(count() == 5);
     CHECK(dir.show_org(w.gb, MpnId::parse("7654321")).users == 2);
     CHECK(w.store->org_user_count_mismatches() == 0);
+    // A batch moves the counts set-wise (schema 5): active and invited users and a Partner Admin,
+    // and one already deleted, in one transaction.
+    Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+    const auto batch = Offboarding(*w.store, w.clock)
+                           .purge(w.ga,
+                                  {email("carol@contoso.com"), email("dave@contoso.com"), email("alice@contoso.com"),
+                                   email("pat@contoso.com")},
+                                  DryRun::no, Atomic::yes, {});
+    CHECK(batch.rows.size() == 4);
+    CHECK(count() == 1);
+    CHECK(dir.show_org(w.gb, MpnId::parse("7654321")).users == 2);
+    CHECK(w.store->org_user_count_mismatches() == 0);
 }
 
 TEST_CASE("a dry run writes nothing and predicts the real run's outcomes, also for targets that meet in one batch") {
