@@ -15,6 +15,20 @@
 namespace mcid::cli {
 namespace {
 
+// Whether the command being run was given --output FILE (the deepest parsed subcommand's).
+bool output_file_given(const CLI::App& app) {
+    const CLI::App* at = &app;
+    for (;;) {
+        const auto parsed = at->get_subcommands();
+        if (parsed.empty()) {
+            break;
+        }
+        at = parsed.front();
+    }
+    const CLI::Option* output = at->get_option_no_throw("--output");
+    return output != nullptr && output->count() > 0;
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -124,7 +138,7 @@ void examples(CLI::App* command, std::initializer_list<const char*> lines) {
         text += '\n';
     }
     text +=
-        "\nGlobal options (before or after the command): --db PATH, --format table|json|jsonl|csv,\n"
+        "\nGlobal options (before or after the command): --db PATH, --format table|json|jsonl|csv|xlsx,\n"
         "--columns NAME[,NAME...], --delimiter ','|';'|tab, -q, -v. See 'mcidctl --help'.\n";
     command->footer(text);
 }
@@ -141,8 +155,8 @@ void build_app(CLI::App& app, Context& ctx) {
     app.add_option("--db", ctx.options.db,
                    "Store file (default: $MCIDCTL_DB, else ${XDG_DATA_HOME:-~/.local/share}/mcidctl/mcidctl.db)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.add_option("--format", ctx.options.format, "Output format: table (default), json, jsonl or csv")
-        ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}))
+    app.add_option("--format", ctx.options.format, "Output format: table (default), json, jsonl, csv or xlsx")
+        ->check(CLI::IsMember({"table", "json", "jsonl", "csv", "xlsx"}))
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--columns", ctx.options.columns,
                    "Lists and reports: only these columns, in this order (NAME[,NAME...])")
@@ -150,7 +164,7 @@ void build_app(CLI::App& app, Context& ctx) {
     app.add_option("--delimiter", ctx.options.delimiter, "CSV field separator: ',' (default), ';' or tab")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     // Before any command runs, so a wrong combination changes nothing.
-    app.parse_complete_callback([&ctx] { ctx.check_output_options(); });
+    app.parse_complete_callback([&ctx, &app] { ctx.check_output_options(output_file_given(app)); });
     app.add_flag("-q,--quiet", ctx.options.quiet, "Print only data and errors");
     app.add_flag("-v,--verbose", ctx.options.verbose, "Print more detail on stderr");
     app.require_subcommand(1);

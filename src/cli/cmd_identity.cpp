@@ -90,7 +90,7 @@ Json whoami_json(const WhoAmI& w) {
 void print_whoami(const Context& ctx, const WhoAmI& w) {
     const Json j = whoami_json(w);
     if (ctx.format() != Format::table) {
-        if (ctx.format() == Format::csv) {
+        if (ctx.format() == Format::csv || ctx.format() == Format::xlsx) {
             print_rows(ctx, {"code", "title", "source", "type", "passed_on", "expires_on", "status", "state",
                              "reflected_on"},
                        j["credentials"].get<std::vector<Json>>());

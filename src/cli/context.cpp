@@ -108,11 +108,16 @@ std::vector<std::string> Context::columns() const {
     }
 }
 
-void Context::check_output_options() const {
+void Context::check_output_options(bool output_to_file) const {
     csv_delimiter();
     columns();
-    if (!options.delimiter.empty() && format() != Format::csv) {
+    const Format f = format();
+    if (!options.delimiter.empty() && f != Format::csv) {
         throw UsageError("--delimiter applies to CSV output only", "add --format csv");
+    }
+    if (f == Format::xlsx && !output_to_file && stdout_is_terminal()) {
+        throw UsageError("--format xlsx writes an Excel workbook, which a terminal cannot show",
+                         "add --output FILE.xlsx (reports) or redirect stdout: '> FILE.xlsx'");
     }
 }
 
@@ -129,7 +134,9 @@ Format Context::format() const {
     if (f == "json") return Format::json;
     if (f == "jsonl") return Format::jsonl;
     if (f == "csv") return Format::csv;
-    throw UsageError(fmt::format("--format: '{}' is not one of table, json, jsonl, csv", f));
+    if (f == "xlsx")
+        return Format::xlsx;
+    throw UsageError(fmt::format("--format: '{}' is not one of table, json, jsonl, csv, xlsx", f));
 }
 
 std::string Context::db_path() const {

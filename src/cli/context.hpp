@@ -13,7 +13,7 @@
 
 namespace mcid::cli {
 
-enum class Format { table, json, jsonl, csv };
+enum class Format { table, json, jsonl, csv, xlsx };
 
 struct GlobalOptions {
     std::string db;
@@ -34,8 +34,9 @@ public:
     char csv_delimiter() const;
     // --columns as names, lower-cased (empty when not given).
     std::vector<std::string> columns() const;
-    // Checks the output options together, before any command runs: --delimiter is for CSV.
-    void check_output_options() const;
+    // Checks the output options together, before any command runs: --delimiter is for CSV, and
+    // a workbook goes to a file (`output_to_file`: the command was given --output) or a pipe.
+    void check_output_options(bool output_to_file) const;
     // The store path: --db, $MCIDCTL_DB, the config file's `db`, else the XDG default.
     std::string db_path() const;
     // Opens the store on first use.

@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include "cli/xlsx.hpp"
+
 #include <mcid/error.hpp>
 #include <mcid/types.hpp>
 
@@ -415,6 +417,13 @@ struct RowCells {
     }
 };
 
+// The sheet of a workbook: "report.skills" is "skills", "user.list" is "user list".
+std::string sheet_for(std::string_view command_path) {
+    std::string name(command_path.substr(0, 7) == "report." ? command_path.substr(7) : command_path);
+    std::replace(name.begin(), name.end(), '.', ' ');
+    return name.empty() ? "mcidctl" : name;
+}
+
 }  // namespace
 
 std::size_t display_width(std::string_view text) {
@@ -459,6 +468,7 @@ WriterOptions writer_options(const Context& ctx) {
     o.width = ctx.terminal_width();
     o.delimiter = ctx.csv_delimiter();
     o.columns = ctx.columns();
+    o.sheet = sheet_for(ctx.command_path);
     return o;
 }
 
@@ -474,6 +484,8 @@ std::unique_ptr<RowSink> make_format_writer(std::ostream& out, const WriterOptio
         case Format::csv: return std::make_unique<CsvWriter>(out, options);
         case Format::json: return std::make_unique<JsonWriter>(out, false);
         case Format::jsonl: return std::make_unique<JsonWriter>(out, true);
+        case Format::xlsx:
+            return make_xlsx_writer(out, options);
     }
     return std::make_unique<TableWriter>(out, options);
 }
@@ -526,7 +538,7 @@ void print_object(const Context& ctx, const Json& all) {
     for (auto it = object.begin(); it != object.end(); ++it) {
         columns.push_back(it.key());
     }
-    if (f == Format::csv) {
+    if (f == Format::csv || f == Format::xlsx) {
         print_rows(ctx, columns, {object});
         return;
     }

@@ -26,6 +26,7 @@ struct WriterOptions {
     int width = 0;              // table: terminal width, 0 = no limit
     char delimiter = ',';       // CSV: ',', ';' or tab
     std::vector<std::string> columns;  // only these, in this order (empty: all)
+    std::string sheet = "mcidctl";     // xlsx: the sheet's name (the report's)
 };
 
 WriterOptions writer_options(const Context& ctx);

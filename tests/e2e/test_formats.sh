@@ -111,4 +111,73 @@ printf 'mcid;code;title;type;passed_on\n40000001;AZ-900,extra;T;certification;20
 expect_err 2 "line 2" "a ';' file with a bad row names its line" \
   env MCIDCTL_TOKEN=$OP "$M" registry import "$T/bad.csv" --kind credentials
 
+# ---- --format xlsx ------------------------------------------------------------------
+# Read back with openpyxl (python3-openpyxl, Debian's, for the system python: a version
+# manager's python may lack it).
+XPY=python3; [[ -x /usr/bin/python3 ]] && XPY=/usr/bin/python3
+# xlsxq FILE EXPR: prints EXPR with wb (the workbook), ws (its first sheet) and rows (the first
+# sheet's rows as lists of cell values, the header first).
+xlsxq() {
+  "$XPY" -c 'import sys, openpyxl, datetime
+wb = openpyxl.load_workbook(sys.argv[1]); ws = wb.worksheets[0]
+rows = [[c.value for c in r] for r in ws.iter_rows()]
+print(eval(sys.argv[2]))' "$@"
+}
+add_profile 123456789012 carol@outlook.com "Carol Learner" || bad "add a profile with a 12-digit MCID"
+add_cred 123456789012 AZ-900 '=HYPERLINK("http://evil.example/","click")' exam 2023-06-01 2026-06-01 ||
+  bad "add a credential whose title looks like a formula"
+link_as "$ALICE" carol@outlook.com >/dev/null 2>&1 || bad "alice links the profile"
+MCIDCTL_TOKEN=$GA "$M" user invite carol@contoso.com --name '=1+2 Carol' --role user -q >/dev/null
+expect 0 "report skills --format xlsx --output" \
+  env MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format xlsx --output "$T/skills.xlsx"
+check "says how many rows went to the file" has "wrote [0-9]+ rows to .*skills.xlsx" "$ERR"
+check "one sheet, named after the report" test "$(xlsxq "$T/skills.xlsx" 'wb.sheetnames')" = "['skills']"
+check "the header row: the report's columns" \
+  test "$(xlsxq "$T/skills.xlsx" '",".join(rows[0])')" = "mpn_id,organization,user_email,user_name,mcid,source,credential_type,credential_code,credential_title,passed_on,expires_on,credential_status,relevant_for,linked_on,reflected_on,state"
+check "the header is bold" test "$(xlsxq "$T/skills.xlsx" 'all(c.font.b for c in ws[1])')" = True
+check "the header is frozen" test "$(xlsxq "$T/skills.xlsx" 'ws.freeze_panes')" = A2
+check "an autofilter over every row and column" \
+  test "$(xlsxq "$T/skills.xlsx" 'ws.auto_filter.ref == "A1:P%d" % len(rows)')" = True
+check "the columns are fitted to the data (user_email wider than the default)" \
+  test "$(xlsxq "$T/skills.xlsx" 'ws.column_dimensions["C"].width > 13')" = True
+# rows of the report as CSV says them, to compare
+MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format csv >"$T/skills.csv"
+check "as many rows as the CSV" \
+  test "$(xlsxq "$T/skills.xlsx" 'len(rows)')" = "$(wc -l <"$T/skills.csv")"
+XR='[r for r in rows if r[4] == "123456789012"][0]'
+check "the 12-digit MCID is text, not a number" test "$(xlsxq "$T/skills.xlsx" "type($XR[4]).__name__")" = str
+check "the MPN ID is text" test "$(xlsxq "$T/skills.xlsx" "repr($XR[0])")" = "'1234567'"
+check "passed_on is an Excel date" \
+  test "$(xlsxq "$T/skills.xlsx" "$XR[9] == datetime.datetime(2023, 6, 1)")" = True
+check "expires_on and linked_on are dates" \
+  test "$(xlsxq "$T/skills.xlsx" "all(isinstance(v, datetime.datetime) for v in ($XR[10], $XR[13], $XR[14]))")" = True
+check "dates are shown as yyyy-mm-dd" \
+  test "$(xlsxq "$T/skills.xlsx" '[c for c in ws["J"] if c.row > 1][0].number_format')" = yyyy-mm-dd
+check "a title that looks like a formula is a string, unguarded" \
+  test "$(xlsxq "$T/skills.xlsx" "$XR[8]")" = '=HYPERLINK("http://evil.example/","click")'
+check "the workbook holds no formula at all" \
+  test "$(xlsxq "$T/skills.xlsx" 'sum(c.data_type == "f" for r in ws.iter_rows() for c in r)')" = 0
+MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format xlsx >"$T/piped.xlsx"
+check "report skills --format xlsx into a pipe: exit 0" test $? = 0
+check "the same rows through stdout" test "$(xlsxq "$T/piped.xlsx" 'rows')" = "$(xlsxq "$T/skills.xlsx" 'rows')"
+MCIDCTL_TOKEN=$GA "$M" user list --format xlsx --columns name,email,invited_on >"$T/users.xlsx"
+check "user list: a sheet named after it, --columns chosen" \
+  test "$(xlsxq "$T/users.xlsx" '(wb.sheetnames, rows[0])')" = "(['user list'], ['name', 'email', 'invited_on'])"
+check "a name starting with = is text" \
+  test "$(xlsxq "$T/users.xlsx" '[r[0] for r in rows if r[1] == "carol@contoso.com"][0]')" = '=1+2 Carol'
+MCIDCTL_TOKEN=$GA "$M" audit list --format xlsx >"$T/audit.xlsx"
+check "audit list: at is a date and time, id a number" \
+  test "$(xlsxq "$T/audit.xlsx" '(type(rows[1][1]).__name__, type(rows[1][0]).__name__, ws["B2"].number_format)')" = \
+       "('datetime', 'int', 'yyyy-mm-dd hh:mm:ss')"
+MCIDCTL_TOKEN=$GA "$M" org show 1234567 --format xlsx >"$T/org.xlsx"
+check "an object (org show) is one row" test "$(xlsxq "$T/org.xlsx" 'len(rows)')" = 2
+rm -f "$T/none.xlsx"
+expect_err 2 "--bom applies to CSV output only" "--bom with xlsx" \
+  env MCIDCTL_TOKEN=$GA "$M" report skills --format xlsx --bom --output "$T/none.xlsx"
+expect_err 2 "--delimiter applies to CSV" "--delimiter with xlsx" \
+  env MCIDCTL_TOKEN=$GA "$M" report skills --format xlsx --delimiter ';' --output "$T/none.xlsx"
+expect_err 2 "--columns: unknown column 'nope'" "--columns with xlsx, an unknown name" \
+  env MCIDCTL_TOKEN=$GA "$M" report skills --format xlsx --columns nope --output "$T/none.xlsx"
+check "no file was left by the refusals" test ! -e "$T/none.xlsx"
+
 summary

@@ -35,7 +35,7 @@ echo "== user list streams: peak RSS stays flat in every format"
 # Under AddressSanitizer the shadow memory and the quarantine of freed blocks inflate RSS by
 # design: the bound is checked on normal builds only (the sanitized run still checks the output).
 SANITIZED=""; grep -q __asan_init "$M" 2>/dev/null && SANITIZED=1
-for fmt in jsonl json csv table; do
+for fmt in jsonl json csv table xlsx; do
   peak_kb env MCIDCTL_TOKEN="$GA" "$M" user list --format "$fmt"
   check "user list --format $fmt of $N users: exit 0 (exit $RC)" test "$RC" = 0
   if [[ -z $SANITIZED ]]; then

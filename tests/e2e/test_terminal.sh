@@ -121,8 +121,8 @@ check "bash completion loads without errors" bash --norc --noprofile -c 'source 
 check "'us' completes to user" test "$(comp mcidctl us)" = "user"
 check "'user inv' completes to invite" test "$(comp mcidctl user inv)" = "invite"
 check "'report skills --f' completes to --format" test "$(comp mcidctl report skills --f)" = "--format"
-check "'--format ' offers table json jsonl csv" test "$(comp mcidctl --format '')" = "csv json jsonl table"
-check "'report skills --format ' offers the formats" test "$(comp mcidctl report skills --format '')" = "csv json jsonl table"
+check "'--format ' offers table json jsonl csv xlsx" test "$(comp mcidctl --format '')" = "csv json jsonl table xlsx"
+check "'report skills --format ' offers the formats" test "$(comp mcidctl report skills --format '')" = "csv json jsonl table xlsx"
 check "'--db x us' still completes the command" test "$(comp mcidctl --db x.db us)" = "user"
 check "'user list --status ' offers the statuses" test "$(comp mcidctl user list --status '')" = "active deleted invited"
 check "'user invite x --role ' offers the roles" test "$(comp mcidctl user invite x --role '')" = "global-admin partner-admin user"
@@ -204,7 +204,7 @@ if command -v fish >/dev/null; then
   check "fish script parses (fish -n)" fish --no-config -n "$T/c.fish"
   check "fish: 'mcidctl us' completes to user" test "$(fcomp 'mcidctl us')" = "user"
   check "fish: 'mcidctl user inv' completes to invite" test "$(fcomp 'mcidctl user inv')" = "invite"
-  check "fish: '--format ' offers the formats" test "$(fcomp 'mcidctl --format ')" = "csv json jsonl table"
+  check "fish: '--format ' offers the formats" test "$(fcomp 'mcidctl --format ')" = "csv json jsonl table xlsx"
   check "fish: 'user list --status ' offers the statuses" test "$(fcomp 'mcidctl user list --status ')" = "active deleted invited"
   check "fish: 'user invite x --role ' offers the roles" test "$(fcomp 'mcidctl user invite x --role ')" = "global-admin partner-admin user"
   check "fish: 'registry import f --kind ' offers the kinds" \
@@ -505,6 +505,24 @@ for fmt in csv json jsonl; do
     check "--format $fmt ($cmd): same bytes on a terminal as in a pipe" test "$at60" = "$piped"
   done
 done
+
+# A workbook is not for a terminal: exit 2 before the report runs; with --output it is written.
+term_start 200 'MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format xlsx'
+term_wait
+check "xlsx on a terminal: exit 2 (got $TRC)" test "$TRC" = 2
+check "... says why" has "xlsx writes an Excel workbook, which a terminal cannot show" "$(raw_out)"
+check "... and how" has "add --output FILE.xlsx .reports. or redirect stdout" "$(raw_out)"
+term_end
+term_start 200 'MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --format xlsx --output "'"$T"'/t.xlsx"'
+term_wait
+check "xlsx on a terminal with --output: exit 0 (got $TRC)" test "$TRC" = 0
+check "... the workbook is written (a zip)" has '^PK' "$(head -c 2 "$T/t.xlsx")"
+term_end
+term_start 200 'MCIDCTL_TOKEN=$GA "$M" user list --format xlsx | od -c | head -n 1'
+term_wait
+check "xlsx into a pipe from a terminal: exit 0 (got $TRC)" test "$TRC" = 0
+check "... the pipe gets the workbook" has 'P +K' "$(raw_out)"
+term_end
 
 # Colour for states: on a terminal only, never with NO_COLOR, never in a pipe.
 ESC=$'\e'
