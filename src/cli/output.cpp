@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <optional>
 
@@ -68,6 +69,68 @@ std::string cell_text(const Cell& c) {
     return {};
 }
 
+// Free text: the only cells a table cuts to fit (names, titles, details). Identifiers, codes,
+// dates, states and counts are shown whole.
+bool free_text(std::string_view column) {
+    static constexpr std::array<std::string_view, 10> k_free = {
+        "name",   "user_name",    "organization",   "title", "credential_title",
+        "detail", "relevant_for", "required_codes", "value", "batch"};
+    return std::find(k_free.begin(), k_free.end(), column) != k_free.end();
+}
+
+// Which columns a narrow table keeps longest (higher first).
+int priority(std::string_view column) {
+    struct Rank {
+        std::string_view column;
+        int rank;
+    };
+    static constexpr std::array<Rank, 37> k_ranks = {{
+        {"email", 9},
+        {"user_email", 9},
+        {"target", 9},
+        {"competency", 9},
+        {"key", 9},
+        {"code", 9},
+        {"credential_code", 9},
+        {"state", 8},
+        {"outcome", 8},
+        {"status", 8},
+        {"action", 8},
+        {"credential_status", 8},
+        {"value", 8},
+        {"name", 7},
+        {"user_name", 7},
+        {"credential_title", 7},
+        {"title", 7},
+        {"at", 8},
+        {"detail", 7},
+        {"mpn_id", 6},
+        {"mcid", 6},
+        {"role", 6},
+        {"expires_on", 6},
+        {"passed_on", 6},
+        {"reflected_on", 6},
+        {"invited_on", 6},
+        {"enrolled_on", 6},
+        {"individuals_required", 6},
+        {"individuals_qualified", 6},
+        {"organization", 4},
+        {"actor", 4},
+        {"source", 4},
+        {"credential_type", 4},
+        {"relevant_for", 4},
+        {"type", 4},
+        {"id", 3},
+        {"batch", 3},
+    }};
+    for (const auto& r : k_ranks) {
+        if (r.column == column) {
+            return r.rank;
+        }
+    }
+    return 5;
+}
+
 const char* state_color(std::string_view column, std::string_view value) {
     if (column != "state" && column != "status" && column != "outcome" && column != "credential_status") {
         return nullptr;
@@ -116,6 +179,9 @@ public:
             flush();
         }
         m_out.flush();
+        if (!m_note.empty() && m_options.note) {
+            m_options.note(m_note);  // after the table, as a footer: the header stays the first line
+        }
     }
 
 private:
@@ -129,6 +195,7 @@ private:
                 m_widths[i] = std::max(m_widths[i], display_width(r[i]));
             }
         }
+        m_shown.assign(m_columns.size(), true);
         if (m_options.width > 0) {
             fit(static_cast<std::size_t>(m_options.width));
         }
@@ -143,28 +210,99 @@ private:
         m_buffer.clear();
         m_flushed = true;
     }
-    // Shrinks the widest columns until the row fits the terminal.
+    // Fits the columns to the terminal (docs/cli-decisions.md, "Tables"): identifiers, codes,
+    // dates and states are never cut; free text (names, titles, details) shrinks first, to no
+    // less than its header; when that is not enough, the lowest-priority columns are left out
+    // (the rightmost first among equals) and a note on stderr names them.
     void fit(std::size_t total) {
-        const std::size_t gaps = m_widths.empty() ? 0 : 2 * (m_widths.size() - 1);
-        auto sum = [&] {
-            std::size_t s = gaps;
-            for (auto w : m_widths) s += w;
-            return s;
-        };
-        while (sum() > total) {
-            auto widest = std::max_element(m_widths.begin(), m_widths.end());
-            if (*widest <= 3) {
-                break;  // too many columns: print() cuts the line at the terminal's edge
-            }
-            --*widest;
+        const std::size_t n = m_columns.size();
+        std::vector<std::size_t> least(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            least[i] = free_text(m_columns[i])
+                           ? std::min(m_widths[i], std::max<std::size_t>(display_width(m_columns[i]), 8))
+                           : m_widths[i];
         }
+        auto needed = [&](const std::vector<std::size_t>& w) {
+            std::size_t s = 0, shown = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (m_shown[i]) {
+                    s += w[i];
+                    ++shown;
+                }
+            }
+            return s + (shown > 0 ? 2 * (shown - 1) : 0);
+        };
+        // A column empty in every sampled row goes first.
+        std::vector<int> rank(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const bool empty =
+                std::all_of(m_buffer.begin(), m_buffer.end(), [&](const auto& r) { return r[i].empty(); });
+            rank[i] = empty ? 0 : priority(m_columns[i]);
+        }
+        m_shown.assign(n, true);
+        std::size_t left_out = 0;
+        while (needed(least) > total) {
+            std::size_t drop = n, shown = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (m_shown[i]) {
+                    ++shown;
+                    if (drop == n || rank[i] <= rank[drop]) {
+                        drop = i;
+                    }
+                }
+            }
+            if (shown <= 1) {
+                break;  // one column wider than the terminal: print() cuts the line at the edge
+            }
+            m_shown[drop] = false;
+            ++left_out;
+        }
+        // Free text gives back what it must, the widest first.
+        while (needed(m_widths) > total) {
+            std::size_t widest = n;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (m_shown[i] && m_widths[i] > least[i] && (widest == n || m_widths[i] > m_widths[widest])) {
+                    widest = i;
+                }
+            }
+            if (widest == n) {
+                break;
+            }
+            --m_widths[widest];
+        }
+        if (left_out > 0) {
+            std::string names;  // in the report's column order
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!m_shown[i]) {
+                    names += (names.empty() ? "" : ",") + m_columns[i];
+                }
+            }
+            m_note = fmt::format("left out to fit {} columns: {} (--columns NAME,... or --format csv shows them)",
+                                 total, names);
+        }
+    }
+    // A cell as shown: free text cut to its column; anything else whole (a later row's email may
+    // be wider than the sample's: the row then runs a little to the right, but says it all).
+    std::string shown_text(std::size_t i, const std::string& text) const {
+        return free_text(m_columns[i]) ? truncate_to(text, m_widths[i]) : text;
+    }
+    bool last_shown(std::size_t i) const {
+        for (std::size_t k = i + 1; k < m_shown.size(); ++k) {
+            if (m_shown[k]) {
+                return false;
+            }
+        }
+        return true;
     }
     void print(const std::vector<std::string>& cells, bool header = false) {
         std::string plain;
         for (std::size_t i = 0; i < cells.size(); ++i) {
-            const std::string text = truncate_to(cells[i], m_widths[i]);
+            if (!m_shown[i]) {
+                continue;
+            }
+            const std::string text = header ? cells[i] : shown_text(i, cells[i]);
             plain += text;
-            if (i + 1 < cells.size()) {
+            if (!last_shown(i)) {
                 plain.append(m_widths[i] - std::min(display_width(text), m_widths[i]) + 2, ' ');
             }
         }
@@ -181,7 +319,10 @@ private:
         }
         std::string line;
         for (std::size_t i = 0; i < cells.size(); ++i) {
-            std::string text = truncate_to(cells[i], m_widths[i]);
+            if (!m_shown[i]) {
+                continue;
+            }
+            std::string text = header ? cells[i] : shown_text(i, cells[i]);
             const std::size_t w = display_width(text);
             const char* color = (m_options.color && !header) ? state_color(m_columns[i], cells[i]) : nullptr;
             if (header && m_options.color) {
@@ -194,7 +335,7 @@ private:
             if (color || (header && m_options.color)) {
                 line += "\x1b[0m";
             }
-            if (i + 1 < cells.size()) {
+            if (!last_shown(i)) {
                 line.append(m_widths[i] - std::min(w, m_widths[i]) + 2, ' ');
             }
         }
@@ -207,6 +348,8 @@ private:
     std::vector<std::string> m_columns;
     std::vector<std::vector<std::string>> m_buffer;
     std::vector<std::size_t> m_widths;
+    std::vector<bool> m_shown;  // false: left out to fit the terminal
+    std::string m_note;         // which were, said on stderr at the end
     bool m_flushed = false;
 };
 
@@ -469,6 +612,9 @@ WriterOptions writer_options(const Context& ctx) {
     o.delimiter = ctx.csv_delimiter();
     o.columns = ctx.columns();
     o.sheet = sheet_for(ctx.command_path);
+    o.note = [&ctx](const std::string& line) {
+        ctx.info(line);
+    };
     return o;
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <span>
@@ -27,6 +28,7 @@ struct WriterOptions {
     char delimiter = ',';       // CSV: ',', ';' or tab
     std::vector<std::string> columns;  // only these, in this order (empty: all)
     std::string sheet = "mcidctl";     // xlsx: the sheet's name (the report's)
+    std::function<void(const std::string&)> note;  // table: what it left out (stderr; -q silences)
 };
 
 WriterOptions writer_options(const Context& ctx);

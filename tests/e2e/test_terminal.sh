@@ -63,6 +63,10 @@ screen_lines() { tm capture-pane -p -t "$S" | awk '/^__BEGIN__/{f=1;next} /^__EN
 term_end() { tm kill-session -t "$S" >/dev/null 2>&1; }
 # raw_out: the bytes the snippet wrote to the terminal, between the frame lines (lines end \r\n)
 raw_out() { awk '/^__END__\r$/ { f = 0 } f { print } /^__BEGIN__\r$/ { f = 1 }' "$RAW"; }
+# strip: the snippet's terminal output without colours and \r
+strip() { raw_out | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g'; }
+# table_out: the same without the stderr note on what was left out (a line the terminal wraps)
+table_out() { raw_out | grep -v 'left out to fit'; }
 # max_width: the widest line on stdin in terminal cells (ANSI colours removed; \r\n line ends)
 max_width() {
   "$PY" -c '
@@ -479,19 +483,79 @@ term_end
 for cmd in "user list" "report competencies" "report skills --include-pending" "org list" "config list"; do
   term_start 60 "MCIDCTL_TOKEN=\$GA \"\$M\" $cmd"
   term_wait
-  narrow=$(raw_out)
+  narrow=$(table_out)
   check "60 columns: $cmd exits 0 (got $TRC)" test "$TRC" = 0
   w=$(max_width <<<"$narrow")
   check "60 columns: $cmd fits (widest line $w)" test "$w" -le 60
   term_end
 done
-term_start 60 'MCIDCTL_TOKEN=$GA "$M" user list'
+term_start 60 'MCIDCTL_TOKEN=$GA "$M" user list -q'
 term_wait
 narrow=$(raw_out)
-check "60 columns: user list truncates long values with …" has '…' "$narrow"
-check "60 columns: the long name is cut" lacks 'Head of Partner Enablement' "$narrow"
+check "60 columns: user list shows the longest email whole" has 'long\.name\.for\.the\.terminal\.test@contoso\.com' "$narrow"
+check "60 columns: the long name does not fit and is left out" lacks 'Head of Partner Enablement' "$narrow"
 check "60 columns: the header is still the first line" has '^EMAIL ' "$(tr -d '\r' <<<"$narrow" | sed 's/\x1b\[[0-9;]*m//g' | head -n1)"
 check "60 columns: one screen line per user (nothing wrapped)" test "$(screen_lines)" = "$(($(json 'len(d)' <<<"$JSON") + 1))"
+term_end
+term_start 100 'MCIDCTL_TOKEN=$GA "$M" user list'
+term_wait
+narrow=$(table_out)
+check "100 columns: free text shrinks first: the long name is cut with …" has 'Barthol[a-z]*…' "$narrow"
+check "100 columns: while the email is whole" has 'long\.name\.for\.the\.terminal\.test@contoso\.com' "$narrow"
+term_end
+
+# Readable at 80, 120 and 200 columns (issue 15): identifiers, codes, dates and states are never
+# cut, headers never; free text shrinks first; what does not fit is left out and named on stderr.
+for width in 80 120 200; do
+  for cmd in "report skills --include-pending" "audit list" "user list" "report users" "report competencies"; do
+    term_start "$width" "MCIDCTL_TOKEN=\$GA \"\$M\" $cmd"
+    term_wait
+    out=$(strip)
+    check "$width columns: $cmd exits 0 (got $TRC)" test "$TRC" = 0
+    check "$width columns: $cmd fits (widest line $(max_width <<<"$(table_out)"))" test "$(max_width <<<"$(table_out)")" -le "$width"
+    header=$(grep -m1 -E '^[A-Z_]+( +[A-Z_]+)*$' <<<"$out")
+    check "$width columns: $cmd has a header line" test -n "$header"
+    check "$width columns: $cmd: no header is cut" lacks '…' "$header"
+    if [[ $cmd == "report skills"* ]]; then
+      check "$width columns: skills: the email whole" has 'carol@contoso\.com' "$out"
+      check "$width columns: skills: the codes whole" has 'AZ-104 ' "$out"
+      check "$width columns: skills: the state whole" has '(pending|reflected)$' "$out"
+    fi
+    if [[ $cmd == "audit list" ]]; then
+      if [[ $width != 80 ]]; then  # at 80 the long targets and actions leave no room for AT
+        check "$width columns: audit list shows AT" has '(^| )AT( |$)' "$header"
+      fi
+      if [[ " $header " == *" AT "* ]]; then
+        rows=$(grep -vE '^(ID|AT) |left out' <<<"$out")
+        check "$width columns: audit list: every row's time whole" \
+          test "$(grep -cE '(^|[0-9] +)20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z ' <<<"$rows")" = "$(grep -c . <<<"$rows")"
+        check "$width columns: audit list: control, rows were shown ($(grep -c . <<<"$rows"))" test "$(grep -c . <<<"$rows")" -ge 5
+      fi
+    fi
+    term_end
+  done
+done
+term_start 80 'MCIDCTL_TOKEN=$GA "$M" report skills --include-pending'
+term_wait
+out=$(strip)
+check "80 columns: skills names what it left out" has 'left out to fit 80 columns: .*credential_title' "$out"
+check "... and how to see it" has '\-\-columns NAME,\.\.\. or \-\-format csv shows them' "$out"
+check "... and leaves that column out of the table" lacks 'CREDENTIAL_TITLE' "$(grep -m1 '^USER_EMAIL' <<<"$out")"
+check "... the note comes after the table: the header is the first line" has '^[A-Z_]+ ' "$(head -n1 <<<"$out")"
+term_end
+term_start 80 'MCIDCTL_TOKEN=$GA "$M" report skills --include-pending -q'
+term_wait
+check "80 columns: -q silences the note" lacks 'left out' "$(strip)"
+term_end
+term_start 80 'MCIDCTL_TOKEN=$GA "$M" report skills --include-pending --columns user_email,credential_title,passed_on'
+term_wait
+out=$(strip)
+check "80 columns: --columns brings a left-out column back" has '^USER_EMAIL +CREDENTIAL_TITLE +PASSED_ON$' "$out"
+check "... and with room, nothing is left out" lacks 'left out' "$out"
+term_end
+term_start 200 'MCIDCTL_TOKEN=$GA "$M" user list'
+term_wait
+check "200 columns: user list leaves nothing out" lacks 'left out' "$(strip)"
 term_end
 
 # --format output is the same bytes on a narrow terminal, a wide one and a pipe.
