@@ -233,11 +233,15 @@ echo "== read-only store"
 fresh_env
 setup_world 2>/dev/null || { bad "setup_world (read-only)"; summary; exit; }
 # root ignores file modes: as root, the store is handed to an unprivileged account for this part
+# The binary is run from a copy in this test's 0711 folder: the checkout may be where nobody
+# cannot reach it (a fresh machine's /root/mcidctl, /root being 0700).
+MRO=$M
 if [[ $(id -u) == 0 ]]; then
   chmod 711 "$E2E_ROOT" "$T"
   NOBODY=$(id -u nobody 2>/dev/null || echo 65534)
   asu() { setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups -- "$@"; }
   own() { chown -R "$NOBODY:$NOBODY" "$@"; }
+  MRO=$T/mcidctl; cp "$M" "$MRO"; chmod 755 "$MRO"
 else
   asu() { "$@"; }
   own() { :; }
@@ -250,16 +254,16 @@ for kind in file folder; do
   DB=$D/store.db
   N_USERS=$(users_of "$DB")
   if [[ $kind == file ]]; then chmod 400 "$DB"; else chmod 500 "$D"; fi
-  expect 0 "read-only $kind: whoami works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$M" whoami --format json
+  expect 0 "read-only $kind: whoami works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$MRO" whoami --format json
   check "read-only $kind: whoami shows the GA" test "$(json "d['email']" <<<"$OUT" 2>/dev/null)" = ga@contoso.com
-  expect 0 "read-only $kind: user list works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$M" user list --format json
+  expect 0 "read-only $kind: user list works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$MRO" user list --format json
   check "read-only $kind: user list has the Contoso users" test "$(json "sorted(u['email'] for u in d)" <<<"$OUT" 2>/dev/null)" = "['alice@contoso.com', 'ga@contoso.com', 'pat@contoso.com']"
-  expect 0 "read-only $kind: audit verify works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$OP" "$M" audit verify
-  expect_err 9 'read-only|cannot write' "read-only $kind: user invite -> 9" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$M" user invite ro@contoso.com --name RO
+  expect 0 "read-only $kind: audit verify works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$OP" "$MRO" audit verify
+  expect_err 9 'read-only|cannot write' "read-only $kind: user invite -> 9" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$MRO" user invite ro@contoso.com --name RO
   check "read-only $kind: the message names the file" has "$DB" "$ERR"
-  expect_err 9 '.' "read-only $kind: config set -> 9" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$OP" "$M" config set association.limit 7
+  expect_err 9 '.' "read-only $kind: config set -> 9" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$OP" "$MRO" config set association.limit 7
   chmod 700 "$D"; chmod 600 "$DB"
-  expect 0 "read-only $kind: once writable again, a write works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$M" user invite back@contoso.com --name Back
+  expect 0 "read-only $kind: once writable again, a write works" asu env MCIDCTL_DB="$DB" MCIDCTL_TOKEN="$GA" "$MRO" user invite back@contoso.com --name Back
   added=0; [[ $RC == 0 ]] && added=1
   check "read-only $kind: no write got through while read-only (users $N_USERS + $added)" test "$(users_of "$DB")" = "$((N_USERS + added))"
 done
