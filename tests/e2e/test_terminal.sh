@@ -40,6 +40,13 @@ term_start() {
   : >"$RAW"
   tm new-session -d -s "$S" -x "$1" -y 50 "bash --norc --noprofile $script"
   tm pipe-pane -o -t "$S" "cat >> '$RAW'"
+  # pipe-pane starts its command asynchronously: the snippet starts only once tmux says the
+  # pane is piped, so no early byte is lost on a busy machine
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ $(tm display-message -p -t "$S" '#{pane_pipe}' 2>/dev/null) == 1 ]] && break
+    sleep 0.05
+  done
   tm send-keys -t "$S" Enter
 }
 screen() { tm capture-pane -p -J -t "$S" 2>/dev/null; }
@@ -57,6 +64,13 @@ wait_for() {
 term_wait() {
   if wait_for '^EXIT=[0-9]+'; then TRC=$(screen | sed -n 's/^EXIT=\([0-9]*\).*/\1/p' | tail -n1); else TRC=timeout; fi
   SCREEN=$(screen)
+  # The screen can show the end before the recording has it (cat behind a pipe): read the
+  # recording only once its own EXIT= line is in, so everything before it is too.
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -qa '^EXIT=[0-9]' "$RAW" && return 0
+    sleep 0.05
+  done
 }
 # screen_lines: how many screen lines the snippet's output takes (wrapped lines count twice)
 screen_lines() { tm capture-pane -p -t "$S" | awk '/^__BEGIN__/{f=1;next} /^__END__/{f=0} f' | wc -l; }
