@@ -128,9 +128,16 @@ void register_identity(CLI::App& app, Context& ctx) {
                        "printf '%s\\n' \"$PW\" | mcidctl --db /srv/mcid.db init --operator ops@example.com --password-stdin"});
         cmd->callback([&ctx, o] {
             const Email email = Email::parse(o->email, "--operator");
-            Store& store = ctx.store(OpenMode::create);
+            // A new store is created only once the password is good, so a failed first run leaves
+            // no file behind. (An existing one is opened first: a rerun with the same operator and
+            // password is a no-op, any other is exit 5.)
+            std::error_code ec;
+            const bool exists = std::filesystem::exists(ctx.db_path(), ec);
+            Store* opened = exists ? &ctx.store(OpenMode::create) : nullptr;
             const std::string pw =
                 read_password(ctx, o->password_stdin, PasswordKind::new_password, "New operator password");
+            check_new_password(pw);
+            Store& store = opened ? *opened : ctx.store(OpenMode::create);
             if (!Identity(store, ctx.clock()).init(email, pw)) {
                 ctx.info(fmt::format("store {} is already initialized with operator {}; nothing changed", store.path(),
                                      email.value));

@@ -2,6 +2,7 @@
 
 #include <mcid/csv.hpp>
 #include <mcid/error.hpp>
+#include <mcid/identity.hpp>
 
 #include <fmt/format.h>
 
@@ -54,6 +55,31 @@ std::string read_line_no_echo(std::string_view prompt) {
     return line;
 }
 
+// A new password on a terminal: checked against the policy as soon as it is typed, before it is
+// repeated, and asked again (three tries in all) when it is too short or the two differ.
+std::string read_new_password(std::string_view prompt) {
+    constexpr int k_tries = 3;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            const std::string password = read_line_no_echo(std::string(prompt) + ": ");
+            if (password.empty()) {
+                throw UsageError("password: must not be empty");
+            }
+            check_new_password(password);
+            if (read_line_no_echo("Repeat the password: ") != password) {
+                throw UsageError("the passwords do not match");
+            }
+            return password;
+        } catch (const UsageError& e) {
+            if (attempt == k_tries) {
+                throw;
+            }
+            std::cerr << "mcidctl: " << e.what() << "; try again (" << (k_tries - attempt) << " "
+                      << (k_tries - attempt == 1 ? "try" : "tries") << " left)\n";
+        }
+    }
+}
+
 }  // namespace
 
 std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind, std::string_view prompt) {
@@ -66,12 +92,10 @@ std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind
             password.pop_back();
         }
     } else if (ctx.stdin_is_terminal()) {
-        password = read_line_no_echo(std::string(prompt) + ": ");
-        if (kind == PasswordKind::new_password) {
-            const std::string again = read_line_no_echo("Repeat the password: ");
-            if (again != password) {
-                throw UsageError("the passwords do not match");
-            }
+        if (kind == PasswordKind::existing) {
+            password = read_line_no_echo(std::string(prompt) + ": ");
+        } else {
+            password = read_new_password(prompt);
         }
     } else {
         throw UsageError("no password: use --password-stdin or run on a terminal",

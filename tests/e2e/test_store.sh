@@ -37,6 +37,9 @@ check "whoami names the operator" has 'op@example\.com' "$OUT"
 IN=$PW_OP expect_err 5 'already initialized' "init twice -> 5" "$M" init --operator op2@example.com --password-stdin
 check "init twice names the store path" has "$XDG_DATA_HOME/mcidctl/mcidctl.db" "$ERR"
 err_shape "init twice"
+IN=short expect_err 2 'at least 12 characters' "init with a too-short password -> 2" \
+  "$M" --db "$T/never.db" init --operator x@example.com --password-stdin
+check "... and no store file is left behind" test ! -e "$T/never.db"
 check "user_version set by the migrations" test "$(sqlite3 "$XDG_DATA_HOME/mcidctl/mcidctl.db" 'PRAGMA user_version')" -ge 1
 check "journal_mode is wal" test "$(sqlite3 "$XDG_DATA_HOME/mcidctl/mcidctl.db" 'PRAGMA journal_mode')" = wal
 

@@ -356,13 +356,40 @@ term_end
 IN=$PW_OP expect 0 "the password typed at the init prompt signs in" "$M" login op@example.com --password-stdin --print-token
 OP=$OUT
 
+# wait_last REGEX: waits (up to 30 s) until the last non-empty line on the screen matches
+wait_last() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    screen | grep -v '^$' | tail -n1 | grep -qE -- "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+type_line() { tm send-keys -t "$S" -l "$1"; tm send-keys -t "$S" Enter; }
+# A new password is checked as soon as it is typed and asked again, three tries in all.
 term_start 200 '"$M" --db "$HOME/other.db" init --operator op@example.com'
-wait_for 'password: *$' && { tm send-keys -t "$S" -l "$PW_OP"; tm send-keys -t "$S" Enter; }
-wait_for '[Rr]epeat.*: *$' && { tm send-keys -t "$S" -l "${PW_OP}x"; tm send-keys -t "$S" Enter; }
+wait_last 'password: *$' && type_line "$PW_OP"
+wait_last '[Rr]epeat.*: *$' && type_line "${PW_OP}x"
+wait_last 'password: *$' || bad "init: after two different passwords, asks again" "screen: $(screen | grep -v '^$' | tr '\n' '|')"
+check "init: two different passwords: says so, and how many tries are left" has 'do not match; try again \(2 tries left\)' "$(screen)"
+type_line "short"
+wait_last 'password: *$' || bad "init: a too-short password is asked again" "screen: $(screen | grep -v '^$' | tr '\n' '|')"
+check "init: a too-short password is refused at once, before the repeat" \
+  has 'at least 12 characters are needed; try again \(1 try left\)' "$(screen | grep -v '^$' | tail -n2 | head -n1)"
+type_line "tiny"
 term_wait
-check "init: two different passwords: exit 2 (got $TRC)" test "$TRC" = 2
-check "init: two different passwords: says they do not match" has 'do not match' "$SCREEN"
+check "init: three failed tries: exit 2 (got $TRC)" test "$TRC" = 2
+check "init: the last error is the exit's" has 'error: password: at least 12 characters' "$SCREEN"
+check "init: three tries changed nothing (no store)" test ! -e "$HOME/other.db"
 term_end
+term_start 200 '"$M" --db "$HOME/other.db" init --operator op@example.com'
+wait_last 'password: *$' && type_line "short"
+wait_last 'password: *$' && type_line "$PW_OP"
+wait_last '[Rr]epeat.*: *$' && type_line "$PW_OP"
+term_wait
+check "init: a too-short password, then a good one: exit 0 (got $TRC)" test "$TRC" = 0
+term_end
+IN=$PW_OP expect 0 "the second try's password signs in" "$M" --db "$HOME/other.db" login op@example.com --password-stdin
 
 term_start 200 '"$M" login op@example.com; '"$ECHO_STATE"
 wait_for 'Password: *$' || bad "login shows 'Password:' on a terminal" "screen: $(screen | grep -v '^$' | tr '\n' '|')"
@@ -387,13 +414,16 @@ term_end
 term_start 200 '"$M" user accept ga@contoso.com'
 if wait_for 'Invitation code: *$'; then
   tm send-keys -t "$S" -l "$CODE"; tm send-keys -t "$S" Enter
-  wait_for 'password: *$' && { tm send-keys -t "$S" -l "$PW_GA"; tm send-keys -t "$S" Enter; }
-  wait_for '[Rr]epeat.*: *$' && { tm send-keys -t "$S" -l "$PW_GA"; tm send-keys -t "$S" Enter; }
+  wait_last 'password: *$' && type_line "too-short"
+  wait_last 'password: *$' || bad "accept: a too-short password is asked again"
+  check "accept: a too-short password is refused before the repeat prompt" lacks '[Rr]epeat' "$(screen)"
+  type_line "$PW_GA"
+  wait_last '[Rr]epeat.*: *$' && type_line "$PW_GA"
 else
   bad "user accept without --code asks for the code on a terminal" "screen: $(screen | grep -v '^$' | tr '\n' '|')"
 fi
 term_wait
-check "accept with the code typed at the prompt: exit 0 (got $TRC)" test "$TRC" = 0
+check "accept with the code typed at the prompt, a good password at the second try: exit 0 (got $TRC)" test "$TRC" = 0
 check "accept: the typed code was never echoed to the terminal" lacks "$CODE" "$(cat "$RAW")"
 term_end
 IN=$PW_GA expect 0 "the account accepted at the prompts signs in" "$M" login ga@contoso.com --password-stdin --print-token
