@@ -35,10 +35,11 @@ StoreCheck check_store(Store& store, const Clock& clock);
 RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clock);
 // Operator only. Writes a consistent copy (VACUUM INTO an owner-only file in a 0700 folder
 // beside `destination`), fsyncs it, checks that it opens as a sound store, then links it into
-// place. Throws
-// UsageError when the destination exists or its folder is not writable.
-// `audit_name` is what the audit row names as the destination (default: `destination`).
+// place. Throws UsageError when the destination exists (unless `replace` is yes and it is a
+// regular file, which the verified copy then replaces in one rename) or its folder is not
+// writable. `audit_name` is what the audit row names as the destination (default: `destination`).
+enum class ReplaceFile { no, yes };
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
-                          std::string_view audit_name = {});
+                          std::string_view audit_name = {}, ReplaceFile replace = ReplaceFile::no);
 
 }  // namespace mcid

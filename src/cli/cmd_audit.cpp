@@ -208,11 +208,13 @@ void register_audit(CLI::App& app, Context& ctx) {
     }
     {
         auto file = std::make_shared<std::string>();
+        auto force = std::make_shared<bool>(false);
         auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
         cmd->add_option("file", *file, "Where to write the copy (a new file), or - for stdout")->required();
+        cmd->add_flag("--force", *force, "Replace FILE if it exists (once the new copy is written and verified)");
         examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check",
                        "mcidctl db backup - > mcidctl-$(date +%F).db   # to stdout (the way under sudo)"});
-        cmd->callback([&ctx, file] {
+        cmd->callback([&ctx, file, force] {
             const Actor actor = ctx.actor();
             if (*file == "-") {
                 backup_to_stdout(ctx, actor);
@@ -220,7 +222,8 @@ void register_audit(CLI::App& app, Context& ctx) {
             }
             refuse_named_file_under_sudo("db backup FILE", "write the copy to stdout: 'db backup - > FILE'");
             refuse_protected_target(ctx, *file, "db backup");
-            const BackupResult r = backup_store(ctx.store(), actor, *file, ctx.clock());
+            const BackupResult r =
+                backup_store(ctx.store(), actor, *file, ctx.clock(), {}, *force ? ReplaceFile::yes : ReplaceFile::no);
             ctx.info(fmt::format("backup written to {} ({} bytes) and verified", *file, r.bytes));
         });
     }

@@ -73,12 +73,18 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
 }
 
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
-                          std::string_view audit_name) {
+                          std::string_view audit_name, ReplaceFile replace) {
     require_operator(actor, "back up the store");
     const fs::path target(destination);
     std::error_code ec;
-    if (fs::exists(target, ec) || fs::is_symlink(target, ec)) {
-        throw UsageError(fmt::format("{} already exists; choose a new name", destination));
+    const bool exists = fs::exists(target, ec) || fs::is_symlink(target, ec);
+    if (exists && replace == ReplaceFile::no) {
+        throw UsageError(
+            fmt::format("{} already exists; choose a new name", destination),
+            "add --force to replace it, or date the name: mcidctl db backup /var/backups/mcidctl-$(date +%F).db");
+    }
+    if (exists && (fs::is_symlink(target, ec) || !fs::is_regular_file(target, ec))) {
+        throw UsageError(fmt::format("{} is not a regular file; --force replaces only a file", destination));
     }
     const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
     if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
@@ -118,7 +124,13 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
         }
         // The copy was opened in WAL mode; its -wal and -shm were checkpointed and removed on close.
         // link() never replaces a file that appeared meanwhile; where links are not supported, rename.
-        if (::link(temp.c_str(), target.c_str()) != 0 && (errno == EEXIST || ::rename(temp.c_str(), target.c_str()) != 0)) {
+        // With --force, rename() replaces the old file in one step: it is never missing or partial.
+        if (exists) {
+            if (::rename(temp.c_str(), target.c_str()) != 0) {
+                throw UsageError(fmt::format("cannot replace {}: {}", destination, std::strerror(errno)));
+            }
+        } else if (::link(temp.c_str(), target.c_str()) != 0 &&
+                   (errno == EEXIST || ::rename(temp.c_str(), target.c_str()) != 0)) {
             throw UsageError(fmt::format("cannot create {}: {}", destination, std::strerror(errno)));
         }
         fs::remove_all(private_dir, ec);

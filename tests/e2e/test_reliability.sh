@@ -323,6 +323,24 @@ check "backup: recorded in the audit log" test "$(q "select count(*) from audit 
 sum0=$(sha256sum "$COPY")
 expect_err 2 'exists' "backup onto an existing file -> 2" as "$OP" db backup "$COPY"
 check "backup onto an existing file: the file is untouched" test "$(sha256sum "$COPY")" = "$sum0"
+check "backup onto an existing file: the hint offers --force and a dated name" has 'add --force to replace it, or date the name' "$ERR"
+# --force (a nightly cron job rerun on the same day): the verified new copy replaces the old one
+as "$GA" user invite after-backup@contoso.com --name After >/dev/null 2>&1
+expect 0 "backup --force onto the existing file" as "$OP" db backup "$COPY" --force
+check "backup --force: the file was replaced" test "$(sha256sum "$COPY")" != "$sum0"
+check "backup --force: the new copy has the later write" \
+  test "$(sqlite3 "$COPY" "select count(*) from users where email='after-backup@contoso.com'")" = 1
+check "backup --force: still 0600, nothing left beside it" \
+  test "$(stat -c %a "$COPY")/$(ls -A "$T/backups" | tr '\n' ' ')" = "600/copy.db "
+expect 0 "backup --force: db check on the copy" env MCIDCTL_DB="$COPY" "$M" db check
+ln -s "$COPY" "$T/backups/link.db"
+expect_err 2 'not a regular file' "backup --force onto a symlink -> 2" as "$OP" db backup "$T/backups/link.db" --force
+check "backup --force onto a symlink: the link and its target untouched" \
+  test -L "$T/backups/link.db" -a "$(sqlite3 "$COPY" "select count(*) from users where email='after-backup@contoso.com'")" = 1
+rm -f "$T/backups/link.db"
+mkdir "$T/backups/dir.db"
+expect_err 2 'not a regular file' "backup --force onto a folder -> 2" as "$OP" db backup "$T/backups/dir.db" --force
+rmdir "$T/backups/dir.db"
 expect_err 2 '.' "backup into a missing folder -> 2" as "$OP" db backup "$T/nowhere/copy.db"
 expect_err 4 '.' "backup by a Global Admin -> 4" as "$GA" db backup "$T/backups/ga.db"
 check "refused backups wrote nothing" test "$(ls -A "$T/backups" | tr '\n' ' ')" = "copy.db "
