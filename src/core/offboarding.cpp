@@ -299,6 +299,24 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
             if (email_col >= 0 || mcid_col >= 0) {
                 continue;  // a header row
             }
+            // A plain list starts with an email. A first line without '@' is a header that
+            // names neither column (say `Name;Mail`): refused, rather than purging from a file
+            // read the wrong way.
+            bool has_at = false;
+            for (const auto& f : fields) {
+                has_at = has_at || f.find('@') != std::string::npos;
+            }
+            if (!has_at) {
+                std::string first;
+                for (std::size_t i = 0; i < fields.size(); ++i) {
+                    first += (i ? std::string(1, reader.delimiter()) : std::string()) + fields[i];
+                }
+                throw UsageError(
+                    fmt::format("--from: line {} ({}) looks like a header, but it has no email or mcid "
+                                "column; nothing was changed",
+                                reader.line(), printable(trim(first).substr(0, 60))),
+                    "name the column 'email' or 'mcid', or give a plain list: one email per line, no header");
+            }
         }
         if (email_col < 0 && mcid_col < 0) {  // a plain list: the whole line is one email
             std::string line;

@@ -146,6 +146,10 @@ expect 0 "rerunning a finished batch" env MCIDCTL_TOKEN="$GA" "$M" purge-user --
 check "rerun: all already-deleted" test "$(json "sorted(set(r['outcome'] for r in d)) + [len(d)]" <<<"$OUT")" = "['already-deleted', 3]"
 
 dump "$T/b0"
+printf 'Name;Mail\r\nB7;b7@contoso.com\r\n' >"$T/no-email-column.csv"
+expect_err 2 "line 1 \\(Name;Mail\\) looks like a header, but it has no email or mcid column; nothing was changed" \
+  "--from with a header naming neither column -> 2" env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/no-email-column.csv" --yes
+check "... says how to fix the file" has "name the column 'email' or 'mcid'" "$ERR"
 expect_err 2 '.' "--from a missing file" env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/missing.csv" --yes
 expect_err 2 '.' "--from a folder" env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T" --yes
 printf 'email\nb11@contoso.com\n"b12@contoso.com\nb13@contoso.com\n' >"$T/bad.csv"

@@ -146,6 +146,12 @@ TEST_CASE("purge targets come from CSV with an email or mcid column, or a plain 
     CHECK(t[1].text == "bo@fabrikam.com");
     std::istringstream broken("email\n\"alice@contoso.com\n");
     CHECK_THROWS_WITH(read_purge_targets(broken), Catch::Contains("line 2"));
+    // A header naming neither column is refused, not read as a list whose first email is "Namn;Mail".
+    std::istringstream other_header("\nNamn;Mail\nAlice;alice@contoso.com\n");
+    CHECK_THROWS_WITH(read_purge_targets(other_header),
+                      Catch::Contains("line 2 (Namn;Mail) looks like a header") && Catch::Contains("no email or mcid"));
+    std::istringstream one_word("E-mail address\nalice@contoso.com\n");
+    CHECK_THROWS_AS(read_purge_targets(one_word), UsageError);
 }
 
 TEST_CASE("org show counts the organization's users (not deleted) from kept counts that follow every change") {
