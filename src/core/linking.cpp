@@ -91,6 +91,12 @@ ExternalAccount Linking::sign_in_external(const Actor& actor, AccountKind kind, 
         throw AuthError(fmt::format("{} {} is locked until {} after repeated failed sign-ins", account_noun(kind), login,
                                     format_instant(o.locked_until)));
     }
+    if (o.just_locked) {  // the fifth failure says so, as a failed `login` does
+        throw AuthError(
+            fmt::format("{} sign-in failed: wrong sign-in name or password; after {} failures in a row {} "
+                        "is locked until {}",
+                        account_noun(kind), k_lockout_failures, login, format_instant(o.locked_until)));
+    }
     if (o.verdict != Verdict::good || !account) {
         throw AuthError(fmt::format("{} sign-in failed: wrong sign-in name or password", account_noun(kind)));
     }

@@ -87,8 +87,11 @@ fails=0
 for i in 1 2 3 4 5; do
   IN=wrong-password-00$i run env MCIDCTL_TOKEN="$PAT" "$M" link --login lock@outlook.com --password-stdin
   [[ $RC == 7 ]] && fails=$((fails+1))
+  [[ $i == 4 ]] && check "the fourth failure does not mention a lock" lacks 'locked' "$ERR"
 done
 check "five wrong profile passwords each exit 7" test "$fails" = 5
+check "the fifth failure says the profile is now locked, and until when" \
+  has 'after 5 failures in a row lock@outlook.com is locked until [0-9]{4}-' "$ERR"
 IN=$PW_PROF expect_err 7 'locked' "locked profile refuses the right password" \
   env MCIDCTL_TOKEN="$PAT" "$M" link --login lock@outlook.com --password-stdin
 check "lock message worded as cli-decisions.md ('profile LOGIN is locked until INSTANT')" has 'profile lock@outlook.com is locked until [0-9]{4}-[0-9]{2}-[0-9]{2}T' "$ERR"
