@@ -61,6 +61,33 @@ else()
   message(STATUS "pandoc not found: the man page mcidctl.1 is not built or installed (apt-get install pandoc)")
 endif()
 
+# ---- per-command man pages (mcidctl-purge-user(1), ...) ------------------------------------------
+# Written by mcidctl-gen-man from the command definitions --help prints (tools/gen_man.cpp), so
+# the two cannot disagree; rebuilt whenever the commands change.
+set(MCID_COMMAND_MAN_DIR "${PROJECT_BINARY_DIR}/man/commands")
+if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  message(STATUS "cross-compiling: the per-command man pages are not generated or installed")
+else()
+  set(_command_man_commands
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${MCID_COMMAND_MAN_DIR}"
+    COMMAND "$<TARGET_FILE:mcidctl-gen-man>" "${MCID_COMMAND_MAN_DIR}")
+  set(_command_man_pattern "*.1")
+  if(GZIP)
+    list(APPEND _command_man_commands COMMAND sh -c "\"$1\" -9 -n -f \"$2\"/*.1" sh "${GZIP}" "${MCID_COMMAND_MAN_DIR}")
+    set(_command_man_pattern "*.1.gz")
+  endif()
+  add_custom_command(
+    OUTPUT "${MCID_COMMAND_MAN_DIR}.stamp"
+    ${_command_man_commands}
+    COMMAND "${CMAKE_COMMAND}" -E touch "${MCID_COMMAND_MAN_DIR}.stamp"
+    DEPENDS mcidctl-gen-man
+    COMMENT "Writing the per-command man pages"
+    VERBATIM)
+  add_custom_target(mcidctl_command_man ALL DEPENDS "${MCID_COMMAND_MAN_DIR}.stamp")
+  install(DIRECTORY "${MCID_COMMAND_MAN_DIR}/" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1"
+          FILES_MATCHING PATTERN "${_command_man_pattern}")
+endif()
+
 # ---- shell completion scripts -------------------------------------------------------------------
 # Written by running the built binary; rebuilt whenever the binary changes.
 set(MCID_COMPLETION_DIR "${PROJECT_BINARY_DIR}/completions")

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 PACKAGES=(cmake time ninja-build g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
-          libsodium-dev nlohmann-json3-dev libxlsxwriter-dev python3-openpyxl sqlite3 faketime python3 tmux pandoc zsh fish dpkg-dev)
+          libsodium-dev nlohmann-json3-dev libxlsxwriter-dev python3-openpyxl man-db bsdextrautils sqlite3 faketime python3 tmux pandoc zsh fish dpkg-dev)
 
 install_packages() {
   local missing=()

@@ -28,6 +28,10 @@ void register_purge(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
 void register_completion(CLI::App& app, Context& ctx);
 
+// The fixed set of values an option or argument of a command takes, space-separated (empty when
+// any value goes): for completion and the per-command man pages. The core checks the values
+// with its own messages; this only describes them.
+std::string_view fixed_values(std::string_view command_path, std::string_view option);
 // Adds the worked examples shown at the end of a command's --help.
 void examples(CLI::App* command, std::initializer_list<const char*> lines);
 

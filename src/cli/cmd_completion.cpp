@@ -51,14 +51,14 @@ const char* const k_values =
 
 // Words a command takes as arguments, beyond its subcommands and options.
 std::string argument_words(const Node& node, const std::vector<Node>& nodes) {
-    if (node.path == "completion") {
-        return "bash zsh fish";
-    }
     if (node.path == "help") {
         return join(nodes.front().subcommands);
     }
+    if (node.path == "completion") {
+        return std::string(fixed_values(node.path, "shell"));
+    }
     if (node.path == "user set-role") {  // user set-role EMAIL <TAB>
-        return "user partner-admin global-admin";
+        return std::string(fixed_values(node.path, "role"));
     }
     return {};
 }
@@ -144,6 +144,28 @@ std::string fish_script(const std::vector<Node>& nodes) {
 }
 
 }  // namespace
+
+std::string_view fixed_values(std::string_view command_path, std::string_view option) {
+    struct Entry {
+        std::string_view command, option, values;  // an empty command: any command's option
+    };
+    static constexpr Entry k_entries[] = {
+        {"", "--role", "user partner-admin global-admin"},
+        {"", "--status", "invited active deleted"},
+        {"", "--kind", "profiles credentials university-accounts assessments"},
+        {"", "--type", "certification exam"},
+        {"", "--format", "table json jsonl csv xlsx"},
+        {"", "--delimiter", "comma semicolon tab"},
+        {"user set-role", "role", "user partner-admin global-admin"},
+        {"completion", "shell", "bash zsh fish"},
+    };
+    for (const Entry& e : k_entries) {
+        if ((e.command.empty() || e.command == command_path) && e.option == option) {
+            return e.values;
+        }
+    }
+    return {};
+}
 
 void register_completion(CLI::App& app, Context& ctx) {
     auto shell = std::make_shared<std::string>();

@@ -51,6 +51,8 @@ WANT="bin/mcidctl
 share/bash-completion/completions/mcidctl
 share/fish/vendor_completions.d/mcidctl.fish
 share/man/man1/mcidctl.1.gz
+share/man/man1/mcidctl-purge-user.1.gz
+share/man/man1/mcidctl-report-skills.1.gz
 share/zsh/vendor-completions/_mcidctl"
 
 echo "== cpack -G DEB"
@@ -74,14 +76,17 @@ check "control: a Description" has '^Description: .{10,}' "$FIELDS"
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 # depends_on PKG: PKG is one of the packages in Depends (alternatives and versions aside)
 depends_on() { tr ',|' '\n\n' <<<"$DEPENDS" | sed 's/(.*)//; s/ //g' | grep -qxF -- "$1"; }
-for pkg in libc6 libstdc++6 libsodium23 libfmt9 libsqlite3-0; do
+for pkg in libc6 libstdc++6 libsodium23 libfmt9 libsqlite3-0 libxlsxwriter4; do
   check "control: Depends on $pkg" depends_on "$pkg"
 done
 # Every package named in Depends exists in this Debian, and together they provide every
-# shared library the binary needs.
+# shared library the binary links directly (its NEEDED entries; what those libraries need in
+# turn comes with their own packages' Depends, as dpkg-shlibdeps has it).
 if command -v dpkg-query >/dev/null; then
   missing=""
-  for lib in $(ldd "$B/mcidctl" | awk '/=> \//{print $3}'); do
+  NEEDED=$(objdump -p "$B/mcidctl" | awk '/NEEDED/ {print $2}')
+  check "control: the binary's NEEDED entries are read (libc among them)" has '^libc\.so' "$NEEDED"
+  for lib in $(ldd "$B/mcidctl" | awk -v needed="$NEEDED" 'BEGIN { split(needed, n, "\n"); for (i in n) want[n[i]] = 1 } ($1 in want) && /=> \// {print $3}'); do
     pkg=$(dpkg-query -S "$(readlink -f "$lib")" 2>/dev/null | head -n1 | cut -d: -f1)
     [[ -z $pkg ]] && pkg=$(dpkg-query -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1)
     [[ -n $pkg ]] && ! depends_on "$pkg" && missing+=" $pkg($lib)"
@@ -102,6 +107,9 @@ dpkg -x "$DEB" "$X" 2>/dev/null
 expect 0 "the extracted usr/bin/mcidctl --version" "$X/usr/bin/mcidctl" --version
 check "the extracted binary is version $V" test "$OUT" = "$VERSION"
 check "the packaged man page is a gzip of a man page" has '^\.TH "MCIDCTL" "1"' "$(zcat "$X/usr/share/man/man1/mcidctl.1.gz" 2>&1)"
+check "a page per command is packaged, as many as the build wrote" \
+  test "$(find "$X/usr/share/man/man1" -name 'mcidctl-*.1.gz' | wc -l)" = "$(find "$B/man/commands" -name 'mcidctl-*.1.gz' | wc -l)"
+check "the packaged purge-user page is a man page" has '^\.TH "MCIDCTL-PURGE-USER" "1"' "$(zcat "$X/usr/share/man/man1/mcidctl-purge-user.1.gz" 2>&1)"
 check "the packaged bash completion loads and completes 'us' to user" \
   test "$(bash --norc --noprofile -c 'source "$1" && COMP_WORDS=(mcidctl us) COMP_CWORD=1 && _mcidctl && echo "${COMPREPLY[*]}"' _ "$X/usr/share/bash-completion/completions/mcidctl" 2>&1)" = user
 IN=$PW_OP expect 0 "the packaged binary creates a store" "$X/usr/bin/mcidctl" --db "$T/pkg.db" init --operator op@example.com --password-stdin
