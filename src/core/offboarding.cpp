@@ -307,14 +307,12 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
                 has_at = has_at || f.find('@') != std::string::npos;
             }
             if (!has_at) {
-                std::string first;
-                for (std::size_t i = 0; i < fields.size(); ++i) {
-                    first += (i ? std::string(1, reader.delimiter()) : std::string()) + fields[i];
-                }
+                // Named by its line, never echoed: the file may be someone else's secret (a
+                // session file given as --from; docs/security.md).
                 throw UsageError(
-                    fmt::format("--from: line {} ({}) looks like a header, but it has no email or mcid "
-                                "column; nothing was changed",
-                                reader.line(), printable(trim(first).substr(0, 60))),
+                    fmt::format("--from: line {} looks like a header (it has no '@'), but it names no "
+                                "email or mcid column; nothing was changed",
+                                reader.line()),
                     "name the column 'email' or 'mcid', or give a plain list: one email per line, no header");
             }
         }

@@ -147,7 +147,7 @@ check "rerun: all already-deleted" test "$(json "sorted(set(r['outcome'] for r i
 
 dump "$T/b0"
 printf 'Name;Mail\r\nB7;b7@contoso.com\r\n' >"$T/no-email-column.csv"
-expect_err 2 "line 1 \\(Name;Mail\\) looks like a header, but it has no email or mcid column; nothing was changed" \
+expect_err 2 "line 1 looks like a header \\(it has no '@'\\), but it names no email or mcid column; nothing was changed" \
   "--from with a header naming neither column -> 2" env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/no-email-column.csv" --yes
 check "... says how to fix the file" has "name the column 'email' or 'mcid'" "$ERR"
 expect_err 2 '.' "--from a missing file" env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/missing.csv" --yes

@@ -149,7 +149,8 @@ TEST_CASE("purge targets come from CSV with an email or mcid column, or a plain 
     // A header naming neither column is refused, not read as a list whose first email is "Namn;Mail".
     std::istringstream other_header("\nNamn;Mail\nAlice;alice@contoso.com\n");
     CHECK_THROWS_WITH(read_purge_targets(other_header),
-                      Catch::Contains("line 2 (Namn;Mail) looks like a header") && Catch::Contains("no email or mcid"));
+                      Catch::Contains("line 2 looks like a header") && Catch::Contains("no email or mcid") &&
+                          !Catch::Contains("Namn"));  // named by its line, never echoed
     std::istringstream one_word("E-mail address\nalice@contoso.com\n");
     CHECK_THROWS_AS(read_purge_targets(one_word), UsageError);
 }
