@@ -310,7 +310,7 @@ std::vector<PurgeTarget> read_purge_targets(std::istream& in) {
                 // Named by its line, never echoed: the file may be someone else's secret (a
                 // session file given as --from; docs/security.md).
                 throw UsageError(
-                    fmt::format("--from: line {} looks like a header (it has no '@'), but it names no "
+                    fmt::format("line {} looks like a header (it has no '@'), but it names no "
                                 "email or mcid column; nothing was changed",
                                 reader.line()),
                     "name the column 'email' or 'mcid', or give a plain list: one email per line, no header");
