@@ -136,7 +136,6 @@ void register_identity(CLI::App& app, Context& ctx) {
             Store* opened = exists ? &ctx.store(OpenMode::create) : nullptr;
             const std::string pw =
                 read_password(ctx, o->password_stdin, PasswordKind::new_password, "New operator password");
-            check_new_password(pw);
             Store& store = opened ? *opened : ctx.store(OpenMode::create);
             if (!Identity(store, ctx.clock()).init(email, pw)) {
                 ctx.info(fmt::format("store {} is already initialized with operator {}; nothing changed", store.path(),

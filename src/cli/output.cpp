@@ -199,6 +199,11 @@ private:
         if (m_options.width > 0) {
             fit(static_cast<std::size_t>(m_options.width));
         }
+        for (std::size_t i = 0; i < m_shown.size(); ++i) {
+            if (m_shown[i]) {
+                m_last_shown = i;
+            }
+        }
         std::vector<std::string> header(m_columns.begin(), m_columns.end());
         for (auto& h : header) {
             std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -239,7 +244,6 @@ private:
                 std::all_of(m_buffer.begin(), m_buffer.end(), [&](const auto& r) { return r[i].empty(); });
             rank[i] = empty ? 0 : priority(m_columns[i]);
         }
-        m_shown.assign(n, true);
         std::size_t left_out = 0;
         while (needed(least) > total) {
             std::size_t drop = n, shown = 0;
@@ -286,24 +290,27 @@ private:
     std::string shown_text(std::size_t i, const std::string& text) const {
         return free_text(m_columns[i]) ? truncate_to(text, m_widths[i]) : text;
     }
-    bool last_shown(std::size_t i) const {
-        for (std::size_t k = i + 1; k < m_shown.size(); ++k) {
-            if (m_shown[k]) {
-                return false;
-            }
-        }
-        return true;
-    }
+    // One pass over the shown cells builds the line twice: plain (to measure, and to print
+    // without colour or cut at the edge) and coloured.
     void print(const std::vector<std::string>& cells, bool header = false) {
-        std::string plain;
+        const bool color = m_options.color;
+        std::string plain, line;
         for (std::size_t i = 0; i < cells.size(); ++i) {
             if (!m_shown[i]) {
                 continue;
             }
             const std::string text = header ? cells[i] : shown_text(i, cells[i]);
+            const std::string pad =
+                i == m_last_shown ? std::string()
+                                  : std::string(m_widths[i] - std::min(display_width(text), m_widths[i]) + 2, ' ');
             plain += text;
-            if (!last_shown(i)) {
-                plain.append(m_widths[i] - std::min(display_width(text), m_widths[i]) + 2, ' ');
+            plain += pad;
+            if (color) {
+                const char* on = header ? "\x1b[1m" : state_color(m_columns[i], cells[i]);
+                line += on ? on : "";
+                line += text;
+                line += on ? "\x1b[0m" : "";
+                line += pad;
             }
         }
         while (!plain.empty() && plain.back() == ' ') {
@@ -313,34 +320,7 @@ private:
             m_out << truncate_to(plain, static_cast<std::size_t>(m_options.width)) << '\n';
             return;  // never wrap: cut at the edge (without colour, which could be cut mid-sequence)
         }
-        if (!m_options.color) {
-            m_out << plain << '\n';
-            return;
-        }
-        std::string line;
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-            if (!m_shown[i]) {
-                continue;
-            }
-            std::string text = header ? cells[i] : shown_text(i, cells[i]);
-            const std::size_t w = display_width(text);
-            const char* color = (m_options.color && !header) ? state_color(m_columns[i], cells[i]) : nullptr;
-            if (header && m_options.color) {
-                line += "\x1b[1m";
-            }
-            if (color) {
-                line += color;
-            }
-            line += text;
-            if (color || (header && m_options.color)) {
-                line += "\x1b[0m";
-            }
-            if (!last_shown(i)) {
-                line.append(m_widths[i] - std::min(w, m_widths[i]) + 2, ' ');
-            }
-        }
-        line += '\n';
-        m_out << line;
+        m_out << (color ? line : plain) << '\n';
     }
 
     std::ostream& m_out;
@@ -349,6 +329,7 @@ private:
     std::vector<std::vector<std::string>> m_buffer;
     std::vector<std::size_t> m_widths;
     std::vector<bool> m_shown;  // false: left out to fit the terminal
+    std::size_t m_last_shown = 0;  // the rightmost shown column: no padding after it
     std::string m_note;         // which were, said on stderr at the end
     bool m_flushed = false;
 };

@@ -104,6 +104,9 @@ std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind
     if (password.empty()) {
         throw UsageError("password: must not be empty");
     }
+    if (kind == PasswordKind::new_password) {
+        check_new_password(password);  // from any source, before the command goes on
+    }
     return password;
 }
 

@@ -12,7 +12,8 @@ namespace mcid::cli {
 enum class PasswordKind { existing, new_password };
 
 // The first line of stdin with --password-stdin; else a no-echo prompt on a terminal (asked
-// twice for a new password); else UsageError saying how to pass one.
+// twice for a new password); else UsageError saying how to pass one. A new password meets the
+// policy (check_new_password) whatever its source.
 std::string read_password(const Context& ctx, bool from_stdin, PasswordKind kind, std::string_view prompt);
 // A no-echo prompt on the terminal (UsageError when stdin is not one).
 std::string read_secret(std::string_view prompt);
