@@ -153,7 +153,7 @@ if(DPKG_SHLIBDEPS)
 else()
   message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): the .deb lists its dependencies by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libsodium23, libfmt9, libsqlite3-0, libxlsxwriter4")
+      "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1, libsodium23, libfmt9, libsqlite3-0, libxlsxwriter4, libpq5")
 endif()
 
 include(CPack)

@@ -9,8 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-PACKAGES=(cmake time ninja-build g++ pkg-config libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
-          libsodium-dev nlohmann-json3-dev libxlsxwriter-dev python3-openpyxl man-db bsdextrautils sqlite3 faketime python3 tmux pandoc zsh fish dpkg-dev)
+# zlib1g-dev: libxlsxwriter's pkg-config file links -lz, but libxlsxwriter-dev does not depend on
+# it (a minbase chroot has no libz.so to link: found by the fresh-machine check).
+PACKAGES=(cmake time ninja-build g++ pkg-config libpq-dev libcli11-dev libsqlitecpp-dev libsqlite3-dev libfmt-dev catch2
+          libsodium-dev nlohmann-json3-dev libxlsxwriter-dev zlib1g-dev python3-openpyxl man-db bsdextrautils sqlite3
+          faketime python3 tmux pandoc zsh fish dpkg-dev)
+# The tests' throwaway server (scripts/with-postgres.sh); the demo does not need it.
+TEST_PACKAGES=(postgresql-15)
 
 install_packages() {
   local missing=()
@@ -38,11 +43,13 @@ case "${1:-}" in
     MCIDCTL="$ROOT/build/mcidctl" bash "$ROOT/examples/quickstart.sh"
     ;;
   test)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     install_packages
     build "$ROOT/build"
     ctest --test-dir "$ROOT/build" --output-on-failure -j "$(nproc)"
     ;;
   asan)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     install_packages
     build "$ROOT/build-asan" -DMCID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     # verify_asan_link_order=0: the time-travel tests run the binary under faketime (LD_PRELOAD).

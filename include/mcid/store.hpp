@@ -238,6 +238,11 @@ enum class OpenMode { open_existing, create };
 // Opens (or with OpenMode::create, creates) the SQLite store at `path`: busy timeout, WAL,
 // foreign keys, migrations. Throws StoreError for a missing, foreign, corrupt or newer store.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode);
+// Whether a --db value names a server store (a libpq URI: postgresql:// or postgres://) rather
+// than a file.
+bool is_server_store_uri(std::string_view db);
+// Whether such a URI carries a password (libpq's own parser decides, so every spelling counts).
+bool server_uri_has_password(const std::string& uri);
 // An empty in-memory store with the current schema, for unit tests.
 std::unique_ptr<Store> open_memory_store();
 // Turns a store-library exception into the matching mcid::Error; other exceptions pass through.

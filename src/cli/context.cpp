@@ -109,6 +109,13 @@ std::vector<std::string> Context::columns() const {
 }
 
 void Context::check_output_options(bool output_to_file) const {
+    // Other users can read a command line (ps, /proc): a password in --db is refused before
+    // anything runs, and never echoed.
+    if (is_server_store_uri(options.db) && server_uri_has_password(options.db)) {
+        throw UsageError("--db: the URI holds a password, which other users of this host can read on the command line",
+                         "keep the password in ~/.pgpass or $PGPASSFILE, or name a libpq service: --db "
+                         "'postgresql:///?service=NAME'");
+    }
     csv_delimiter();
     columns();
     const Format f = format();
@@ -177,6 +184,13 @@ void Context::housekeeping() {
 Store& Context::store(OpenMode mode) {
     if (!m_store) {
         const std::string path = db_path();
+        if (is_server_store_uri(path)) {
+            // Never opened (or created) as a file of that name. The URI is not repeated: it may
+            // hold a password (from $MCIDCTL_DB or the settings file).
+            throw StoreError(fmt::format("the store is a PostgreSQL URI, but mcidctl {} opens SQLite store files only",
+                                         MCID_VERSION),
+                             "the server store is not in this version yet: use a store file for --db");
+        }
         debug("store: " + path);
         m_store = open_sqlite_store(path, mode);
     }

@@ -1,5 +1,6 @@
 #pragma once
-// The numbered SQL migrations, embedded at build time from src/store/migrations/NNNN_name.sql.
+// The numbered SQL migrations, embedded at build time from src/store/migrations/NNNN_name.sql
+// and src/store/pg_migrations/NNNN_name.sql.
 #include <vector>
 
 namespace mcid::store {
@@ -10,6 +11,9 @@ struct Migration {
     const char* sql;
 };
 
+// SQLite (src/store/migrations), versions in PRAGMA user_version.
 const std::vector<Migration>& migrations();
+// PostgreSQL (src/store/pg_migrations), versions in the mcidctl_schema table.
+const std::vector<Migration>& pg_migrations();
 
 }  // namespace mcid::store

@@ -76,7 +76,7 @@ check "control: a Description" has '^Description: .{10,}' "$FIELDS"
 DEPENDS=$(dpkg-deb -f "$DEB" Depends)
 # depends_on PKG: PKG is one of the packages in Depends (alternatives and versions aside)
 depends_on() { tr ',|' '\n\n' <<<"$DEPENDS" | sed 's/(.*)//; s/ //g' | grep -qxF -- "$1"; }
-for pkg in libc6 libstdc++6 libsodium23 libfmt9 libsqlite3-0 libxlsxwriter4; do
+for pkg in libc6 libstdc++6 libsodium23 libfmt9 libsqlite3-0 libxlsxwriter4 libpq5; do
   check "control: Depends on $pkg" depends_on "$pkg"
 done
 # Every package named in Depends exists in this Debian, and together they provide every

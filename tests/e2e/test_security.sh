@@ -257,4 +257,20 @@ expect 8 "purge --from with lone CR line ends: two targets, not one line" as "$G
 check "… read as two emails" test "$(json "[r['target'] for r in d]" <<<"$OUT")" = "['departed1@contoso.com', 'departed2@contoso.com']"
 expect_err 2 'bidirectional' "a name with U+202E -> 2" as "$GA" user invite bidi@contoso.com --name $'Evil\u202Egpj.exe'
 
+echo "== a password inside a --db URI is refused before anything runs, and never echoed"
+fresh_env
+for uri in 'postgresql://app:Sup3rSecretPw@db.example.com/mcid' 'postgres://db.example.com/mcid?password=Sup3rSecretPw' \
+           'postgresql://app:Sup3rSecretPw@db.example.com:notaport/mcid'; do
+  expect_err 2 'holds a password' "--db with a password ($uri): exit 2" "$M" --db "$uri" org list
+  check "the password is not echoed ($uri)" lacks 'Sup3rSecretPw' "$OUT$ERR"
+  check "the hint names ~/.pgpass and a service file ($uri)" has 'pgpass.*service=' "$ERR"
+done
+expect_err 2 'holds a password' "--db with a password after the command: exit 2" "$M" user list --db 'postgresql://a:Sup3rSecretPw@h/d'
+check "...not echoed" lacks 'Sup3rSecretPw' "$OUT$ERR"
+# From the environment (not on the command line) the URI is not refused for its password, and
+# still never echoed: this version has no server store, so it is exit 9.
+MCIDCTL_DB='postgresql://app:Sup3rSecretPw@db.example.com/mcid' expect_err 9 'PostgreSQL URI' \
+  "a URI in MCIDCTL_DB: exit 9" "$M" org list
+check "...and the password in it is not echoed" lacks 'Sup3rSecretPw' "$OUT$ERR"
+
 summary

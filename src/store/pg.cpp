@@ -1,0 +1,364 @@
+// The libpq layer of the PostgreSQL store (see pg.hpp).
+#include "store/pg.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <libpq-fe.h>
+
+namespace mcid::store::pg {
+namespace {
+
+// libpq's messages end in a newline and may span lines ("connection to server ... failed:
+// FATAL:  database "x" does not exist"): one line, single spaces.
+std::string one_line(std::string_view text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) {
+            out += ' ';
+            space = false;
+        }
+        out += c;
+    }
+    return out;
+}
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+Error translate_pg_error(const ServerError& e) {
+    const std::string& s = e.sqlstate();
+    const std::string cls = s.substr(0, 2);
+    const std::string reason = fmt::format("server store: {}", e.what());
+    if (cls == "23") {
+        return Conflict(reason);
+    }
+    if (e.retryable() || s == "55P03" || s == "57014") {
+        return StoreError(fmt::format("server store is busy: {}; nothing was changed", e.what()),
+                          "run the command again");
+    }
+    if (s.empty() || cls == "08" || cls == "28" || cls == "3D" || cls == "53" || cls == "57") {
+        return StoreError(reason);
+    }
+    return InternalError(fmt::format("server store: {} (SQLSTATE {})", e.what(), s));
+}
+
+Param param(std::int64_t value) {
+    return std::to_string(value);
+}
+Param param(std::string_view value) {
+    return std::string(value);
+}
+Param param(const char* value) {
+    return std::string(value);
+}
+Param param(const std::string& value) {
+    return value;
+}
+
+bool Row::is_null(int column) const {
+    return PQgetisnull(m_result, m_row, column) != 0;
+}
+std::string_view Row::text(int column) const {
+    return {PQgetvalue(m_result, m_row, column), static_cast<std::size_t>(PQgetlength(m_result, m_row, column))};
+}
+std::optional<std::string> Row::opt_text(int column) const {
+    if (is_null(column)) {
+        return std::nullopt;
+    }
+    return std::string(text(column));
+}
+std::int64_t Row::int64(int column) const {
+    const std::string_view t = text(column);
+    std::int64_t v = 0;
+    if (!t.empty() && std::from_chars(t.data(), t.data() + t.size(), v).ec != std::errc()) {
+        throw InternalError(fmt::format("server store: '{}' is not an integer", t));
+    }
+    return v;
+}
+std::optional<std::int64_t> Row::opt_int64(int column) const {
+    if (is_null(column)) {
+        return std::nullopt;
+    }
+    return int64(column);
+}
+bool Row::boolean(int column) const {
+    return text(column) == "t";
+}
+
+Result::~Result() {
+    if (m_result) {
+        PQclear(m_result);
+    }
+}
+int Result::rows() const {
+    return PQntuples(m_result);
+}
+std::int64_t Result::affected() const {
+    const char* n = PQcmdTuples(m_result);
+    std::int64_t v = 0;
+    std::from_chars(n, n + std::char_traits<char>::length(n), v);
+    return v;
+}
+
+struct Connection::Cancel {
+    PGcancel* handle = nullptr;
+};
+
+Connection::Connection(const std::string& conninfo)
+    : m_cancel(nullptr, [](Cancel* c) {
+          if (c) {
+              PQfreeCancel(c->handle);
+              delete c;
+          }
+      }) {
+    // Defaults first: the URI's own settings, later in the list, override them.
+    const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"5", "mcidctl", conninfo.c_str(), nullptr};
+    m_conn = PQconnectdbParams(keywords, values, 1);
+    if (m_conn == nullptr) {
+        throw StoreError("server store: out of memory while connecting");
+    }
+    if (PQstatus(m_conn) != CONNECTION_OK) {
+        const std::string reason = last_error();
+        PQfinish(m_conn);
+        m_conn = nullptr;
+        throw StoreError(fmt::format("cannot open the server store: {}", reason));
+    }
+    PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+}
+
+Connection::~Connection() {
+    if (m_conn) {
+        PQfinish(m_conn);
+    }
+}
+
+std::string Connection::last_error() const {
+    return one_line(PQerrorMessage(m_conn));
+}
+
+void Connection::fail(pg_result* result) {
+    std::string state, message;
+    if (result) {
+        if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+            state = s;
+        }
+        if (const char* m = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+            message = one_line(m);
+        }
+        PQclear(result);
+    }
+    if (message.empty()) {
+        message = last_error();
+    }
+    if (PQstatus(m_conn) == CONNECTION_BAD && state.empty()) {
+        state = "08006";  // the connection was lost
+    }
+    throw ServerError(state, message);
+}
+
+void Connection::exec(const std::string& sql) {
+    pg_result* r = PQexec(m_conn, sql.c_str());
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        fail(r);
+    }
+    PQclear(r);
+}
+
+const std::string& Connection::prepared(const std::string& sql) {
+    auto it = m_statements.find(sql);
+    if (it != m_statements.end()) {
+        return it->second;
+    }
+    std::string name = fmt::format("s{}", m_statements.size() + 1);
+    pg_result* r = PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail(r);
+    }
+    PQclear(r);
+    return m_statements.emplace(sql, std::move(name)).first->second;
+}
+
+namespace {
+std::vector<const char*> values_of(const std::vector<Param>& params) {
+    std::vector<const char*> v;
+    v.reserve(params.size());
+    for (const auto& p : params) {
+        v.push_back(p ? p->c_str() : nullptr);
+    }
+    return v;
+}
+}  // namespace
+
+Result Connection::query(const std::string& sql, const std::vector<Param>& params) {
+    const std::string& name = prepared(sql);
+    const auto values = values_of(params);
+    pg_result* r =
+        PQexecPrepared(m_conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        fail(r);
+    }
+    return Result(r);
+}
+
+void Connection::stream(const std::string& sql, const std::vector<Param>& params,
+                        const std::function<void(const Row&)>& fn) {
+    const std::string& name = prepared(sql);
+    const auto values = values_of(params);
+    if (!PQsendQueryPrepared(m_conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                             0)) {
+        fail(nullptr);
+    }
+    PQsetSingleRowMode(m_conn);
+    pg_result* error = nullptr;
+    std::exception_ptr thrown;
+    while (pg_result* r = PQgetResult(m_conn)) {
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_SINGLE_TUPLE && !thrown && !error) {
+            try {
+                fn(Row(r, 0));
+            } catch (...) {
+                thrown = std::current_exception();
+                cancel();  // the caller stopped: do not read the rest of a million rows
+            }
+            PQclear(r);
+        } else if (status == PGRES_FATAL_ERROR && !error) {
+            error = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (thrown) {
+        if (error) {
+            PQclear(error);
+        }
+        std::rethrow_exception(thrown);
+    }
+    if (error) {
+        fail(error);
+    }
+}
+
+void Connection::copy_begin(const std::string& sql) {
+    pg_result* r = PQexec(m_conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        fail(r);
+    }
+    PQclear(r);
+}
+
+void Connection::copy_feed(std::string_view data) {
+    if (PQputCopyData(m_conn, data.data(), static_cast<int>(data.size())) != 1) {
+        fail(nullptr);
+    }
+}
+
+void Connection::copy_finish() {
+    if (PQputCopyEnd(m_conn, nullptr) != 1) {
+        fail(nullptr);
+    }
+    pg_result* error = nullptr;
+    while (pg_result* r = PQgetResult(m_conn)) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !error) {
+            error = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (error) {
+        fail(error);
+    }
+}
+
+void Connection::prepare_cancel() {
+    if (!m_cancel) {
+        m_cancel.reset(new Cancel{PQgetCancel(m_conn)});
+    }
+}
+
+bool Connection::cancel() noexcept {
+    if (!m_cancel) {
+        try {
+            prepare_cancel();
+        } catch (...) {
+            return false;
+        }
+    }
+    char buffer[256];
+    return m_cancel->handle && PQcancel(m_cancel->handle, buffer, sizeof buffer) == 1;
+}
+
+void append_copy_field(std::string& line, const Param& value) {
+    if (!value) {
+        line += "\\N";
+        return;
+    }
+    for (char c : *value) {
+        switch (c) {
+            case '\\':
+                line += "\\\\";
+                break;
+            case '\t':
+                line += "\\t";
+                break;
+            case '\n':
+                line += "\\n";
+                break;
+            case '\r':
+                line += "\\r";
+                break;
+            default:
+                line += c;
+        }
+    }
+}
+
+bool conninfo_has_password(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (error) {
+        PQfreemem(error);
+    }
+    if (!options) {
+        // Unparseable: look for the URI's user:password@ part ourselves, so it is never echoed.
+        const auto scheme = conninfo.find("://");
+        const auto at = conninfo.find('@');
+        const auto colon = conninfo.find(':', scheme == std::string::npos ? 0 : scheme + 3);
+        return scheme != std::string::npos && at != std::string::npos && colon != std::string::npos && colon < at;
+    }
+    bool found = false;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        if (std::string_view(o->keyword) == "password" && o->val && *o->val) {
+            found = true;
+        }
+    }
+    PQconninfoFree(options);
+    return found;
+}
+
+bool is_postgres_uri(std::string_view db) {
+    return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+}  // namespace mcid::store::pg
+
+namespace mcid {
+
+bool is_server_store_uri(std::string_view db) {
+    return store::pg::is_postgres_uri(db);
+}
+
+bool server_uri_has_password(const std::string& uri) {
+    return store::pg::conninfo_has_password(uri);
+}
+
+}  // namespace mcid
