@@ -238,6 +238,10 @@ enum class OpenMode { open_existing, create };
 // Opens (or with OpenMode::create, creates) the SQLite store at `path`: busy timeout, WAL,
 // foreign keys, migrations. Throws StoreError for a missing, foreign, corrupt or newer store.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, OpenMode mode);
+// Opens (or with OpenMode::create, creates the schema in an empty database of) the PostgreSQL
+// store named by a libpq URI. Throws StoreError for an unreachable server, a missing database,
+// failed authentication, a database holding other tables, or a newer schema.
+std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode);
 // Whether a --db value names a server store (a libpq URI: postgresql:// or postgres://) rather
 // than a file.
 bool is_server_store_uri(std::string_view db);

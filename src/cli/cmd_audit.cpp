@@ -175,11 +175,12 @@ void register_audit(CLI::App& app, Context& ctx) {
                     ctx.out() << f << '\n';
                 }
                 const std::size_t n = check.damage.size() + check.derived.size() + check.overdue.size();
-                throw StoreError(fmt::format("store {} failed its check ({} finding{})", ctx.db_path(), n, n == 1 ? "" : "s"),
-                                 !check.damage.empty() ? "restore from a backup made with 'mcidctl db backup'"
-                                 : !check.derived.empty()
-                                     ? "run 'mcidctl db rebuild' (operator) to recompute competency status"
-                                     : "any command that can write the store erases them (is it read-only or always busy?)");
+                throw StoreError(
+                    fmt::format("store {} failed its check ({} finding{})", ctx.store().path(), n, n == 1 ? "" : "s"),
+                    !check.damage.empty() ? "restore from a backup made with 'mcidctl db backup'"
+                    : !check.derived.empty()
+                        ? "run 'mcidctl db rebuild' (operator) to recompute competency status"
+                        : "any command that can write the store erases them (is it read-only or always busy?)");
             }
             const char* status = check.competency_status_stale ? "not built" : "current";
             if (ctx.format() == Format::table) {

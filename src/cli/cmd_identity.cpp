@@ -132,7 +132,7 @@ void register_identity(CLI::App& app, Context& ctx) {
             // no file behind. (An existing one is opened first: a rerun with the same operator and
             // password is a no-op, any other is exit 5.)
             std::error_code ec;
-            const bool exists = std::filesystem::exists(ctx.db_path(), ec);
+            const bool exists = is_server_store_uri(ctx.db_path()) || std::filesystem::exists(ctx.db_path(), ec);
             Store* opened = exists ? &ctx.store(OpenMode::create) : nullptr;
             const std::string pw =
                 read_password(ctx, o->password_stdin, PasswordKind::new_password, "New operator password");

@@ -185,11 +185,11 @@ Store& Context::store(OpenMode mode) {
     if (!m_store) {
         const std::string path = db_path();
         if (is_server_store_uri(path)) {
-            // Never opened (or created) as a file of that name. The URI is not repeated: it may
-            // hold a password (from $MCIDCTL_DB or the settings file).
-            throw StoreError(fmt::format("the store is a PostgreSQL URI, but mcidctl {} opens SQLite store files only",
-                                         MCID_VERSION),
-                             "the server store is not in this version yet: use a store file for --db");
+            // Never opened (or created) as a file of that name; messages name it without its
+            // password or options (store.path()).
+            m_store = open_pg_store(path, mode);
+            debug("store: " + m_store->path());
+            return *m_store;
         }
         debug("store: " + path);
         m_store = open_sqlite_store(path, mode);

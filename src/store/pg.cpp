@@ -32,21 +32,21 @@ void ignore_notice(void*, const char*) {}
 
 }  // namespace
 
-Error translate_pg_error(const ServerError& e) {
+std::exception_ptr translate_pg_error(const ServerError& e) {
     const std::string& s = e.sqlstate();
     const std::string cls = s.substr(0, 2);
     const std::string reason = fmt::format("server store: {}", e.what());
     if (cls == "23") {
-        return Conflict(reason);
+        return std::make_exception_ptr(Conflict(fmt::format("conflicts with the stored data: {}", e.what())));
     }
     if (e.retryable() || s == "55P03" || s == "57014") {
-        return StoreError(fmt::format("server store is busy: {}; nothing was changed", e.what()),
-                          "run the command again");
+        return std::make_exception_ptr(StoreError(
+            fmt::format("server store is busy: {}; nothing was changed", e.what()), "run the command again"));
     }
     if (s.empty() || cls == "08" || cls == "28" || cls == "3D" || cls == "53" || cls == "57") {
-        return StoreError(reason);
+        return std::make_exception_ptr(StoreError(reason));
     }
-    return InternalError(fmt::format("server store: {} (SQLSTATE {})", e.what(), s));
+    return std::make_exception_ptr(InternalError(fmt::format("server store: {} (SQLSTATE {})", e.what(), s)));
 }
 
 Param param(std::int64_t value) {
@@ -210,6 +210,42 @@ Result Connection::query(const std::string& sql, const std::vector<Param>& param
     return Result(r);
 }
 
+Result Connection::query_once(const std::string& sql, const std::vector<Param>& params) {
+    const auto values = values_of(params);
+    pg_result* r =
+        PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+    const auto status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        fail(r);
+    }
+    return Result(r);
+}
+
+void Connection::cursor(const std::string& sql, const std::vector<Param>& params,
+                        const std::function<void(const Row&)>& fn, int batch) {
+    const std::string name = fmt::format("mcid_cursor_{}", ++m_cursors);
+    query_once(fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", name, sql), params);
+    const std::string fetch = fmt::format("FETCH {} FROM {}", batch, name);
+    try {
+        for (;;) {
+            const Result r = query_once(fetch);
+            for (int i = 0; i < r.rows(); ++i) {
+                fn(r.row(i));
+            }
+            if (r.rows() < batch) {
+                break;
+            }
+        }
+    } catch (...) {
+        try {
+            exec("CLOSE " + name);
+        } catch (...) {  // the transaction failed: its cursors are gone with it
+        }
+        throw;
+    }
+    exec("CLOSE " + name);
+}
+
 void Connection::stream(const std::string& sql, const std::vector<Param>& params,
                         const std::function<void(const Row&)>& fn) {
     const std::string& name = prepared(sql);
@@ -343,6 +379,33 @@ bool conninfo_has_password(const std::string& conninfo) {
     }
     PQconninfoFree(options);
     return found;
+}
+
+std::string display_name(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    if (error) {
+        PQfreemem(error);
+    }
+    if (!options) {
+        return "the server store";
+    }
+    std::string user, host, port, dbname;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        const std::string_view k = o->keyword;
+        const std::string v = o->val ? o->val : "";
+        if (k == "user")
+            user = v;
+        if (k == "host")
+            host = v;
+        if (k == "port")
+            port = v;
+        if (k == "dbname")
+            dbname = v;
+    }
+    PQconninfoFree(options);
+    return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":" + port,
+                       dbname);
 }
 
 bool is_postgres_uri(std::string_view db) {

@@ -6,6 +6,7 @@
 #include <mcid/error.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,7 +38,8 @@ private:
 // 55P03 (lock not available), 57014 (cancelled: a timeout), and classes 08 (connection), 28
 // (authentication), 3D (no such database), 53 (resources) and 57 (shutdown) are the store being
 // unavailable (9); anything else is an internal error (1): a statement mcidctl got wrong.
-Error translate_pg_error(const ServerError& e);
+// (An exception_ptr, so that the error keeps its class: Conflict, StoreError, InternalError.)
+std::exception_ptr translate_pg_error(const ServerError& e);
 
 // A bind parameter in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
@@ -95,7 +97,15 @@ public:
     void exec(const std::string& sql);
     // Runs one statement with parameters ($1, $2, ...), prepared once per connection by its text.
     Result query(const std::string& sql, const std::vector<Param>& params = {});
-    // Streams the rows of one statement in single-row mode: memory does not grow with the rows.
+    // Runs one statement with parameters without preparing it (statements run once).
+    Result query_once(const std::string& sql, const std::vector<Param>& params = {});
+    // Reads the rows of one query through a cursor, `batch` rows per round trip: memory does not
+    // grow with the rows, and `fn` may run other statements on this connection between rows
+    // (which single-row mode forbids). Must run inside a transaction.
+    void cursor(const std::string& sql, const std::vector<Param>& params, const std::function<void(const Row&)>& fn,
+                int batch = 2000);
+    // Streams the rows of one statement in single-row mode: memory does not grow with the rows;
+    // `fn` must not use this connection.
     void stream(const std::string& sql, const std::vector<Param>& params, const std::function<void(const Row&)>& fn);
     // COPY ... FROM STDIN: `copy` starts it; then feed() lines in COPY text format (escape with
     // copy_field), then finish(). A failure rolls the COPY back with the transaction.
@@ -120,6 +130,7 @@ private:
     struct Cancel;
     std::unique_ptr<Cancel, void (*)(Cancel*)> m_cancel;
     std::unordered_map<std::string, std::string> m_statements;  // SQL text -> prepared name
+    int m_cursors = 0;
 };
 
 // A field in COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N.
@@ -127,6 +138,8 @@ void append_copy_field(std::string& line, const Param& value);
 
 // Whether `conninfo` (a URI or keyword string) carries a password; libpq's own parser decides.
 bool conninfo_has_password(const std::string& conninfo);
+// A name for messages: postgresql://USER@HOST:PORT/DATABASE, never the password or options.
+std::string display_name(const std::string& conninfo);
 // Whether a --db value names a server store: postgresql:// or postgres://.
 bool is_postgres_uri(std::string_view db);
 

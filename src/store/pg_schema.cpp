@@ -44,6 +44,13 @@ int migrate(Connection& c, OpenMode mode, const std::string& name) {
             throw StoreError(fmt::format("no store at {}", name), "run 'mcidctl init --operator EMAIL' to create one");
         }
         if (before == 0) {
+            const Result tables =
+                c.query("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
+            if (tables.row(0).int64(0) > 0) {
+                throw StoreError(
+                    fmt::format("{} is not an mcidctl store (it holds other tables); it was left untouched", name),
+                    "give mcidctl an empty database of its own");
+            }
             c.exec("CREATE TABLE mcidctl_schema (version integer PRIMARY KEY, name text NOT NULL)");
         }
         for (const Migration& m : pg_migrations()) {

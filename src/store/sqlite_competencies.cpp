@@ -1,6 +1,7 @@
 // Competency status (rule 10): the holdings that count toward competencies, and the periods kept
 // current from them (schema 2; the layout and the counting are explained in
 // migrations/0002_competency_periods.sql).
+#include "store/shared.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <algorithm>
@@ -99,22 +100,8 @@ void SqliteStore::replace_competency_periods(std::int64_t user_id, std::int64_t 
                              q->getColumn(3).getInt64());
         }
     }
-    if (old.size() == periods.size()) {
-        const auto by_start = [](const CompetencyPeriod& a, const CompetencyPeriod& b) {
-            return std::tie(a.competency, a.starts_at) < std::tie(b.competency, b.starts_at);
-        };
-        std::vector<CompetencyPeriod> was;
-        for (const auto& [period, org] : old) {
-            if (org == org_id) {
-                was.push_back(period);
-            }
-        }
-        std::vector<CompetencyPeriod> now = periods;
-        std::sort(was.begin(), was.end(), by_start);
-        std::sort(now.begin(), now.end(), by_start);
-        if (was.size() == old.size() && was == now) {
-            return;  // nothing changed (the common case in a registry import)
-        }
+    if (same_periods(old, periods, org_id)) {
+        return;  // nothing changed (the common case in a registry import)
     }
     for (const auto& [period, org] : old) {
         // periods > 0 is checked: the last period of an end instant removes its row.

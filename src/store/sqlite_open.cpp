@@ -1,6 +1,7 @@
 // Opening the store: file checks before SQLite touches anything, pragmas, migrations,
 // transactions, error translation and maintenance.
 #include "store/migrations.hpp"
+#include "store/shared.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <mcid/error.hpp>
@@ -10,8 +11,8 @@
 
 #include <array>
 #include <cctype>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -25,44 +26,6 @@ namespace mcid {
 namespace {
 
 std::string g_current_path = ":memory:";  // for messages of translated errors
-
-class SqliteTransaction final : public Transaction {
-public:
-    SqliteTransaction(store::SqliteStore& store, const char* begin) : m_store(store) {
-        m_owner = m_store.transaction_depth++ == 0;
-        if (m_owner) {
-            try {
-                m_store.db().exec(begin);
-            } catch (...) {
-                --m_store.transaction_depth;
-                throw;
-            }
-        }
-    }
-    ~SqliteTransaction() override {
-        if (!m_done) {
-            --m_store.transaction_depth;
-            if (m_owner) {
-                try {
-                    m_store.db().exec("ROLLBACK");
-                } catch (...) {  // the transaction may already be gone (I/O error); nothing to undo
-                }
-            }
-        }
-    }
-    void commit() override {
-        if (m_owner) {
-            m_store.db().exec("COMMIT");
-        }
-        m_done = true;
-        --m_store.transaction_depth;
-    }
-
-private:
-    store::SqliteStore& m_store;
-    bool m_owner = false;
-    bool m_done = false;
-};
 
 // Creates the missing folders of `path` owner-only (0700) and the file itself 0600.
 void create_store_file(const fs::path& path) {
@@ -196,11 +159,13 @@ Stmt SqliteStore::stmt(const char* sql) {
 }
 
 std::unique_ptr<Transaction> SqliteStore::begin_write() {
-    return std::make_unique<SqliteTransaction>(*this, "BEGIN IMMEDIATE");
+    return std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_db->exec(sql); }, "BEGIN IMMEDIATE");
 }
 
 std::unique_ptr<Transaction> SqliteStore::begin_read() {
-    return std::make_unique<SqliteTransaction>(*this, "BEGIN");
+    return std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_db->exec(sql); }, "BEGIN");
 }
 
 void SqliteStore::migrate() {

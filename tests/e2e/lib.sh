@@ -14,6 +14,14 @@ fresh_env() {
          XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data HOME=$T/home NO_COLOR=1
   unset MCIDCTL_TOKEN
   mkdir -p "$HOME"
+  # On the server store (MCIDCTL_E2E_STORE=postgres, under scripts/with-postgres.sh): a new
+  # database per case instead of the file.
+  if [[ ${MCIDCTL_E2E_STORE:-} == postgres ]]; then
+    local db="e2e_$$_${T##*.}"
+    db=${db,,}
+    psql -XAq "${MCIDCTL_TEST_PG:?run under scripts/with-postgres.sh}" -c "CREATE DATABASE \"$db\"" >/dev/null
+    export MCIDCTL_DB=${MCIDCTL_TEST_PG/\/postgres\?/\/$db?}
+  fi
 }
 
 ok()  { PASS=$((PASS+1)); [[ -n ${VERBOSE:-} ]] && echo "  ok: $1"; return 0; }
@@ -35,6 +43,17 @@ expect_err() {
   elif ! grep -qiE -- "$re" <<<"$ERR"; then bad "$name" "stderr lacks /$re/: ${ERR:0:300}"
   elif ! grep -q '^mcidctl: error: ' <<<"$ERR"; then bad "$name" "stderr lacks 'mcidctl: error: ': ${ERR:0:300}"
   else ok "$name"; fi
+}
+# store_sql QUERY: runs SQL on the case's store, SQLite file or PostgreSQL database alike
+# (columns joined by '|'); store_dump: the whole store as SQL text.
+store_sql() {
+  if [[ $MCIDCTL_DB == postgres* ]]; then psql -XAtq "$MCIDCTL_DB" -c "$1" 2>&1; else sqlite3 "$MCIDCTL_DB" "$1" 2>&1; fi
+}
+store_dump() {
+  # pg_dump marks each dump with a random \restrict key (Debian's 15.14 on): left out, so that
+  # two dumps of the same data compare equal.
+  if [[ $MCIDCTL_DB == postgres* ]]; then pg_dump "$MCIDCTL_DB" 2>&1 | grep -Ev '^\\(un)?restrict '
+  else sqlite3 "$MCIDCTL_DB" .dump 2>&1; fi
 }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 has()   { grep -qiE -- "$1" <<<"$2"; }

@@ -144,15 +144,15 @@ IN=$PW_12 expect 0 "correct password works 16 minutes later" at "$(later '16 min
 expect 0 "GA token from before the lockout still works" env MCIDCTL_TOKEN="$GATOK" "$M" whoami
 
 # ---- audit of failed sign-ins ---------------------------------------------------------------------------
-AUD=$(sqlite3 -separator '|' "$MCIDCTL_DB" 'select action, outcome from audit' 2>&1)
+AUD=$(store_sql 'select action, outcome from audit')
 NFAIL=$(printf '%s\n' "$AUD" | grep -iE 'login|sign' | grep -viE '\|(ok|success|succeeded)$' | grep -c '')
 check "audit has >= 10 failed sign-in rows ($NFAIL)" test "$NFAIL" -ge 10
 NOK=$(printf '%s\n' "$AUD" | grep -iE 'login|sign' | grep -ciE '\|(ok|success|succeeded)$')
 check "audit also records successful sign-ins ($NOK)" test "$NOK" -ge 1
 
 # ---- secrets never in the store, nor in output other than printed once --------------------------------------
-DUMP=$T/dump.sql; sqlite3 "$MCIDCTL_DB" .dump >"$DUMP" 2>&1
-STORE_FILES=("$MCIDCTL_DB" "$DUMP"); [[ -e $MCIDCTL_DB-wal ]] && STORE_FILES+=("$MCIDCTL_DB-wal")
+DUMP=$T/dump.sql; store_dump >"$DUMP"
+STORE_FILES=("$DUMP"); [[ -f $MCIDCTL_DB ]] && STORE_FILES+=("$MCIDCTL_DB"); [[ -e $MCIDCTL_DB-wal ]] && STORE_FILES+=("$MCIDCTL_DB-wal")
 check "control: the store dump contains the GA email" test "$(count_in ga@contoso.com "$DUMP")" -ge 1
 SESSION_WORDS=$(grep -ahoE '[A-Za-z0-9_+/=.-]{20,}' "$T/session.bak" "$SHORT_SESSION" 2>/dev/null | grep -v '^/' | sort -u)
 check "control: session files hold token material" test -n "$SESSION_WORDS"

@@ -69,8 +69,8 @@ check "Contoso's skills report no longer shows the MCID" test "$(csvq "any(r['mc
 out=$(skills_csv "$GB")
 check "Fabrikam's skills report shows it under bo" \
   test "$(csvq "any(r['mcid']=='11110001' and r['user_email']=='bo@fabrikam.com' and r['mpn_id']=='7654321' for r in rows)" <<<"$out")" = True
-check "the audit log records a transfer" has 'transfer' "$(sqlite3 "$MCIDCTL_DB" "select action from audit" 2>&1)"
-check "exactly one link row for the MCID" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from links where mcid=11110001" 2>&1)" = 1
+check "the audit log records a transfer" has 'transfer' "$(store_sql "select action from audit")"
+check "exactly one link row for the MCID" test "$(store_sql "select count(*) from links where mcid=11110001")" = 1
 
 echo "== profile sign-in failures and lockout"
 IN=wrong-password-000 expect_err 7 'profile sign-in failed' "wrong profile password" \
@@ -106,7 +106,7 @@ IN=$PW_PROF expect_err 2 'user' "link --user (no such option) is a usage error" 
   env MCIDCTL_TOKEN="$GA" "$M" link --user alice@contoso.com --login alice2@outlook.com --password-stdin
 IN=$PW_PROF expect_err 2 'user' "link --user alone is a usage error" env MCIDCTL_TOKEN="$GA" "$M" link --user x
 check "nothing was linked for alice by anyone" test "$(wj "$ALICE" "d['mcid']")" = None
-check "11110002 still free (no link rows)" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from links where mcid=11110002" 2>&1)" = 0
+check "11110002 still free (no link rows)" test "$(store_sql "select count(*) from links where mcid=11110002")" = 0
 
 echo "== unlink"
 expect 0 "unlink" env MCIDCTL_TOKEN="$BO" "$M" unlink
@@ -177,14 +177,14 @@ for n in 1 2 3 4; do
   else echo "    round $n: exit codes $ra/$rb; $(cat "$T/race_a" "$T/race_b" | head -c 300)"; fi
   ma=$(wj "$ALICE" "str(d['mcid'])"); mb=$(wj "$BO" "str(d['mcid'])")
   holders=0; [[ $ma == 1112000$n ]] && holders=$((holders+1)); [[ $mb == 1112000$n ]] && holders=$((holders+1))
-  links=$(sqlite3 "$MCIDCTL_DB" "select count(*) from links where mcid=1112000$n" 2>&1)
+  links=$(store_sql "select count(*) from links where mcid=1112000$n")
   if [[ $holders == 1 && $links == 1 ]]; then race_one_holder=$((race_one_holder+1))
   else echo "    round $n: alice=$ma bo=$mb link rows=$links"; fi
 done
 check "race: every round exits 0/5/7 (never 1 or 9), at least one 0" test "$race_codes_ok" = 4
 check "race: exactly one user holds the MCID after every round" test "$race_one_holder" = 4
 check "race: no MCID linked twice, no user with two links" \
-  test "$(sqlite3 "$MCIDCTL_DB" "select (select count(*) from links) = (select count(distinct user_id) from links)" 2>&1)" = 1
+  test "$(store_sql "select case when (select count(*) from links) = (select count(distinct user_id) from links) then 1 else 0 end")" = 1
 
 # ==== annual association limit (rule 5) and reflection delay (rule 6) ===============
 echo "== reflection delay (rule 6)"

@@ -94,7 +94,7 @@ IN=short-pass1 expect_err 2 '12|short|at least' "hash-password of an 11-characte
 IN='a-password-to-hash' expect_err 4 "$PERM" "GA cannot use registry hash-password -> 4" as "$GA" registry hash-password --password-stdin
 
 # registry passwords are stored hashed only
-DUMP=$(sqlite3 "$MCIDCTL_DB" .dump 2>&1)
+DUMP=$(store_dump)
 check "control: the store dump holds the profile login" has 'prof6@outlook\.com' "$DUMP"
 check "profile password not in the store" lacks "$PW_PROF" "$DUMP$(cat "$MCIDCTL_DB" "$MCIDCTL_DB-wal" 2>/dev/null | tr -d '\0')"
 check "university password not in the store" lacks "$PW_PU" "$DUMP$(cat "$MCIDCTL_DB" "$MCIDCTL_DB-wal" 2>/dev/null | tr -d '\0')"

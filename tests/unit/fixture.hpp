@@ -1,5 +1,5 @@
 #pragma once
-// A fresh in-memory store with a fixed clock, an operator and two organizations, for unit tests.
+// A fresh store with a fixed clock, an operator and two organizations, for unit tests.
 #include <mcid/actor.hpp>
 #include <mcid/clock.hpp>
 #include <mcid/directory.hpp>
@@ -11,10 +11,17 @@
 
 namespace mcid::test {
 
+// A fresh store for one test: in-memory SQLite, or a new PostgreSQL database when the suite runs
+// on the server store (tests/unit/test_store_factory.cpp).
+std::unique_ptr<Store> open_test_store();
+bool test_store_is_postgres();
+// Runs raw SQL on the store under test (to make the drift that repairs must mend).
+void exec_sql(Store& store, const std::string& sql);
+
 inline constexpr Instant k_start = 1795000000;  // 2026-11-18T...Z
 
 struct World {
-    std::unique_ptr<Store> store = open_memory_store();
+    std::unique_ptr<Store> store = open_test_store();
     FixedClock clock{k_start};
     Actor op;
     Actor ga;        // Global Admin of Contoso (1234567)

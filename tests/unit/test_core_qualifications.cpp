@@ -2,7 +2,6 @@
 // count straight from the credentials, after every kind of change and at many instants.
 #include "collect_sink.hpp"
 #include "fixture.hpp"
-#include "store/sqlite_store.hpp"
 
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
@@ -334,7 +333,7 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         CHECK(check_store(*w.store, w.clock).ok());
     }
     SECTION("end counts below the periods they count are repaired, not made negative") {
-        dynamic_cast<store::SqliteStore&>(*w.store).db().exec("UPDATE competency_ends SET periods = 1");
+        exec_sql(*w.store, "UPDATE competency_ends SET periods = 1");
         REQUIRE(w.store->competency_ends_mismatches() > 0);  // Contoso's two holders counted once
         RebuildSteps steps;
         steps.users = 3;  // alice and pat in one step that is not the last
@@ -342,11 +341,10 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         require_agreement(w, "a rebuild over drifted end counts");
     }
     SECTION("end counts above the periods they count, and counts of nothing, are recounted") {
-        auto& db = dynamic_cast<store::SqliteStore&>(*w.store).db();
-        db.exec("UPDATE competency_ends SET periods = periods + 5");
+        exec_sql(*w.store, "UPDATE competency_ends SET periods = periods + 5");
         const std::int64_t fabrikam = w.gb.org_id.value();
-        db.exec("INSERT INTO competency_ends(org_id, competency, ends_at, periods) VALUES (" +
-                std::to_string(fabrikam) + ", 'Azure', 4102444800, 3)");
+        exec_sql(*w.store, "INSERT INTO competency_ends(org_id, competency, ends_at, periods) VALUES (" +
+                               std::to_string(fabrikam) + ", 'Azure', 4102444800, 3)");
         REQUIRE(w.store->orgs_with_competency_ends_mismatches().size() == 2);  // Contoso and Fabrikam
         RebuildSteps steps;
         steps.users = 3;

@@ -1,5 +1,7 @@
 // The hot queries read what they need through an index, in order: a plan that scans a whole
 // table or sorts in a temporary b-tree fails here before it makes a command slow at scale.
+// Tagged [sqlite]: they read SQLite's EXPLAIN QUERY PLAN of SqliteStore's statements; the
+// server store's plans are PostgreSQL's own.
 #include "store/sqlite_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -36,7 +38,7 @@ void check_indexed(Store& store, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("query plans: an organization's users and audit rows are read by index, in order") {
+TEST_CASE("query plans: an organization's users and audit rows are read by index, in order", "[sqlite]") {
     auto store = open_memory_store();
     for (const bool status : {false, true}) {
         for (const bool role : {false, true}) {
@@ -64,7 +66,7 @@ TEST_CASE("query plans: an organization's users and audit rows are read by index
     }
 }
 
-TEST_CASE("query plans: the operator's skills report scans the credentials, not the code index") {
+TEST_CASE("query plans: the operator's skills report scans the credentials, not the code index", "[sqlite]") {
     // A full index on credentials(code) made SQLite scan it and look every row up (4x slower at
     // SCALE 1.0); schema 4's index is partial, so only queries that say code <> '' use it.
     auto store = open_memory_store();
@@ -74,7 +76,7 @@ TEST_CASE("query plans: the operator's skills report scans the credentials, not 
     CHECK(p.find("SCAN c\n") != std::string::npos);
 }
 
-TEST_CASE("query plans: defining a competency reads its codes' holders only") {
+TEST_CASE("query plans: defining a competency reads its codes' holders only", "[sqlite]") {
     auto store = open_memory_store();
     const std::string p = plan(*store, store::k_code_holders_query);
     INFO(p);

@@ -10,9 +10,9 @@
 -- - org_user_counts is kept by statement-level triggers with transition tables: a purge of
 --   100,000 users moves each (organization, status) count once, so schema 5's count_deferral is
 --   not needed.
--- - The audit log's position and last hash are kept in audit_head, one row that a writer locks
---   (SELECT ... FOR UPDATE) before appending: a sequence would leave gaps on rollback, and
---   `audit verify` reads a gap as a removed row.
+-- - Audit positions are not a sequence (which would leave gaps on rollback, and `audit verify`
+--   reads a gap as a removed row): a writer appends at the last position + 1 while it holds the
+--   store's write lock (pg_store.cpp), as on SQLite.
 -- - The audit table refuses UPDATE (but sealing) and DELETE with a trigger, as on SQLite;
 --   docs/operations.md shows how to grant the application role only INSERT and SELECT on it.
 
@@ -190,13 +190,6 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_org_id ON audit(org_id, id);
 CREATE INDEX audit_by_at ON audit(at);
 INSERT INTO config(key, value) VALUES ('audit.rule2_from', '1');
-
-CREATE TABLE audit_head (
-    one  boolean PRIMARY KEY DEFAULT true CHECK (one),
-    id   bigint NOT NULL,
-    hash text NOT NULL
-);
-INSERT INTO audit_head(id, hash) VALUES (0, '');
 
 -- Only sealing may change a row (as the SQLite trigger of schema 3); deletes are refused.
 CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,0 +1,996 @@
+// The Store on PostgreSQL (see pg_store.hpp): the statements of the SQLite store, written for
+// PostgreSQL ($n parameters, lower() for what SQLite compares NOCASE, arrays for batches).
+#include "store/pg_store.hpp"
+
+#include "store/pg_schema.hpp"
+#include "store/shared.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace mcid::store {
+namespace {
+
+using pg::param;
+using pg::Param;
+using pg::Row;
+
+// The store's write lock (pg_advisory_xact_lock): "mcie" in ASCII.
+constexpr const char* k_begin_write =
+    "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'; SELECT pg_advisory_xact_lock(1835231589)";
+constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+
+Role stored_role(std::string_view role) {
+    return role == "operator" ? Role::operator_ : parse_role(std::string(role));
+}
+
+std::optional<Date> opt_date(const Row& r, int column, const char* name) {
+    if (r.is_null(column) || r.text(column).empty()) {
+        return std::nullopt;
+    }
+    return Date::parse(std::string(r.text(column)), name);
+}
+
+Param date_param(const std::optional<Date>& d) {
+    return d ? param(d->str()) : Param{};
+}
+
+Param text_or_null(const std::string& value) {
+    return value.empty() ? Param{} : param(value);
+}
+
+constexpr const char* k_user_columns =
+    "id, email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
+    "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until";
+
+User read_user(const Row& r, int first = 0) {
+    User u;
+    u.id = r.int64(first + 0);
+    u.email = r.text(first + 1);
+    u.name = r.text(first + 2);
+    u.role = stored_role(r.text(first + 3));
+    u.org_id = r.opt_int64(first + 4);
+    u.status = parse_status(std::string(r.text(first + 5)));
+    u.password_hash = r.text(first + 6);
+    u.invite_code_hash = r.text(first + 7);
+    u.invited_at = r.int64(first + 8);
+    u.invite_expires_at = r.opt_int64(first + 9);
+    u.accepted_at = r.opt_int64(first + 10);
+    u.deleted_at = r.opt_int64(first + 11);
+    u.failed_logins = static_cast<int>(r.int64(first + 12));
+    u.locked_until = r.int64(first + 13);
+    return u;
+}
+
+std::vector<Param> user_params(const User& u) {
+    return {param(u.email),
+            param(u.name),
+            param(to_string(u.role)),
+            param(u.org_id),
+            param(to_string(u.status)),
+            text_or_null(u.password_hash),
+            text_or_null(u.invite_code_hash),
+            param(u.invited_at),
+            param(u.invite_expires_at),
+            param(u.accepted_at),
+            param(u.deleted_at),
+            param(std::int64_t{u.failed_logins}),
+            param(u.locked_until)};
+}
+
+Org read_org(const Row& r) {
+    return Org{r.int64(0), std::string(r.text(1)), std::string(r.text(2)), r.int64(3)};
+}
+
+bool is_profile(AccountKind kind) {
+    return kind == AccountKind::profile;
+}
+
+ExternalAccount read_account(const Row& r) {
+    ExternalAccount a;
+    a.id = r.int64(0);
+    a.login = r.text(1);
+    a.name = r.text(2);
+    a.password_hash = r.text(3);
+    a.failed_logins = static_cast<int>(r.int64(4));
+    a.locked_until = r.int64(5);
+    return a;
+}
+
+Link read_link(const Row& r) {
+    return Link{r.int64(0), r.int64(1), r.int64(2), r.int64(3)};
+}
+
+// Array literals for a batch in one parameter ($1::bigint[], $1::text[]).
+std::string id_array(const std::vector<std::int64_t>& ids) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        out += (i ? "," : "") + std::to_string(ids[i]);
+    }
+    return out + "}";
+}
+
+std::string text_array(const std::vector<std::string>& texts) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        out += i ? ",\"" : "\"";
+        for (char c : texts[i]) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+#define PURGE_SUBJECT(KEYS)                                                         \
+    "SELECT t.i, u.id, u.email, u.org_id, u.role, u.status, u.deleted_at, l.mcid, " \
+    "ul.account_id IS NOT NULL FROM unnest($1::" KEYS "[]) WITH ORDINALITY AS t(k, i) JOIN users u ON "
+
+std::vector<std::optional<PurgeSubject>> purge_subjects(pg::Connection& c, const std::string& sql,
+                                                        const std::string& keys, std::size_t n) {
+    std::vector<std::optional<PurgeSubject>> out(n);
+    const pg::Result r = c.query(sql, {param(keys)});
+    for (int i = 0; i < r.rows(); ++i) {
+        const Row row = r.row(i);
+        PurgeSubject s;
+        s.user_id = row.int64(1);
+        s.email = row.text(2);
+        s.org_id = row.opt_int64(3);
+        s.role = stored_role(row.text(4));
+        s.status = parse_status(std::string(row.text(5)));
+        s.deleted_at = row.opt_int64(6);
+        s.mcid = row.opt_int64(7);
+        s.university = row.boolean(8);
+        out[static_cast<std::size_t>(row.int64(0) - 1)] = std::move(s);
+    }
+    return out;
+}
+
+// The holdings query with one filter on the links and on the codes; the select list is the
+// HoldingRow.
+std::string holdings(const std::string& link_filter, const std::string& university_filter) {
+    return "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM links l "
+           "JOIN credentials c ON c.mcid = l.mcid WHERE " +
+           link_filter +
+           " AND c.code IN (SELECT code FROM competency_codes) "
+           "UNION ALL "
+           "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM university_links ul "
+           "JOIN assessments a ON a.account_id = ul.account_id WHERE " +
+           university_filter + " AND a.code <> '' AND a.code IN (SELECT code FROM competency_codes)";
+}
+
+HoldingRow read_holding(const Row& r) {
+    HoldingRow row;
+    row.user_id = r.int64(0);
+    row.org_id = r.int64(1);
+    row.code = r.text(2);
+    row.passed_on = r.text(3);
+    row.expires_on = r.text(4);
+    row.linked_at = r.int64(5);
+    return row;
+}
+
+#define AUDIT_COLUMNS "id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash, sealed"
+
+AuditRecord read_audit(const Row& r) {
+    AuditRecord a;
+    a.id = r.int64(0);
+    a.at = r.int64(1);
+    a.actor = r.text(2);
+    a.org_id = r.opt_int64(3);
+    a.action = r.text(4);
+    a.target = r.text(5);
+    a.outcome = r.text(6);
+    a.detail = r.text(7);
+    a.batch = r.text(8);
+    a.prev_hash = r.text(9);
+    a.hash = r.text(10);
+    a.sealed = r.text(11);
+    return a;
+}
+
+SkillSourceRow read_skill(const Row& r, AccountKind source) {
+    SkillSourceRow row;
+    row.mpn_id = r.text(0);
+    row.organization = r.text(1);
+    row.user_email = r.text(2);
+    row.user_name = r.text(3);
+    row.account_id = r.int64(4);
+    row.university_login = r.text(5);
+    row.source = source;
+    row.credential_type = r.text(6);
+    row.code = r.text(7);
+    row.title = r.text(8);
+    row.passed_on = r.text(9);
+    row.expires_on = r.text(10);
+    row.linked_at = r.int64(11);
+    return row;
+}
+
+}  // namespace
+
+PgStore::PgStore(std::unique_ptr<pg::Connection> connection, std::string name)
+    : m_c(std::move(connection)), m_name(std::move(name)) {}
+
+std::unique_ptr<Transaction> PgStore::begin_write() {
+    return std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, k_begin_write);
+}
+
+std::unique_ptr<Transaction> PgStore::begin_read() {
+    return std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, k_begin_read);
+}
+
+void PgStore::each(const std::string& sql, const std::vector<Param>& params,
+                   const std::function<void(const Row&)>& fn) {
+    auto snapshot = begin_read();  // nested (nothing begun) inside a transaction
+    m_c->cursor(sql, params, fn);
+    snapshot->commit();
+}
+
+// --- config
+
+std::optional<std::string> PgStore::config_get(std::string_view key) {
+    const auto r = m_c->query("SELECT value FROM config WHERE key = $1", {param(key)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return std::string(r.row(0).text(0));
+}
+
+void PgStore::config_set(std::string_view key, std::string_view value) {
+    m_c->query("INSERT INTO config(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               {param(key), param(value)});
+}
+
+// --- organizations
+
+std::int64_t PgStore::insert_org(const Org& org) {
+    return m_c
+        ->query("INSERT INTO orgs(mpn_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+                {param(org.mpn_id), param(org.name), param(org.created_at)})
+        .row(0)
+        .int64(0);
+}
+
+std::optional<Org> PgStore::find_org_by_mpn(std::string_view mpn_id) {
+    const auto r = m_c->query("SELECT id, mpn_id, name, created_at FROM orgs WHERE mpn_id = $1", {param(mpn_id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_org(r.row(0));
+}
+
+std::optional<Org> PgStore::find_org(std::int64_t id) {
+    const auto r = m_c->query("SELECT id, mpn_id, name, created_at FROM orgs WHERE id = $1", {param(id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_org(r.row(0));
+}
+
+std::vector<Org> PgStore::list_orgs() {
+    const auto r = m_c->query("SELECT id, mpn_id, name, created_at FROM orgs ORDER BY mpn_id");
+    std::vector<Org> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(read_org(r.row(i)));
+    }
+    return out;
+}
+
+std::int64_t PgStore::count_users_of_org(std::int64_t org_id) {
+    return m_c
+        ->query("SELECT coalesce(sum(n), 0)::bigint FROM org_user_counts WHERE org_id = $1 AND status <> 'deleted'",
+                {param(org_id)})
+        .row(0)
+        .int64(0);
+}
+
+// --- users and sessions
+
+std::int64_t PgStore::insert_user(const User& user) {
+    return m_c
+        ->query(
+            "INSERT INTO users(email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
+            "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            user_params(user))
+        .row(0)
+        .int64(0);
+}
+
+void PgStore::update_user(const User& user) {
+    auto params = user_params(user);
+    params.push_back(param(user.id));
+    m_c->query(
+        "UPDATE users SET email = $1, name = $2, role = $3, org_id = $4, status = $5, password_hash = $6, "
+        "invite_code_hash = $7, invited_at = $8, invite_expires_at = $9, accepted_at = $10, deleted_at = $11, "
+        "failed_logins = $12, locked_until = $13 WHERE id = $14",
+        params);
+}
+
+std::vector<std::optional<PurgeSubject>> PgStore::find_purge_subjects(const std::vector<std::string>& emails) {
+    static const std::string sql = PURGE_SUBJECT("text") "lower(u.email) = lower(t.k) "
+        "LEFT JOIN links l ON l.user_id = u.id LEFT JOIN university_links ul ON ul.user_id = u.id";
+    return purge_subjects(*m_c, sql, text_array(emails), emails.size());
+}
+
+std::vector<std::optional<PurgeSubject>> PgStore::find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) {
+    static const std::string sql = PURGE_SUBJECT("bigint") "u.id = t.k "
+        "LEFT JOIN links l ON l.user_id = u.id LEFT JOIN university_links ul ON ul.user_id = u.id";
+    return purge_subjects(*m_c, sql, id_array(ids), ids.size());
+}
+
+#undef PURGE_SUBJECT
+
+void PgStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at) {
+    if (user_ids.empty()) {
+        return;
+    }
+    m_c->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id bigint PRIMARY KEY) ON COMMIT DELETE ROWS");
+    m_c->exec("DELETE FROM purge_ids");
+    m_c->query("INSERT INTO purge_ids(id) SELECT DISTINCT unnest($1::bigint[])", {param(id_array(user_ids))});
+    drop_periods("user_id IN (SELECT id FROM purge_ids)", {});
+    m_c->exec("DELETE FROM links WHERE user_id IN (SELECT id FROM purge_ids)");
+    m_c->exec("DELETE FROM university_links WHERE user_id IN (SELECT id FROM purge_ids)");
+    m_c->exec("DELETE FROM sessions WHERE user_id IN (SELECT id FROM purge_ids)");
+    // org_user_counts moves once per statement (the schema's statement-level trigger).
+    m_c->query(
+        "UPDATE users SET status = 'deleted', deleted_at = $1, invite_code_hash = NULL, "
+        "invite_expires_at = NULL WHERE id IN (SELECT id FROM purge_ids)",
+        {param(at)});
+    m_c->exec("DELETE FROM purge_ids");
+}
+
+std::optional<User> PgStore::find_user_by_email(std::string_view email) {
+    static const std::string sql =
+        std::string("SELECT ") + k_user_columns + " FROM users WHERE lower(email) = lower($1)";
+    const auto r = m_c->query(sql, {param(email)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_user(r.row(0));
+}
+
+std::vector<std::int64_t> PgStore::users_due_for_erasure(Instant deleted_before, std::size_t limit) {
+    const auto r =
+        m_c->query("SELECT id FROM users WHERE status = 'deleted' AND erased_at IS NULL AND deleted_at <= $1 LIMIT $2",
+                   {param(deleted_before), param(static_cast<std::int64_t>(limit))});
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.row(i).int64(0));
+    }
+    return out;
+}
+
+void PgStore::erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) {
+    m_c->query(
+        "UPDATE users SET email = $1, name = '', password_hash = NULL, invite_code_hash = NULL, "
+        "invite_expires_at = NULL, erased_at = $2 WHERE id = $3",
+        {param(pseudonym), param(at), param(user_id)});
+    delete_sessions_of(user_id);
+}
+
+std::optional<User> PgStore::find_user(std::int64_t id) {
+    static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE id = $1";
+    const auto r = m_c->query(sql, {param(id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_user(r.row(0));
+}
+
+bool PgStore::any_operator() {
+    return m_c->query("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'operator')").row(0).boolean(0);
+}
+
+void PgStore::for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) {
+    // One statement per filter shape, parameters numbered in order.
+    std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE role <> 'operator'";
+    std::vector<Param> params;
+    if (filter.org_id) {
+        params.push_back(param(*filter.org_id));
+        sql += fmt::format(" AND org_id = ${}", params.size());
+    }
+    if (filter.status) {
+        params.push_back(param(to_string(*filter.status)));
+        sql += fmt::format(" AND status = ${}", params.size());
+    }
+    if (filter.role) {
+        params.push_back(param(to_string(*filter.role)));
+        sql += fmt::format(" AND role = ${}", params.size());
+    }
+    sql += filter.org_id ? " ORDER BY email" : " ORDER BY org_id, email";
+    each(sql, params, [&](const Row& r) { fn(read_user(r)); });
+}
+
+std::int64_t PgStore::count_active_global_admins(std::int64_t org_id) {
+    return m_c
+        ->query("SELECT count(*) FROM users WHERE org_id = $1 AND status = 'active' AND role = 'global-admin'",
+                {param(org_id)})
+        .row(0)
+        .int64(0);
+}
+
+void PgStore::insert_session(std::string_view token_hash, std::int64_t user_id, Instant created, Instant expires) {
+    m_c->query("INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+               {param(token_hash), param(user_id), param(created), param(expires)});
+}
+
+std::optional<Session> PgStore::find_session(std::string_view token_hash) {
+    const auto r = m_c->query("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1", {param(token_hash)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return Session{r.row(0).int64(0), r.row(0).int64(1)};
+}
+
+void PgStore::delete_session(std::string_view token_hash) {
+    m_c->query("DELETE FROM sessions WHERE token_hash = $1", {param(token_hash)});
+}
+
+void PgStore::delete_sessions_of(std::int64_t user_id) {
+    m_c->query("DELETE FROM sessions WHERE user_id = $1", {param(user_id)});
+}
+
+Attempts PgStore::find_throttle(std::string_view subject) {
+    const auto r = m_c->query("SELECT failed, locked_until FROM signin_throttle WHERE subject = $1", {param(subject)});
+    if (r.rows() == 0) {
+        return {};
+    }
+    return Attempts{static_cast<int>(r.row(0).int64(0)), r.row(0).int64(1)};
+}
+
+void PgStore::save_throttle(std::string_view subject, const Attempts& a) {
+    if (a.failed == 0 && a.locked_until == 0) {
+        m_c->query("DELETE FROM signin_throttle WHERE subject = $1", {param(subject)});
+        return;
+    }
+    m_c->query(
+        "INSERT INTO signin_throttle(subject, failed, locked_until) VALUES ($1, $2, $3) "
+        "ON CONFLICT (subject) DO UPDATE SET failed = excluded.failed, locked_until = excluded.locked_until",
+        {param(subject), param(std::int64_t{a.failed}), param(a.locked_until)});
+}
+
+// --- registry
+
+std::int64_t PgStore::upsert_account(AccountKind kind, const ExternalAccount& a) {
+    if (is_profile(kind)) {
+        return m_c
+            ->query(
+                "INSERT INTO profiles(mcid, login, name, password_hash) VALUES ($1, $2, $3, NULLIF($4::text, '')) "
+                "ON CONFLICT (mcid) DO UPDATE SET login = excluded.login, name = excluded.name, "
+                "password_hash = coalesce(excluded.password_hash, profiles.password_hash) RETURNING mcid",
+                {param(a.id), param(a.login), param(a.name), param(a.password_hash)})
+            .row(0)
+            .int64(0);
+    }
+    return m_c
+        ->query(
+            "INSERT INTO university_accounts(login, name, password_hash) VALUES ($1, $2, NULLIF($3::text, '')) "
+            "ON CONFLICT ((lower(login))) DO UPDATE SET name = excluded.name, "
+            "password_hash = coalesce(excluded.password_hash, university_accounts.password_hash) RETURNING id",
+            {param(a.login), param(a.name), param(a.password_hash)})
+        .row(0)
+        .int64(0);
+}
+
+std::optional<ExternalAccount> PgStore::find_account(AccountKind kind, std::int64_t id) {
+    const auto r =
+        m_c->query(is_profile(kind)
+                       ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
+                         "WHERE mcid = $1"
+                       : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
+                         "WHERE id = $1",
+                   {param(id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_account(r.row(0));
+}
+
+std::optional<ExternalAccount> PgStore::find_account_by_login(AccountKind kind, std::string_view login) {
+    const auto r =
+        m_c->query(is_profile(kind)
+                       ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
+                         "WHERE lower(login) = lower($1)"
+                       : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
+                         "WHERE lower(login) = lower($1)",
+                   {param(login)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_account(r.row(0));
+}
+
+void PgStore::update_account_lockout(AccountKind kind, std::int64_t id, int failed, Instant locked_until) {
+    m_c->query(is_profile(kind) ? "UPDATE profiles SET failed_logins = $1, locked_until = $2 WHERE mcid = $3"
+                                : "UPDATE university_accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3",
+               {param(std::int64_t{failed}), param(locked_until), param(id)});
+}
+
+bool PgStore::credential_exists(std::int64_t mcid, std::string_view code) {
+    return m_c->query("SELECT 1 FROM credentials WHERE mcid = $1 AND code = $2", {param(mcid), param(code)}).rows() > 0;
+}
+
+void PgStore::upsert_credential(const Credential& c) {
+    m_c->query(
+        "INSERT INTO credentials(mcid, code, title, type, passed_on, expires_on) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (mcid, code) DO UPDATE SET title = excluded.title, type = excluded.type, "
+        "passed_on = excluded.passed_on, expires_on = excluded.expires_on",
+        {param(c.mcid), param(c.code), param(c.title), param(to_string(c.type)), date_param(c.passed_on),
+         date_param(c.expires_on)});
+}
+
+bool PgStore::assessment_exists(std::int64_t account_id, std::string_view title) {
+    return m_c->query("SELECT 1 FROM assessments WHERE account_id = $1 AND title = $2",
+                      {param(account_id), param(title)})
+               .rows() > 0;
+}
+
+void PgStore::upsert_assessment(const Assessment& a) {
+    m_c->query(
+        "INSERT INTO assessments(account_id, title, code, passed_on) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (account_id, title) DO UPDATE SET code = excluded.code, passed_on = excluded.passed_on",
+        {param(a.account_id), param(a.title), param(a.code), date_param(a.passed_on)});
+}
+
+std::vector<Credential> PgStore::credentials_of(std::int64_t mcid) {
+    const auto r = m_c->query(
+        "SELECT mcid, code, title, type, passed_on, expires_on FROM credentials WHERE mcid = $1 ORDER BY code",
+        {param(mcid)});
+    std::vector<Credential> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        const Row row = r.row(i);
+        out.push_back(Credential{row.int64(0), std::string(row.text(1)), std::string(row.text(2)),
+                                 parse_credential_type(std::string(row.text(3))), opt_date(row, 4, "passed_on"),
+                                 opt_date(row, 5, "expires_on")});
+    }
+    return out;
+}
+
+std::vector<Assessment> PgStore::assessments_of(std::int64_t account_id) {
+    const auto r =
+        m_c->query("SELECT account_id, title, code, passed_on FROM assessments WHERE account_id = $1 ORDER BY title",
+                   {param(account_id)});
+    std::vector<Assessment> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        const Row row = r.row(i);
+        out.push_back(Assessment{row.int64(0), std::string(row.text(1)), std::string(row.text(2)),
+                                 opt_date(row, 3, "passed_on")});
+    }
+    return out;
+}
+
+// --- links and associations
+
+std::optional<Link> PgStore::find_link(AccountKind kind, std::int64_t account_id) {
+    const auto r = m_c->query(is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE mcid = $1"
+                                               : "SELECT account_id, user_id, org_id, associated_at FROM "
+                                                 "university_links WHERE account_id = $1",
+                              {param(account_id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_link(r.row(0));
+}
+
+std::optional<Link> PgStore::find_link_of_user(AccountKind kind, std::int64_t user_id) {
+    const auto r = m_c->query(is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE user_id = $1"
+                                               : "SELECT account_id, user_id, org_id, associated_at FROM "
+                                                 "university_links WHERE user_id = $1",
+                              {param(user_id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read_link(r.row(0));
+}
+
+void PgStore::insert_link(AccountKind kind, const Link& link) {
+    m_c->query(is_profile(kind)
+                   ? "INSERT INTO links(mcid, user_id, org_id, linked_at) VALUES ($1, $2, $3, $4)"
+                   : "INSERT INTO university_links(account_id, user_id, org_id, associated_at) VALUES ($1, $2, $3, $4)",
+               {param(link.account_id), param(link.user_id), param(link.org_id), param(link.linked_at)});
+}
+
+void PgStore::delete_link(AccountKind kind, std::int64_t account_id) {
+    m_c->query(
+        is_profile(kind) ? "DELETE FROM links WHERE mcid = $1" : "DELETE FROM university_links WHERE account_id = $1",
+        {param(account_id)});
+}
+
+void PgStore::insert_association(AccountKind kind, std::int64_t account_id, std::int64_t user_id, Instant at) {
+    m_c->query("INSERT INTO associations(kind, subject, user_id, at) VALUES ($1, $2, $3, $4)",
+               {param(to_string(kind)), param(account_id), param(user_id), param(at)});
+}
+
+std::vector<Instant> PgStore::associations_since(AccountKind kind, std::int64_t account_id, Instant since) {
+    const auto r = m_c->query("SELECT at FROM associations WHERE kind = $1 AND subject = $2 AND at > $3 ORDER BY at",
+                              {param(to_string(kind)), param(account_id), param(since)});
+    std::vector<Instant> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.row(i).int64(0));
+    }
+    return out;
+}
+
+std::optional<std::int64_t> PgStore::last_associated_account(AccountKind kind, std::int64_t user_id) {
+    const auto r = m_c->query(
+        "SELECT subject FROM associations WHERE user_id = $1 AND kind = $2 ORDER BY at DESC, id DESC LIMIT 1",
+        {param(user_id), param(to_string(kind))});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return r.row(0).int64(0);
+}
+
+std::optional<std::int64_t> PgStore::last_association_user(AccountKind kind, std::int64_t account_id) {
+    const auto r = m_c->query(
+        "SELECT user_id FROM associations WHERE kind = $1 AND subject = $2 ORDER BY at DESC, id DESC LIMIT 1",
+        {param(to_string(kind)), param(account_id)});
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return r.row(0).int64(0);
+}
+
+// --- competencies
+
+void PgStore::replace_competency(const Competency& c) {
+    m_c->query("DELETE FROM competencies WHERE lower(name) = lower($1)", {param(c.name)});
+    m_c->query("INSERT INTO competencies(name, individuals) VALUES ($1, $2)", {param(c.name), param(c.individuals)});
+    for (const auto& code : c.codes) {
+        m_c->query("INSERT INTO competency_codes(competency, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                   {param(c.name), param(code)});
+    }
+}
+
+std::vector<Competency> PgStore::list_competencies() {
+    // SQLite orders the NOCASE names case-insensitively: so here.
+    std::vector<Competency> out;
+    const auto r = m_c->query("SELECT name, individuals FROM competencies ORDER BY lower(name), name");
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(Competency{std::string(r.row(i).text(0)), {}, r.row(i).int64(1)});
+    }
+    const auto codes = m_c->query("SELECT competency, code FROM competency_codes ORDER BY competency, code");
+    for (int i = 0; i < codes.rows(); ++i) {
+        const std::string_view name = codes.row(i).text(0);
+        auto it = std::find_if(out.begin(), out.end(), [&](const Competency& c) { return c.name == name; });
+        if (it != out.end()) {
+            it->codes.emplace_back(codes.row(i).text(1));
+        }
+    }
+    return out;
+}
+
+// --- reports
+
+void PgStore::for_each_skill_source(std::optional<std::int64_t> org_id,
+                                    const std::function<void(const SkillSourceRow&)>& fn) {
+    const std::string learning =
+        "SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, c.title, c.passed_on, c.expires_on, "
+        "l.linked_at FROM links l JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
+        "JOIN credentials c ON c.mcid = l.mcid";
+    const std::string university =
+        "SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, 'assessment', a.code, a.title, "
+        "a.passed_on, NULL, ul.associated_at FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
+        "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
+        "JOIN assessments a ON a.account_id = ul.account_id";
+    std::vector<Param> params;
+    if (org_id) {
+        params.push_back(param(*org_id));
+    }
+    auto snapshot = begin_read();  // both parts from one snapshot
+    each(org_id ? learning + " WHERE l.org_id = $1" : learning, params,
+         [&](const Row& r) { fn(read_skill(r, AccountKind::profile)); });
+    each(org_id ? university + " WHERE ul.org_id = $1" : university, params,
+         [&](const Row& r) { fn(read_skill(r, AccountKind::university)); });
+    snapshot->commit();
+}
+
+void PgStore::for_each_user_report_row(std::int64_t org_id, const std::function<void(const UserReportRow&)>& fn) {
+    each(
+        "SELECT u.id, u.email, u.name, u.role, u.org_id, u.status, u.password_hash, u.invite_code_hash, "
+        "u.invited_at, u.invite_expires_at, u.accepted_at, u.deleted_at, u.failed_logins, u.locked_until, "
+        "l.mcid, l.linked_at, ua.login, ul.associated_at FROM users u "
+        "LEFT JOIN links l ON l.user_id = u.id LEFT JOIN university_links ul ON ul.user_id = u.id "
+        "LEFT JOIN university_accounts ua ON ua.id = ul.account_id "
+        "WHERE u.org_id = $1 AND u.status <> 'deleted' ORDER BY u.email",
+        {param(org_id)}, [&](const Row& r) {
+            const User user = read_user(r);
+            UserReportRow row;
+            row.user = &user;
+            row.mcid = r.opt_int64(14);
+            row.learning_linked_at = r.opt_int64(15);
+            row.university_login = r.opt_text(16);
+            row.university_associated_at = r.opt_int64(17);
+            fn(row);
+        });
+}
+
+void PgStore::for_each_holding(std::int64_t org_id, const std::function<void(const HoldingRow&)>& fn) {
+    static const std::string sql = holdings("l.org_id = $1", "ul.org_id = $1");
+    each(sql, {param(org_id)}, [&](const Row& r) { fn(read_holding(r)); });
+}
+
+void PgStore::for_each_holding_of_user(std::int64_t user_id, const std::function<void(const HoldingRow&)>& fn) {
+    static const std::string sql = holdings("l.user_id = $1", "ul.user_id = $1");
+    each(sql, {param(user_id)}, [&](const Row& r) { fn(read_holding(r)); });
+}
+
+void PgStore::for_each_holding_by_user(const std::string& competency,
+                                       const std::function<void(const HoldingRow&)>& fn) {
+    each(
+        "SELECT l.user_id, l.org_id, c.code, c.passed_on, c.expires_on, l.linked_at FROM credentials c "
+        "JOIN links l ON l.mcid = c.mcid WHERE c.code <> '' AND c.code IN "
+        "(SELECT code FROM competency_codes WHERE lower(competency) = lower($1)) "
+        "UNION ALL "
+        "SELECT ul.user_id, ul.org_id, a.code, a.passed_on, NULL, ul.associated_at FROM assessments a "
+        "JOIN university_links ul ON ul.account_id = a.account_id WHERE a.code <> '' AND a.code IN "
+        "(SELECT code FROM competency_codes WHERE lower(competency) = lower($1)) ORDER BY 1",
+        {param(competency)}, [&](const Row& r) { fn(read_holding(r)); });
+}
+
+void PgStore::for_each_holding_of_users(std::int64_t first, std::int64_t last,
+                                        const std::function<void(const HoldingRow&)>& fn) {
+    static const std::string sql =
+        holdings("l.user_id BETWEEN $1 AND $2", "ul.user_id BETWEEN $1 AND $2") + " ORDER BY 1";
+    each(sql, {param(first), param(last)}, [&](const Row& r) { fn(read_holding(r)); });
+}
+
+std::int64_t PgStore::last_user_id() {
+    return m_c->query("SELECT coalesce(max(id), 0) FROM users").row(0).int64(0);
+}
+
+// --- competency status
+
+void PgStore::replace_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                         const std::vector<CompetencyPeriod>& periods) {
+    std::vector<std::pair<CompetencyPeriod, std::int64_t>> old;  // period, organization
+    {
+        const auto r = m_c->query(
+            "SELECT competency, starts_at, ends_at, org_id FROM competency_periods "
+            "WHERE user_id = $1",
+            {param(user_id)});
+        for (int i = 0; i < r.rows(); ++i) {
+            old.emplace_back(CompetencyPeriod{std::string(r.row(i).text(0)), r.row(i).int64(1), r.row(i).int64(2)},
+                             r.row(i).int64(3));
+        }
+    }
+    if (same_periods(old, periods, org_id)) {
+        return;  // nothing changed (the common case in a registry import)
+    }
+    if (!old.empty()) {
+        drop_periods("user_id = $1", {param(user_id)});
+    }
+    add_competency_periods(user_id, org_id, periods);
+}
+
+void PgStore::add_competency_periods(std::int64_t user_id, std::int64_t org_id,
+                                     const std::vector<CompetencyPeriod>& periods) {
+    for (const auto& p : periods) {
+        m_c->query(
+            "INSERT INTO competency_periods(user_id, competency, org_id, starts_at, ends_at) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            {param(user_id), param(p.competency), param(org_id), param(p.starts_at), param(p.ends_at)});
+        m_c->query(
+            "INSERT INTO competency_ends(org_id, competency, ends_at, periods) VALUES ($1, $2, $3, 1) "
+            "ON CONFLICT (org_id, competency, ends_at) DO UPDATE SET periods = competency_ends.periods + 1",
+            {param(org_id), param(p.competency), param(p.ends_at)});
+    }
+}
+
+void PgStore::clear_competency_periods(const std::string& competency) {
+    m_c->query("DELETE FROM competency_periods WHERE lower(competency) = lower($1)", {param(competency)});
+    m_c->query("DELETE FROM competency_ends WHERE lower(competency) = lower($1)", {param(competency)});
+}
+
+std::vector<std::int64_t> PgStore::users_with_competency_periods(const std::string& competency, std::int64_t first,
+                                                                 std::int64_t last) {
+    const auto r = m_c->query(
+        "SELECT DISTINCT user_id FROM competency_periods WHERE user_id BETWEEN $2 AND $3 "
+        "AND lower(competency) = lower($1) ORDER BY user_id",
+        {param(competency), param(first), param(last)});
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.row(i).int64(0));
+    }
+    return out;
+}
+
+void PgStore::clear_competency_periods_of_users(std::int64_t first, std::int64_t last) {
+    drop_periods("user_id BETWEEN $1 AND $2", {param(first), param(last)});
+}
+
+void PgStore::recount_competency_ends(std::int64_t org_id) {
+    m_c->query("DELETE FROM competency_ends WHERE org_id = $1", {param(org_id)});
+    m_c->query(
+        "INSERT INTO competency_ends(org_id, competency, ends_at, periods) "
+        "SELECT org_id, competency, ends_at, count(*) FROM competency_periods WHERE org_id = $1 "
+        "GROUP BY org_id, competency, ends_at",
+        {param(org_id)});
+}
+
+void PgStore::drop_periods(const std::string& users, const std::vector<Param>& params) {
+    // One statement: the periods go, and each end instant's count drops by as many (its row
+    // goes when none are left; a drifted count, db check's finding, is dropped, not made negative).
+    m_c->query("WITH gone AS (DELETE FROM competency_periods WHERE " + users +
+                   " RETURNING org_id, competency, ends_at), "
+                   "counted AS (SELECT org_id, competency, ends_at, count(*) AS n FROM gone "
+                   "GROUP BY org_id, competency, ends_at), "
+                   "dropped AS (DELETE FROM competency_ends e USING counted c WHERE e.org_id = c.org_id "
+                   "AND e.competency = c.competency AND e.ends_at = c.ends_at AND e.periods <= c.n RETURNING 1) "
+                   "UPDATE competency_ends e SET periods = e.periods - c.n FROM counted c WHERE e.org_id = c.org_id "
+                   "AND e.competency = c.competency AND e.ends_at = c.ends_at AND e.periods > c.n",
+               params);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgStore::count_qualified(std::int64_t org_id, Instant at) {
+    const auto r = m_c->query(
+        "SELECT k.name, "
+        "coalesce((SELECT sum(e.periods) FROM competency_ends e "
+        "          WHERE e.org_id = $1 AND lower(e.competency) = lower(k.name) AND e.ends_at > $2), 0)::bigint "
+        "- (SELECT count(*) FROM competency_periods p WHERE p.org_id = $1 AND lower(p.competency) = lower(k.name) "
+        "AND p.starts_at > $2) FROM competencies k ORDER BY lower(k.name), k.name",
+        {param(org_id), param(at)});
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.emplace_back(std::string(r.row(i).text(0)), r.row(i).int64(1));
+    }
+    return out;
+}
+
+bool PgStore::competency_periods_stale() {
+    return m_c->query("SELECT 1 FROM derived_stale WHERE name = 'competency_periods'").rows() > 0;
+}
+
+#define MCID_ENDS_MISMATCHES                                                                            \
+    "WITH counted AS (SELECT org_id, competency, ends_at, count(*) AS periods FROM competency_periods " \
+    "GROUP BY org_id, competency, ends_at), "                                                           \
+    "mismatched AS ((SELECT * FROM counted EXCEPT SELECT * FROM competency_ends) "                      \
+    "UNION ALL (SELECT * FROM competency_ends EXCEPT SELECT * FROM counted)) "
+
+std::int64_t PgStore::competency_ends_mismatches() {
+    return m_c->query(MCID_ENDS_MISMATCHES "SELECT count(*) FROM mismatched").row(0).int64(0);
+}
+
+std::vector<std::int64_t> PgStore::orgs_with_competency_ends_mismatches() {
+    const auto r = m_c->query(MCID_ENDS_MISMATCHES "SELECT DISTINCT org_id FROM mismatched ORDER BY org_id");
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.row(i).int64(0));
+    }
+    return out;
+}
+
+#undef MCID_ENDS_MISMATCHES
+
+std::int64_t PgStore::org_user_count_mismatches() {
+    return m_c
+        ->query(
+            "SELECT count(*) FROM (SELECT org_id, status, sum(c) AS s FROM ("
+            "SELECT org_id, status, count(*) AS c FROM users WHERE org_id IS NOT NULL GROUP BY org_id, status "
+            "UNION ALL SELECT org_id, status, -n FROM org_user_counts) AS both_counts "
+            "GROUP BY org_id, status HAVING sum(c) <> 0) AS mismatched")
+        .row(0)
+        .int64(0);
+}
+
+void PgStore::recount_org_users() {
+    m_c->exec("DELETE FROM org_user_counts");
+    m_c->exec(
+        "INSERT INTO org_user_counts(org_id, status, n) SELECT org_id, status, count(*) FROM users "
+        "WHERE org_id IS NOT NULL GROUP BY org_id, status");
+}
+
+void PgStore::set_competency_periods_stale(bool stale) {
+    m_c->exec(stale ? "INSERT INTO derived_stale(name) VALUES ('competency_periods') ON CONFLICT DO NOTHING"
+                    : "DELETE FROM derived_stale WHERE name = 'competency_periods'");
+}
+
+// --- audit
+
+std::optional<AuditHead> PgStore::audit_head() {
+    // Positions are taken under the write lock (begin_write), so the last row is the head.
+    const auto r = m_c->query("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return AuditHead{r.row(0).int64(0), std::string(r.row(0).text(1))};
+}
+
+void PgStore::insert_audit(const AuditRecord& a) {
+    m_c->query(
+        "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        {param(a.id), param(a.at), param(a.actor), param(a.org_id), param(a.action), param(a.target), param(a.outcome),
+         param(a.detail), param(a.batch), param(a.prev_hash), param(a.hash)});
+}
+
+void PgStore::seal_audit(const AuditRecord& a) {
+    m_c->query("UPDATE audit SET actor = $1, target = $2, detail = $3, sealed = $4 WHERE id = $5",
+               {param(a.actor), param(a.target), param(a.detail), param(a.sealed), param(a.id)});
+}
+
+void PgStore::for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) {
+    each("SELECT " AUDIT_COLUMNS " FROM audit WHERE id >= $1 ORDER BY id", {param(first_id)},
+         [&](const Row& r) { fn(read_audit(r)); });
+}
+
+void PgStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
+    std::string sql = "SELECT " AUDIT_COLUMNS " FROM audit WHERE true";
+    std::vector<Param> params;
+    const auto add = [&](const char* condition, Param value) {
+        params.push_back(std::move(value));
+        sql += fmt::format(fmt::runtime(condition), params.size());
+    };
+    if (f.org_id) {
+        add(" AND org_id = ${}", param(*f.org_id));
+    }
+    if (f.since) {
+        add(" AND at >= ${}", param(*f.since));
+    }
+    if (f.actor) {
+        add(" AND lower(actor) = lower(${})", param(*f.actor));
+    }
+    if (f.action) {
+        add(" AND action = ${}", param(*f.action));
+    }
+    if (f.until) {
+        add(" AND at < ${}", param(*f.until));
+    }
+    each(sql + " ORDER BY id", params, [&](const Row& r) { fn(read_audit(r)); });
+}
+
+#undef AUDIT_COLUMNS
+
+// --- maintenance
+
+std::vector<std::string> PgStore::check_integrity() {
+    // The server keeps its own pages and indexes sound; what can drift is a constraint that is
+    // not validated (added NOT VALID by hand) or a trigger of the schema switched off.
+    std::vector<std::string> findings;
+    const auto constraints = m_c->query(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE NOT convalidated "
+        "AND connamespace = 'public'::regnamespace ORDER BY 1, 2");
+    for (int i = 0; i < constraints.rows(); ++i) {
+        findings.push_back(fmt::format("constraint {} of table {} is not validated", constraints.row(i).text(1),
+                                       constraints.row(i).text(0)));
+    }
+    const auto triggers = m_c->query(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'D' "
+        "ORDER BY 1, 2");
+    for (int i = 0; i < triggers.rows(); ++i) {
+        findings.push_back(
+            fmt::format("trigger {} of table {} is disabled", triggers.row(i).text(1), triggers.row(i).text(0)));
+    }
+    return findings;
+}
+
+}  // namespace mcid::store
+
+namespace mcid {
+
+std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode) {
+    auto connection = std::make_unique<store::pg::Connection>(uri);
+    const std::string name = store::pg::display_name(uri);
+    store::pg::migrate(*connection, mode, name);
+    return std::make_unique<store::PgStore>(std::move(connection), name);
+}
+
+}  // namespace mcid
+
+namespace mcid::store {
+
+void PgStore::backup_to(const std::filesystem::path&) {
+    throw StoreError(fmt::format("db backup of a server store ({}) is not available in this version", m_name),
+                     "use the database's own backups (pg_dump)");
+}
+
+}  // namespace mcid::store
