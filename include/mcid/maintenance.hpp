@@ -42,4 +42,15 @@ enum class ReplaceFile { no, yes };
 BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
                           std::string_view audit_name = {}, ReplaceFile replace = ReplaceFile::no);
 
+struct CopyResult {
+    std::string destination;  // as messages name it (a URI without password or options)
+};
+// Operator only (`db copy DEST`). Copies every table of the store into a new store at
+// `destination`, a SQLite path or a PostgreSQL URI, and checks the copy before it counts: its
+// audit chain verifies and ends at a row of this store's chain, its kept counts match. A file is
+// written as db backup writes one (owner-only, linked into place once checked); a database is
+// filled in one transaction. Either way an interrupted copy leaves no store at `destination`.
+// Throws Conflict when the file exists or the database already holds a store.
+CopyResult copy_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock);
+
 }  // namespace mcid

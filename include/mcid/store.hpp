@@ -247,6 +247,16 @@ std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode);
 bool is_server_store_uri(std::string_view db);
 // Whether such a URI carries a password (libpq's own parser decides, so every spelling counts).
 bool server_uri_has_password(const std::string& uri);
+// Such a URI as messages name it: postgresql://USER@HOST:PORT/DATABASE, never the password or
+// the options.
+std::string server_store_name(const std::string& uri);
+// Creates a store in the database at `uri` and copies every row of `from` (read in one
+// snapshot) into it, all in one transaction, which commits only when `check` finds no problem in
+// the new store (else StoreError with it): an interrupted or failed copy leaves no store there.
+// Throws Conflict when the database already holds a store, StoreError when it holds other tables
+// or cannot be reached.
+void copy_to_server_store(Store& from, const std::string& uri,
+                          const std::function<std::optional<std::string>(Store&)>& check);
 // An empty in-memory store with the current schema, for unit tests.
 std::unique_ptr<Store> open_memory_store();
 // Turns a store-library exception into the matching mcid::Error; other exceptions pass through.

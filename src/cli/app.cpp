@@ -164,7 +164,7 @@ void build_app(CLI::App& app, Context& ctx) {
     app.add_option("--delimiter", ctx.options.delimiter, "CSV field separator: ',' (default), ';' or tab")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     // Before any command runs, so a wrong combination changes nothing.
-    app.parse_complete_callback([&ctx, &app] { ctx.check_output_options(output_file_given(app)); });
+    app.parse_complete_callback([&ctx, &app] { ctx.check_global_options(output_file_given(app)); });
     app.add_flag("-q,--quiet", ctx.options.quiet, "Print only data and errors");
     app.add_flag("-v,--verbose", ctx.options.verbose, "Print more detail on stderr");
     app.require_subcommand(1);

@@ -1,4 +1,4 @@
-// audit list | verify; db check | backup
+// audit list | verify; db check | backup | copy
 #include "cli/app.hpp"
 #include "cli/files.hpp"
 #include "cli/output.hpp"
@@ -226,6 +226,26 @@ void register_audit(CLI::App& app, Context& ctx) {
             const BackupResult r =
                 backup_store(ctx.store(), actor, *file, ctx.clock(), {}, *force ? ReplaceFile::yes : ReplaceFile::no);
             ctx.info(fmt::format("backup written to {} ({} bytes) and verified", *file, r.bytes));
+        });
+    }
+    {
+        auto dest = std::make_shared<std::string>();
+        auto* cmd = db->add_subcommand("copy",
+                                       "Copy the whole store into a new SQLite file or an empty PostgreSQL "
+                                       "database (operator)");
+        cmd->add_option("dest", *dest, "A new SQLite file, or a postgresql:// URI of an empty database")->required();
+        examples(cmd, {"mcidctl db copy 'postgresql:///mcidctl?host=/run/postgresql'   # SQLite to a server",
+                       "mcidctl --db postgresql:///mcidctl db copy ./mcidctl.db   # and back",
+                       "mcidctl --db ./mcidctl.db audit head; mcidctl --db postgresql:///mcidctl audit verify"});
+        cmd->callback([&ctx, dest] {
+            const Actor actor = ctx.actor();
+            refuse_password_in_uri("DEST", *dest);
+            if (!is_server_store_uri(*dest)) {
+                refuse_named_file_under_sudo("db copy FILE", "copy into a database, or run it as the store's owner");
+                refuse_protected_target(ctx, *dest, "db copy");
+            }
+            const CopyResult r = copy_store(ctx.store(), actor, *dest, ctx.clock());
+            ctx.info(fmt::format("store copied to {} and verified", r.destination));
         });
     }
 }

@@ -108,14 +108,27 @@ std::vector<std::string> Context::columns() const {
     }
 }
 
-void Context::check_output_options(bool output_to_file) const {
+void Context::check_global_options(bool output_to_file) const {
+    check_db_option();
+    check_output_options(output_to_file);
+}
+
+void Context::check_db_option() const {
     // Other users can read a command line (ps, /proc): a password in --db is refused before
     // anything runs, and never echoed.
-    if (is_server_store_uri(options.db) && server_uri_has_password(options.db)) {
-        throw UsageError("--db: the URI holds a password, which other users of this host can read on the command line",
-                         "keep the password in ~/.pgpass or $PGPASSFILE, or name a libpq service: --db "
-                         "'postgresql:///?service=NAME'");
+    refuse_password_in_uri("--db", options.db);
+}
+
+void refuse_password_in_uri(std::string_view what, const std::string& value) {
+    if (is_server_store_uri(value) && server_uri_has_password(value)) {
+        throw UsageError(
+            fmt::format("{}: the URI holds a password, which other users of this host can read on the command line",
+                        what),
+            "keep the password in ~/.pgpass or $PGPASSFILE, or name a libpq service: 'postgresql:///?service=NAME'");
     }
+}
+
+void Context::check_output_options(bool output_to_file) const {
     csv_delimiter();
     columns();
     const Format f = format();

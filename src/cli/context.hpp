@@ -34,8 +34,12 @@ public:
     char csv_delimiter() const;
     // --columns as names, lower-cased (empty when not given).
     std::vector<std::string> columns() const;
-    // Checks the output options together, before any command runs: --delimiter is for CSV, and
-    // a workbook goes to a file (`output_to_file`: the command was given --output) or a pipe.
+    // Checks the global options once parsed, before any command runs: --db and the output
+    // options (`output_to_file`: the command was given --output).
+    void check_global_options(bool output_to_file) const;
+    // --db holds no password (other users of the host can read a command line).
+    void check_db_option() const;
+    // The output options together: --delimiter is for CSV, and a workbook goes to a file or a pipe.
     void check_output_options(bool output_to_file) const;
     // The store path: --db, $MCIDCTL_DB, the config file's `db`, else the XDG default.
     std::string db_path() const;
@@ -83,5 +87,9 @@ private:
 
 // ${XDG_<kind>_HOME:-~/<fallback>}
 std::string xdg_dir(const char* variable, const char* fallback);
+
+// A URI in `value` (given on the command line as `what`) that holds a password is UsageError,
+// without echoing it: other users of the host can read a command line (ps, /proc).
+void refuse_password_in_uri(std::string_view what, const std::string& value);
 
 }  // namespace mcid::cli

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
+#include <functional>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,9 +74,13 @@ RebuildResult rebuild_derived(Store& store, const Actor& actor, const Clock& clo
     });
 }
 
-BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
-                          std::string_view audit_name, ReplaceFile replace) {
-    require_operator(actor, "back up the store");
+namespace {
+
+// Writes a consistent copy of `store` to the new (or, with `replace`, replaced) file
+// `destination`: made in an owner-only file in a 0700 folder beside it, fsynced, opened and
+// checked (`check` may add its own findings), then linked into place. Returns its size.
+std::uintmax_t write_verified_file(Store& store, const std::string& destination, ReplaceFile replace,
+                                   const std::function<std::optional<std::string>(Store&)>& check) {
     const fs::path target(destination);
     std::error_code ec;
     const bool exists = fs::exists(target, ec) || fs::is_symlink(target, ec);
@@ -117,9 +123,14 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
         ::chmod(temp.c_str(), 0600);
         {
             auto copy = open_sqlite_store(temp.string(), OpenMode::open_existing);
-            const auto findings = copy->check_integrity();
+            auto findings = copy->check_integrity();
+            if (findings.empty()) {
+                if (auto problem = check(*copy)) {
+                    findings.push_back(*problem);
+                }
+            }
             if (!findings.empty()) {
-                throw StoreError(fmt::format("the backup failed its check: {}", findings.front()));
+                throw StoreError(fmt::format("the copy failed its check: {}", findings.front()));
             }
         }
         // The copy was opened in WAL mode; its -wal and -shm were checkpointed and removed on close.
@@ -138,13 +149,73 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
         fs::remove_all(private_dir, ec);
         throw;
     }
-    {
-        auto tx = store.begin_write();
-        AuditLog(store, clock).record({actor.email, std::nullopt, "db.backup",
-                                       audit_name.empty() ? destination : std::string(audit_name), "ok", "", ""});
-        tx->commit();
+    return fs::file_size(target, ec);
+}
+
+void record_store_event(Store& store, const Clock& clock, const Actor& actor, const char* action,
+                        const std::string& target) {
+    auto tx = store.begin_write();
+    AuditLog(store, clock).record({actor.email, std::nullopt, action, target, "ok", "", ""});
+    tx->commit();
+}
+
+// What is wrong with a copy of `source` (nullopt: nothing): its audit chain must verify, end at a
+// row of the source's chain with the same hash, and its users' counts must match its users.
+std::optional<std::string> copy_problem(Store& source, Store& copy, const Clock& clock) {
+    const AuditVerification chain = AuditLog(copy, clock).verify_chain();
+    if (!chain.ok) {
+        return fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem);
     }
-    return BackupResult{fs::file_size(target, ec)};
+    if (chain.rows > 0) {
+        auto tx = source.begin_read();
+        std::string source_hash;
+        source.for_each_audit_from(chain.rows, [&](const AuditRecord& r) {
+            if (r.id == chain.rows) {
+                source_hash = r.hash;
+            }
+        });
+        if (source_hash != chain.head_hash) {
+            return fmt::format("audit: row {} of the copy differs from the store's", chain.rows);
+        }
+    }
+    auto tx = copy.begin_read();
+    if (const auto rows = copy.org_user_count_mismatches(); rows > 0) {
+        return fmt::format("org_user_counts: {} counts disagree with the users", rows);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+BackupResult backup_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock,
+                          std::string_view audit_name, ReplaceFile replace) {
+    require_operator(actor, "back up the store");
+    const auto bytes =
+        write_verified_file(store, destination, replace, [](Store&) { return std::optional<std::string>(); });
+    record_store_event(store, clock, actor, "db.backup", audit_name.empty() ? destination : std::string(audit_name));
+    return BackupResult{bytes};
+}
+
+CopyResult copy_store(Store& store, const Actor& actor, const std::string& destination, const Clock& clock) {
+    require_operator(actor, "copy the store");
+    const auto check = [&](Store& copy) {
+        return copy_problem(store, copy, clock);
+    };
+    std::string name = destination;
+    if (is_server_store_uri(destination)) {
+        name = server_store_name(destination);
+        copy_to_server_store(store, destination, check);
+    } else {
+        std::error_code ec;
+        if (fs::exists(destination, ec) || fs::is_symlink(destination, ec)) {
+            throw Conflict(
+                fmt::format("{} already exists; db copy writes only into a new file or an empty database", destination),
+                "choose a new file name, or remove the old copy first");
+        }
+        write_verified_file(store, destination, ReplaceFile::no, check);
+    }
+    record_store_event(store, clock, actor, "db.copy", name);
+    return CopyResult{name};
 }
 
 }  // namespace mcid

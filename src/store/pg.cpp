@@ -358,54 +358,55 @@ void append_copy_field(std::string& line, const Param& value) {
     }
 }
 
-bool conninfo_has_password(const std::string& conninfo) {
+namespace {
+
+// The keywords libpq's own parser finds in `conninfo` with a non-empty value; nullopt when it
+// cannot parse it.
+std::optional<std::unordered_map<std::string, std::string>> parse_conninfo(const std::string& conninfo) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
     if (error) {
         PQfreemem(error);
     }
     if (!options) {
+        return std::nullopt;
+    }
+    std::unordered_map<std::string, std::string> values;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        if (o->val && *o->val) {
+            values[o->keyword] = o->val;
+        }
+    }
+    PQconninfoFree(options);
+    return values;
+}
+
+}  // namespace
+
+bool conninfo_has_password(const std::string& conninfo) {
+    const auto values = parse_conninfo(conninfo);
+    if (!values) {
         // Unparseable: look for the URI's user:password@ part ourselves, so it is never echoed.
         const auto scheme = conninfo.find("://");
         const auto at = conninfo.find('@');
         const auto colon = conninfo.find(':', scheme == std::string::npos ? 0 : scheme + 3);
         return scheme != std::string::npos && at != std::string::npos && colon != std::string::npos && colon < at;
     }
-    bool found = false;
-    for (PQconninfoOption* o = options; o->keyword; ++o) {
-        if (std::string_view(o->keyword) == "password" && o->val && *o->val) {
-            found = true;
-        }
-    }
-    PQconninfoFree(options);
-    return found;
+    return values->contains("password");
 }
 
 std::string display_name(const std::string& conninfo) {
-    char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
-    if (error) {
-        PQfreemem(error);
-    }
-    if (!options) {
+    const auto values = parse_conninfo(conninfo);
+    if (!values) {
         return "the server store";
     }
-    std::string user, host, port, dbname;
-    for (PQconninfoOption* o = options; o->keyword; ++o) {
-        const std::string_view k = o->keyword;
-        const std::string v = o->val ? o->val : "";
-        if (k == "user")
-            user = v;
-        if (k == "host")
-            host = v;
-        if (k == "port")
-            port = v;
-        if (k == "dbname")
-            dbname = v;
-    }
-    PQconninfoFree(options);
-    return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", host, port.empty() ? "" : ":" + port,
-                       dbname);
+    const auto get = [&](const char* key) {
+        const auto it = values->find(key);
+        return it == values->end() ? std::string() : it->second;
+    };
+    const std::string user = get("user"), port = get("port");
+    return fmt::format("postgresql://{}{}{}{}/{}", user, user.empty() ? "" : "@", get("host"),
+                       port.empty() ? "" : ":" + port, get("dbname"));
 }
 
 bool is_postgres_uri(std::string_view db) {
@@ -422,6 +423,10 @@ bool is_server_store_uri(std::string_view db) {
 
 bool server_uri_has_password(const std::string& uri) {
     return store::pg::conninfo_has_password(uri);
+}
+
+std::string server_store_name(const std::string& uri) {
+    return store::pg::display_name(uri);
 }
 
 }  // namespace mcid

@@ -11,7 +11,13 @@ namespace {
 // pg_advisory_xact_lock key of schema changes: "mcid" in ASCII.
 constexpr const char* k_lock = "SELECT pg_advisory_xact_lock(1835231588)";
 
-int read_version(Connection& c) {
+}  // namespace
+
+int known_schema_version() {
+    return pg_migrations().empty() ? 0 : pg_migrations().back().version;
+}
+
+int schema_version(Connection& c) {
     const Result exists = c.query("SELECT to_regclass('mcidctl_schema') IS NOT NULL");
     if (!exists.row(0).boolean(0)) {
         return 0;
@@ -20,47 +26,46 @@ int read_version(Connection& c) {
     return static_cast<int>(r.row(0).int64(0));
 }
 
-}  // namespace
-
-int known_schema_version() {
-    return pg_migrations().empty() ? 0 : pg_migrations().back().version;
-}
-
-int schema_version(Connection& c) {
-    return read_version(c);
+int migrate_in_transaction(Connection& c, OpenMode mode, const std::string& name, Existing existing) {
+    c.exec(k_lock);
+    const int before = schema_version(c);
+    if (before > 0 && existing == Existing::refuse) {
+        throw Conflict(fmt::format("{} already holds an mcidctl store", name),
+                       "copy into an empty database: createdb NAME, then db copy postgresql:///NAME");
+    }
+    if (before > known_schema_version()) {
+        throw StoreError(fmt::format("store {} has schema {}, newer than this mcidctl knows ({})", name, before,
+                                     known_schema_version()),
+                         "upgrade mcidctl");
+    }
+    if (before == 0 && mode != OpenMode::create) {
+        throw StoreError(fmt::format("no store at {}", name), "run 'mcidctl init --operator EMAIL' to create one");
+    }
+    if (before == 0) {
+        const Result tables =
+            c.query("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
+        if (tables.row(0).int64(0) > 0) {
+            throw StoreError(
+                fmt::format("{} is not an mcidctl store (it holds other tables); it was left untouched", name),
+                "give mcidctl an empty database of its own");
+        }
+        c.exec("CREATE TABLE mcidctl_schema (version integer PRIMARY KEY, name text NOT NULL)");
+    }
+    for (const Migration& m : pg_migrations()) {
+        if (m.version <= before) {
+            continue;
+        }
+        c.exec(m.sql);
+        c.query("INSERT INTO mcidctl_schema(version, name) VALUES ($1, $2)",
+                {param(std::int64_t{m.version}), param(m.name)});
+    }
+    return before;
 }
 
 int migrate(Connection& c, OpenMode mode, const std::string& name) {
     c.exec("BEGIN ISOLATION LEVEL READ COMMITTED");
     try {
-        c.exec(k_lock);
-        const int before = read_version(c);
-        if (before > known_schema_version()) {
-            throw StoreError(fmt::format("store {} has schema {}, newer than this mcidctl knows ({})", name, before,
-                                         known_schema_version()),
-                             "upgrade mcidctl");
-        }
-        if (before == 0 && mode != OpenMode::create) {
-            throw StoreError(fmt::format("no store at {}", name), "run 'mcidctl init --operator EMAIL' to create one");
-        }
-        if (before == 0) {
-            const Result tables =
-                c.query("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')");
-            if (tables.row(0).int64(0) > 0) {
-                throw StoreError(
-                    fmt::format("{} is not an mcidctl store (it holds other tables); it was left untouched", name),
-                    "give mcidctl an empty database of its own");
-            }
-            c.exec("CREATE TABLE mcidctl_schema (version integer PRIMARY KEY, name text NOT NULL)");
-        }
-        for (const Migration& m : pg_migrations()) {
-            if (m.version <= before) {
-                continue;
-            }
-            c.exec(m.sql);
-            c.query("INSERT INTO mcidctl_schema(version, name) VALUES ($1, $2)",
-                    {param(std::int64_t{m.version}), param(m.name)});
-        }
+        const int before = migrate_in_transaction(c, mode, name);
         c.exec("COMMIT");
         return before;
     } catch (...) {

@@ -16,5 +16,10 @@ int schema_version(Connection& c);
 // creates one; OpenMode::open_existing there is StoreError (9, "no store"). A newer schema than
 // this mcidctl knows is StoreError (9). Returns the version before the call (0: created now).
 int migrate(Connection& c, OpenMode mode, const std::string& name);
+// The same inside the caller's transaction (db copy creates the schema and fills it in one).
+// Existing::refuse: a database that already holds a store is Conflict (5).
+enum class Existing { migrate, refuse };
+int migrate_in_transaction(Connection& c, OpenMode mode, const std::string& name,
+                           Existing existing = Existing::migrate);
 
 }  // namespace mcid::store::pg

@@ -22,6 +22,21 @@ constexpr const char* k_begin_write =
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'; SELECT pg_advisory_xact_lock(1835231589)";
 constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 
+// The first row of a query's result, read by `read`; nullopt when there is none.
+template <class Read>
+auto first_row(pg::Connection& c, const std::string& sql, const std::vector<Param>& params, Read read)
+    -> std::optional<decltype(read(std::declval<const Row&>()))> {
+    const pg::Result r = c.query(sql, params);
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return read(r.row(0));
+}
+
+std::int64_t first_int64(const Row& r) {
+    return r.int64(0);
+}
+
 Role stored_role(std::string_view role) {
     return role == "operator" ? Role::operator_ : parse_role(std::string(role));
 }
@@ -237,11 +252,8 @@ void PgStore::each(const std::string& sql, const std::vector<Param>& params,
 // --- config
 
 std::optional<std::string> PgStore::config_get(std::string_view key) {
-    const auto r = m_c->query("SELECT value FROM config WHERE key = $1", {param(key)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return std::string(r.row(0).text(0));
+    return first_row(*m_c, "SELECT value FROM config WHERE key = $1", {param(key)},
+                     [](const Row& row) { return std::string(row.text(0)); });
 }
 
 void PgStore::config_set(std::string_view key, std::string_view value) {
@@ -260,19 +272,12 @@ std::int64_t PgStore::insert_org(const Org& org) {
 }
 
 std::optional<Org> PgStore::find_org_by_mpn(std::string_view mpn_id) {
-    const auto r = m_c->query("SELECT id, mpn_id, name, created_at FROM orgs WHERE mpn_id = $1", {param(mpn_id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_org(r.row(0));
+    return first_row(*m_c, "SELECT id, mpn_id, name, created_at FROM orgs WHERE mpn_id = $1", {param(mpn_id)},
+                     read_org);
 }
 
 std::optional<Org> PgStore::find_org(std::int64_t id) {
-    const auto r = m_c->query("SELECT id, mpn_id, name, created_at FROM orgs WHERE id = $1", {param(id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_org(r.row(0));
+    return first_row(*m_c, "SELECT id, mpn_id, name, created_at FROM orgs WHERE id = $1", {param(id)}, read_org);
 }
 
 std::vector<Org> PgStore::list_orgs() {
@@ -351,11 +356,7 @@ void PgStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at)
 std::optional<User> PgStore::find_user_by_email(std::string_view email) {
     static const std::string sql =
         std::string("SELECT ") + k_user_columns + " FROM users WHERE lower(email) = lower($1)";
-    const auto r = m_c->query(sql, {param(email)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_user(r.row(0));
+    return first_row(*m_c, sql, {param(email)}, [](const Row& r) { return read_user(r); });
 }
 
 std::vector<std::int64_t> PgStore::users_due_for_erasure(Instant deleted_before, std::size_t limit) {
@@ -379,11 +380,7 @@ void PgStore::erase_user(std::int64_t user_id, std::string_view pseudonym, Insta
 
 std::optional<User> PgStore::find_user(std::int64_t id) {
     static const std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE id = $1";
-    const auto r = m_c->query(sql, {param(id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_user(r.row(0));
+    return first_row(*m_c, sql, {param(id)}, [](const Row& r) { return read_user(r); });
 }
 
 bool PgStore::any_operator() {
@@ -424,11 +421,10 @@ void PgStore::insert_session(std::string_view token_hash, std::int64_t user_id, 
 }
 
 std::optional<Session> PgStore::find_session(std::string_view token_hash) {
-    const auto r = m_c->query("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1", {param(token_hash)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return Session{r.row(0).int64(0), r.row(0).int64(1)};
+    return first_row(*m_c, "SELECT user_id, expires_at FROM sessions WHERE token_hash = $1", {param(token_hash)},
+                     [](const Row& row) {
+                         return Session{row.int64(0), row.int64(1)};
+                     });
 }
 
 void PgStore::delete_session(std::string_view token_hash) {
@@ -440,11 +436,11 @@ void PgStore::delete_sessions_of(std::int64_t user_id) {
 }
 
 Attempts PgStore::find_throttle(std::string_view subject) {
-    const auto r = m_c->query("SELECT failed, locked_until FROM signin_throttle WHERE subject = $1", {param(subject)});
-    if (r.rows() == 0) {
-        return {};
-    }
-    return Attempts{static_cast<int>(r.row(0).int64(0)), r.row(0).int64(1)};
+    return first_row(*m_c, "SELECT failed, locked_until FROM signin_throttle WHERE subject = $1", {param(subject)},
+                     [](const Row& row) {
+                         return Attempts{static_cast<int>(row.int64(0)), row.int64(1)};
+                     })
+        .value_or(Attempts{});
 }
 
 void PgStore::save_throttle(std::string_view subject, const Attempts& a) {
@@ -482,31 +478,25 @@ std::int64_t PgStore::upsert_account(AccountKind kind, const ExternalAccount& a)
 }
 
 std::optional<ExternalAccount> PgStore::find_account(AccountKind kind, std::int64_t id) {
-    const auto r =
-        m_c->query(is_profile(kind)
-                       ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
-                         "WHERE mcid = $1"
-                       : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
-                         "WHERE id = $1",
-                   {param(id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_account(r.row(0));
+    return first_row(
+        *m_c,
+        is_profile(kind)
+            ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
+              "WHERE mcid = $1"
+            : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
+              "WHERE id = $1",
+        {param(id)}, read_account);
 }
 
 std::optional<ExternalAccount> PgStore::find_account_by_login(AccountKind kind, std::string_view login) {
-    const auto r =
-        m_c->query(is_profile(kind)
-                       ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
-                         "WHERE lower(login) = lower($1)"
-                       : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
-                         "WHERE lower(login) = lower($1)",
-                   {param(login)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_account(r.row(0));
+    return first_row(
+        *m_c,
+        is_profile(kind)
+            ? "SELECT mcid, login, name, password_hash, failed_logins, locked_until FROM profiles "
+              "WHERE lower(login) = lower($1)"
+            : "SELECT id, login, name, password_hash, failed_logins, locked_until FROM university_accounts "
+              "WHERE lower(login) = lower($1)",
+        {param(login)}, read_account);
 }
 
 void PgStore::update_account_lockout(AccountKind kind, std::int64_t id, int failed, Instant locked_until) {
@@ -571,25 +561,19 @@ std::vector<Assessment> PgStore::assessments_of(std::int64_t account_id) {
 // --- links and associations
 
 std::optional<Link> PgStore::find_link(AccountKind kind, std::int64_t account_id) {
-    const auto r = m_c->query(is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE mcid = $1"
-                                               : "SELECT account_id, user_id, org_id, associated_at FROM "
-                                                 "university_links WHERE account_id = $1",
-                              {param(account_id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_link(r.row(0));
+    return first_row(*m_c,
+                     is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE mcid = $1"
+                                      : "SELECT account_id, user_id, org_id, associated_at FROM "
+                                        "university_links WHERE account_id = $1",
+                     {param(account_id)}, read_link);
 }
 
 std::optional<Link> PgStore::find_link_of_user(AccountKind kind, std::int64_t user_id) {
-    const auto r = m_c->query(is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE user_id = $1"
-                                               : "SELECT account_id, user_id, org_id, associated_at FROM "
-                                                 "university_links WHERE user_id = $1",
-                              {param(user_id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return read_link(r.row(0));
+    return first_row(*m_c,
+                     is_profile(kind) ? "SELECT mcid, user_id, org_id, linked_at FROM links WHERE user_id = $1"
+                                      : "SELECT account_id, user_id, org_id, associated_at FROM "
+                                        "university_links WHERE user_id = $1",
+                     {param(user_id)}, read_link);
 }
 
 void PgStore::insert_link(AccountKind kind, const Link& link) {
@@ -621,23 +605,15 @@ std::vector<Instant> PgStore::associations_since(AccountKind kind, std::int64_t 
 }
 
 std::optional<std::int64_t> PgStore::last_associated_account(AccountKind kind, std::int64_t user_id) {
-    const auto r = m_c->query(
-        "SELECT subject FROM associations WHERE user_id = $1 AND kind = $2 ORDER BY at DESC, id DESC LIMIT 1",
-        {param(user_id), param(to_string(kind))});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return r.row(0).int64(0);
+    return first_row(
+        *m_c, "SELECT subject FROM associations WHERE user_id = $1 AND kind = $2 ORDER BY at DESC, id DESC LIMIT 1",
+        {param(user_id), param(to_string(kind))}, first_int64);
 }
 
 std::optional<std::int64_t> PgStore::last_association_user(AccountKind kind, std::int64_t account_id) {
-    const auto r = m_c->query(
-        "SELECT user_id FROM associations WHERE kind = $1 AND subject = $2 ORDER BY at DESC, id DESC LIMIT 1",
-        {param(to_string(kind)), param(account_id)});
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return r.row(0).int64(0);
+    return first_row(
+        *m_c, "SELECT user_id FROM associations WHERE kind = $1 AND subject = $2 ORDER BY at DESC, id DESC LIMIT 1",
+        {param(to_string(kind)), param(account_id)}, first_int64);
 }
 
 // --- competencies
@@ -898,11 +874,9 @@ void PgStore::set_competency_periods_stale(bool stale) {
 
 std::optional<AuditHead> PgStore::audit_head() {
     // Positions are taken under the write lock (begin_write), so the last row is the head.
-    const auto r = m_c->query("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
-    if (r.rows() == 0) {
-        return std::nullopt;
-    }
-    return AuditHead{r.row(0).int64(0), std::string(r.row(0).text(1))};
+    return first_row(*m_c, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", {}, [](const Row& row) {
+        return AuditHead{row.int64(0), std::string(row.text(1))};
+    });
 }
 
 void PgStore::insert_audit(const AuditRecord& a) {
@@ -973,9 +947,99 @@ std::vector<std::string> PgStore::check_integrity() {
     return findings;
 }
 
+// --- copy (copy.hpp)
+
+namespace {
+
+// COPY text format, fed in blocks of about a megabyte.
+class CopySink final : public RowSink {
+public:
+    CopySink(pg::Connection& c, const CopyTable& table) : m_c(c) {
+        if (table.seeded) {
+            m_c.exec("DELETE FROM " + table.name);
+        }
+        m_c.copy_begin(fmt::format("COPY {} ({}) FROM STDIN", table.name, table.column_list()));
+    }
+
+    void add(const CopyRow& row) override {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            if (i) {
+                m_block += '\t';
+            }
+            pg::append_copy_field(m_block, row[i]);
+        }
+        m_block += '\n';
+        if (m_block.size() >= 1 << 20) {
+            m_c.copy_feed(m_block);
+            m_block.clear();
+        }
+    }
+
+    void finish() override {
+        if (!m_block.empty()) {
+            m_c.copy_feed(m_block);
+        }
+        m_c.copy_finish();
+    }
+
+private:
+    pg::Connection& m_c;
+    std::string m_block;
+};
+
+}  // namespace
+
+void PgStore::read_table(const CopyTable& table, const std::function<void(const CopyRow&)>& fn) {
+    CopyRow row(table.columns.size());
+    auto snapshot = begin_read();  // nested (nothing begun) inside a transaction
+    m_c->stream(fmt::format("SELECT {} FROM {}", table.column_list(), table.name), {}, [&](const Row& r) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            row[i] = r.opt_text(static_cast<int>(i));
+        }
+        fn(row);
+    });
+    snapshot->commit();
+}
+
+std::unique_ptr<RowSink> PgStore::write_table(const CopyTable& table) {
+    return std::make_unique<CopySink>(*m_c, table);
+}
+
+void PgStore::copy_finished() {
+    for (const CopyTable& t : copy_tables()) {
+        if (t.identity) {
+            m_c->query_once(
+                fmt::format("SELECT setval(pg_get_serial_sequence('{0}', 'id'), coalesce(max(id), 0) + 1, "
+                            "false) FROM {0}",
+                            t.name));
+        }
+    }
+}
+
 }  // namespace mcid::store
 
 namespace mcid {
+
+void copy_to_server_store(Store& from, const std::string& uri,
+                          const std::function<std::optional<std::string>(Store&)>& check) {
+    auto connection = std::make_unique<store::pg::Connection>(uri);
+    const std::string name = store::pg::display_name(uri);
+    connection->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+    store::pg::migrate_in_transaction(*connection, OpenMode::create, name, store::pg::Existing::refuse);
+    store::PgStore to(std::move(connection), name);
+    to.transaction_depth = 1;  // what follows joins the transaction begun above
+    {
+        auto snapshot = from.begin_read();
+        store::copy_rows(from, to);
+        snapshot->commit();
+    }
+    if (const auto problem = check(to)) {
+        throw StoreError(fmt::format("the copy failed its check: {}; {} was left without a store", *problem, name));
+    }
+    to.connection().exec("COMMIT");
+    // Leaving without COMMIT (an exception, Ctrl-C, a crash) closes the connection: the server
+    // rolls everything back, the schema included.
+}
 
 std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode) {
     auto connection = std::make_unique<store::pg::Connection>(uri);
@@ -988,9 +1052,15 @@ std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode) {
 
 namespace mcid::store {
 
-void PgStore::backup_to(const std::filesystem::path&) {
-    throw StoreError(fmt::format("db backup of a server store ({}) is not available in this version", m_name),
-                     "use the database's own backups (pg_dump)");
+void PgStore::backup_to(const std::filesystem::path& destination) {
+    // A SQLite store file with every row: the schema of the file's own migrations, filled from
+    // one snapshot of the server.
+    const auto file = open_sqlite_store(destination.string(), OpenMode::create);
+    auto snapshot = begin_read();
+    auto write = file->begin_write();
+    copy_rows(*this, *file);
+    write->commit();
+    snapshot->commit();
 }
 
 }  // namespace mcid::store

@@ -6,13 +6,14 @@
 // (pg_advisory_xact_lock), waiting at most 5 seconds (lock_timeout: 55P03, exit 9, nothing
 // changed), so every rule that SQLite's single writer keeps holds across processes and hosts.
 // Readers never wait: a read transaction is one REPEATABLE READ snapshot.
+#include "store/copy.hpp"
 #include "store/pg.hpp"
 
 #include <mcid/store.hpp>
 
 namespace mcid::store {
 
-class PgStore final : public Store {
+class PgStore final : public Store, public TableIo {
 public:
     PgStore(std::unique_ptr<pg::Connection> connection, std::string name);
 
@@ -107,6 +108,11 @@ public:
     std::vector<std::string> check_integrity() override;
     void backup_to(const std::filesystem::path& destination) override;
     const std::string& path() const override { return m_name; }
+
+    // TableIo (copy.hpp): rows out in single-row mode, in through COPY.
+    void read_table(const CopyTable& table, const std::function<void(const CopyRow&)>& fn) override;
+    std::unique_ptr<RowSink> write_table(const CopyTable& table) override;
+    void copy_finished() override;
 
     pg::Connection& connection() { return *m_c; }
     int transaction_depth = 0;

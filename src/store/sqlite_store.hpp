@@ -1,6 +1,8 @@
 #pragma once
 // SqliteStore: the Store on one SQLite file (SQLiteCpp). The only code that sees SQL. Prepared
 // statements are cached by their text's address and reused, so hot loops never re-prepare.
+#include "store/copy.hpp"
+
 #include <mcid/store.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -33,7 +35,7 @@ private:
     SQLite::Statement* m_statement;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public TableIo {
 public:
     SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path);
 
@@ -137,6 +139,11 @@ public:
     // The cached prepared statement for `sql` (a string literal), reset after use.
     Stmt stmt(const char* sql);
     int transaction_depth = 0;
+
+    // TableIo (copy.hpp)
+    void read_table(const CopyTable& table, const std::function<void(const CopyRow&)>& fn) override;
+    std::unique_ptr<RowSink> write_table(const CopyTable& table) override;
+    void copy_finished() override {}
 
 private:
     // Deletes the competency periods of the users matched by `users` (an SQL condition on
