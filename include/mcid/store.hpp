@@ -247,6 +247,10 @@ std::unique_ptr<Store> open_pg_store(const std::string& uri, OpenMode mode);
 bool is_server_store_uri(std::string_view db);
 // Whether such a URI carries a password (libpq's own parser decides, so every spelling counts).
 bool server_uri_has_password(const std::string& uri);
+// Asks the server to cancel whatever the open server stores are running (Ctrl-C, just before
+// exit 130: the server then rolls the transaction back at once, releasing its locks). Safe in a
+// signal handler; nothing to do without a server store.
+void cancel_server_statements() noexcept;
 // Such a URI as messages name it: postgresql://USER@HOST:PORT/DATABASE, never the password or
 // the options.
 std::string server_store_name(const std::string& uri);

@@ -3,6 +3,7 @@
 #include <mcid/csv.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
+#include <mcid/store.hpp>
 
 #include <fmt/format.h>
 
@@ -30,6 +31,9 @@ void on_sigint(int) {
         g_interrupted.store(true);
         return;
     }
+    // A server store's running statement is cancelled first, so that its transaction ends now
+    // rather than when the statement would have finished; the closed connection rolls it back.
+    cancel_server_statements();
     static const char k_message[] = "\nmcidctl: error: interrupted; nothing was changed\n";
     (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
     ::_exit(130);  // an open SQLite transaction is rolled back by the journal on next open

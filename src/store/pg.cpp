@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 #include <libpq-fe.h>
 
@@ -134,7 +135,29 @@ Connection::Connection(const std::string& conninfo)
     PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
 }
 
+namespace {
+
+// The cancel handles of this process's open server connections (a store, and the destination of
+// a db copy), for a signal handler: PQcancel is async-signal-safe.
+std::array<std::atomic<pg_cancel*>, 4> g_signal_cancels{};
+
+}  // namespace
+
+void Connection::cancel_on_signal() {
+    prepare_cancel();
+    for (auto& slot : g_signal_cancels) {
+        pg_cancel* expected = nullptr;
+        if (m_cancel->handle && slot.compare_exchange_strong(expected, m_cancel->handle)) {
+            m_signal_slot = &slot;
+            return;
+        }
+    }
+}
+
 Connection::~Connection() {
+    if (m_signal_slot) {
+        m_signal_slot->store(nullptr);  // before the handle is freed
+    }
     if (m_conn) {
         PQfinish(m_conn);
     }
@@ -423,6 +446,15 @@ bool is_server_store_uri(std::string_view db) {
 
 bool server_uri_has_password(const std::string& uri) {
     return store::pg::conninfo_has_password(uri);
+}
+
+void cancel_server_statements() noexcept {
+    for (auto& slot : store::pg::g_signal_cancels) {
+        if (pg_cancel* handle = slot.load()) {
+            char reason[256];
+            PQcancel(handle, reason, sizeof reason);
+        }
+    }
 }
 
 std::string server_store_name(const std::string& uri) {

@@ -5,6 +5,7 @@
 // to mcidctl's exit codes by that code, never by message text.
 #include <mcid/error.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+struct pg_cancel;
 struct pg_conn;
 struct pg_result;
 
@@ -117,6 +119,8 @@ public:
     // context that has prepared it: see prepare_cancel()).
     void prepare_cancel();
     bool cancel() noexcept;
+    // Lets cancel_server_statements() (Ctrl-C) cancel what runs on this connection, until it closes.
+    void cancel_on_signal();
 
     // The server's reason for the last failure, on one line.
     std::string last_error() const;
@@ -129,6 +133,7 @@ private:
     pg_conn* m_conn = nullptr;
     struct Cancel;
     std::unique_ptr<Cancel, void (*)(Cancel*)> m_cancel;
+    std::atomic<pg_cancel*>* m_signal_slot = nullptr;
     std::unordered_map<std::string, std::string> m_statements;  // SQL text -> prepared name
     int m_cursors = 0;
 };

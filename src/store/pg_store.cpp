@@ -230,7 +230,9 @@ SkillSourceRow read_skill(const Row& r, AccountKind source) {
 }  // namespace
 
 PgStore::PgStore(std::unique_ptr<pg::Connection> connection, std::string name)
-    : m_c(std::move(connection)), m_name(std::move(name)) {}
+    : m_c(std::move(connection)), m_name(std::move(name)) {
+    m_c->cancel_on_signal();
+}
 
 std::unique_ptr<Transaction> PgStore::begin_write() {
     return std::make_unique<NestedTransaction>(

@@ -3,7 +3,8 @@
 # store moves SQLite -> PostgreSQL -> SQLite with every row: the same reports, the same audit
 # chain (sealed rows of an erased user and rows hashed by the old rule included), sessions
 # that still work; a DEST that holds a store, an existing file, a password in DEST, a
-# non-operator are refused with their exit codes; an interrupted copy leaves no store.
+# non-operator are refused with their exit codes; an interrupted copy leaves no store. And
+# Ctrl-C on a server store: exit 130, the server told to cancel at once.
 # Every case needs a server: run directly, the suite starts a throwaway one
 # (scripts/with-postgres.sh). Under MCIDCTL_E2E_STORE=postgres the source store is the server.
 if [[ -z ${MCIDCTL_TEST_PG:-} ]]; then
@@ -140,40 +141,98 @@ python3 -c "
 print('mcid,login,name')
 for i in range(200000): print(f'{50000000+i},p{i}@outlook.example,Person {i}')" >"$T/profiles.csv"
 expect 0 "import 200,000 profiles" env MCIDCTL_TOKEN="$OP" "$M" registry import "$T/profiles.csv" --kind profiles
-caught=""
-for attempt in 1 2 3; do
-  PG3=$(new_db) || bad "create a database"
-  name=$(sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$PG3")
-  MCIDCTL_TOKEN=$OP "$M" db copy "$PG3" >/dev/null 2>&1 &
-  pid=$!
-  # SIGKILL once the server shows the copy's COPY of the profiles (its transaction is open).
-  seen=""
-  for _ in $(seq 400); do
-    if psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where datname = '$name' and query like 'COPY profiles%'" |
-      grep -q 1; then
-      seen=1
-      break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.01
+# copy_killed SIGNAL: starts a db copy into a new database ($PG3) and sends SIGNAL once the
+# server shows its COPY of the profiles (its transaction is open); up to 3 attempts. Sets RC
+# and ERR of the copy; fails when the copy was never caught midway.
+copy_killed() {
+  local signal=$1 attempt name seen pid
+  for attempt in 1 2 3; do
+    PG3=$(new_db) || { bad "create a database"; return 1; }
+    name=$(sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$PG3")
+    MCIDCTL_TOKEN=$OP "$M" db copy "$PG3" >/dev/null 2>"$T/copy-err" &
+    pid=$!
+    seen=""
+    for _ in $(seq 400); do
+      if psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where datname = '$name' and query like 'COPY profiles%'" |
+        grep -q 1; then
+        seen=1
+        break
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.01
+    done
+    kill "-$signal" "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    RC=$?
+    ERR=$(cat "$T/copy-err")
+    [[ -n $seen && $RC != 0 ]] && return 0
   done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  rc=$?
-  [[ -n $seen && $rc == 137 ]] || continue
-  caught=1
-  # The server notices the closed connection and rolls the transaction back, schema and all.
-  left=""
+  bad "the copy was caught midway in 3 attempts ($signal)"
+  return 1
+}
+# tables_left URI: the tables in the database once the server has rolled back (it notices a
+# closed connection on its own time)
+tables_left() {
+  local left
   for _ in $(seq 100); do
-    left=$(psql -XAtq "$PG3" -c "select count(*) from pg_tables where schemaname = 'public'" 2>/dev/null)
+    left=$(psql -XAtq "$1" -c "select count(*) from pg_tables where schemaname = 'public'" 2>/dev/null)
     [[ $left == 0 ]] && break
     sleep 0.1
   done
-  check "a copy killed during its COPY leaves the database without a store ($left tables)" test "$left" == 0
-  expect 0 "and a second copy into it succeeds" env MCIDCTL_TOKEN="$OP" "$M" db copy "$PG3"
+  echo "$left"
+}
+
+if copy_killed KILL; then
+  check "SIGKILL during the COPY: exit 137 ($RC)" test "$RC" == 137
+  check "and the database is left without a store" test "$(tables_left "$PG3")" == 0
+  expect 0 "a second copy into it succeeds" env MCIDCTL_TOKEN="$OP" "$M" db copy "$PG3"
   expect 0 "which verifies" env MCIDCTL_TOKEN="$OP" "$M" --db "$PG3" audit verify
-  break
-done
-check "the copy was caught midway (in 3 attempts)" test -n "$caught"
+  SERVER_STORE=$PG3
+fi
+if copy_killed INT; then
+  check "Ctrl-C during the COPY: exit 130 ($RC)" test "$RC" == 130
+  check "saying nothing was changed" has '^mcidctl: error: interrupted; nothing was changed' "$ERR"
+  check "and the database is left without a store" test "$(tables_left "$PG3")" == 0
+fi
+
+echo "== Ctrl-C on a server store ends the server's side of the command at once"
+if [[ -n ${SERVER_STORE:-} ]]; then
+  name=$(sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$SERVER_STORE")
+  # Another session holds the store's write lock; a write waits for it (up to 5 s, lock_timeout).
+  fifo=$T/holder
+  mkfifo "$fifo"
+  psql -XAq "$SERVER_STORE" <"$fifo" >/dev/null 2>&1 &
+  holder=$!
+  exec {hold}>"$fifo"
+  echo "BEGIN; SELECT pg_advisory_xact_lock(1835231589);" >&$hold
+  for _ in $(seq 500); do
+    [[ -n $(psql -XAtq "$SERVER_STORE" -c "select 1 from pg_locks where locktype = 'advisory' and granted") ]] && break
+    sleep 0.01
+  done
+  MCIDCTL_TOKEN=$OP "$M" --db "$SERVER_STORE" config set invitation.ttl 9d >"$T/int-out" 2>"$T/int-err" &
+  pid=$!
+  waiting=""
+  for _ in $(seq 500); do
+    waiting=$(psql -XAtq "$MCIDCTL_TEST_PG" -c "select pid from pg_stat_activity where datname = '$name' and application_name = 'mcidctl' and wait_event_type = 'Lock'")
+    [[ -n $waiting ]] && break
+    sleep 0.01
+  done
+  check "the write waits for the lock on the server" test -n "$waiting"
+  kill -INT "$pid"
+  wait "$pid"
+  check "Ctrl-C: exit 130" test $? == 130
+  # Without a cancel, the server would go on waiting for the lock on the closed connection's
+  # behalf until lock_timeout (5 s); the cancel ends it at once.
+  gone="" deadline=$(($(date +%s%N) + 3000000000))
+  while (($(date +%s%N) < deadline)); do
+    [[ -z $(psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where pid = ${waiting:-0}") ]] && { gone=1; break; }
+    sleep 0.05
+  done
+  check "the server stopped waiting within 3 s, not at its 5 s lock timeout" test -n "$gone"
+  echo "ROLLBACK;" >&$hold
+  exec {hold}>&-
+  wait "$holder"
+  check "and nothing was changed" has '^invitation.ttl' "$(MCIDCTL_TOKEN=$OP "$M" --db "$SERVER_STORE" config get invitation.ttl 2>&1 | sed 's/^/invitation.ttl /' | grep -v ' 9d$')"
+fi
 
 summary
