@@ -2,13 +2,16 @@
 // The directory: organizations (enrolled by the operator) and their users (invited by Global
 // Admins, accepted with a one-time code). Tenant isolation is enforced here.
 #include <mcid/actor.hpp>
+#include <mcid/audit.hpp>
 #include <mcid/clock.hpp>
+#include <mcid/policy.hpp>
 #include <mcid/store.hpp>
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mcid {
 
@@ -69,9 +72,19 @@ public:
     // Reactivates a purged account within retention.restore; links are not restored.
     void restore(const Actor& actor, const Email& email);
 
-    // Inside an open write transaction: creates one invitation (used by invite and import).
+    // What an import's invitations share: the policy, read once, and their audit rows, appended
+    // together at the end (one COPY on a server store rather than a round trip per row).
+    struct InviteBatch {
+        std::string id;
+        Policy policy;
+        std::vector<AuditEvent> audit;
+        std::vector<User> users;  // not inserted yet
+    };
+    // Inside an open write transaction: creates one invitation (used by invite and import). With
+    // `batch`, the new account and its audit row go into batch->users and batch->audit for the
+    // caller to store (the caller keeps one email from appearing twice in them).
     Invitation invite_in_transaction(const Actor& actor, const Org& org, const Email& email, const std::string& name,
-                                     Role role, const std::string& batch);
+                                     Role role, InviteBatch* batch = nullptr);
 
 private:
     // Records why the invitation cannot be accepted, commits `tx` and throws AuthError; returns

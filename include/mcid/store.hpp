@@ -96,6 +96,9 @@ public:
 
     // --- users and sessions
     virtual std::int64_t insert_user(const User& user) = 0;
+    // Inserts users together (an import's invitations): one COPY on a server store, which also
+    // moves each organization's count once rather than once per user.
+    virtual void insert_users(const std::vector<User>& users) = 0;
     virtual void update_user(const User& user) = 0;
     // The account each (normalized) email names, if any, at the same index; looked up in the
     // store's order rather than the caller's (a batch file is in any order).
@@ -215,8 +218,9 @@ public:
     // --- audit
     // The last row's position and hash (nullopt for an empty log).
     virtual std::optional<AuditHead> audit_head() = 0;
-    // Appends a row at record.id, which must be the head's position + 1.
-    virtual void insert_audit(const AuditRecord& record) = 0;
+    // Appends rows at consecutive positions, the first at the head's position + 1 (a batch's rows
+    // go in at once: one COPY on a server store instead of a round trip each).
+    virtual void insert_audit(const std::vector<AuditRecord>& records) = 0;
     // Every row from position `first_id` on, in order.
     virtual void for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) = 0;
     // Replaces the text fields of one row and records the original digests (erasure).

@@ -22,8 +22,8 @@ std::string Directory::mpn_of(const User& user) {
 }
 
 Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, const Email& email,
-                                            const std::string& name, Role role, const std::string& batch) {
-    const Policy policy = Policy::load(m_store);
+                                            const std::string& name, Role role, InviteBatch* batch) {
+    const Policy policy = batch ? batch->policy : Policy::load(m_store);
     if (const auto existing = m_store.find_user_by_email(email.value)) {
         if (existing->status != UserStatus::deleted) {
             throw Conflict(fmt::format("{} already has an account or invitation", email.value),
@@ -52,9 +52,19 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
     u.invite_code_hash = crypto::digest_hex(inv.code);
     u.invited_at = m_clock.now();
     u.invite_expires_at = inv.expires_at;
-    m_store.insert_user(u);
-    AuditLog(m_store, m_clock)
-        .record({actor.email, org.id, "user.invite", email.value, "ok", fmt::format("role {}", to_string(role)), batch});
+    if (batch) {
+        batch->users.push_back(std::move(u));
+    } else {
+        m_store.insert_user(u);
+    }
+    AuditEvent event{actor.email,           org.id, "user.invite",
+                     email.value,           "ok",   fmt::format("role {}", to_string(role)),
+                     batch ? batch->id : ""};
+    if (batch) {
+        batch->audit.push_back(std::move(event));
+    } else {
+        AuditLog(m_store, m_clock).record(event);
+    }
     return inv;
 }
 
@@ -70,7 +80,7 @@ Invitation Directory::enroll_org(const Actor& actor, const MpnId& mpn_id, const 
     org.id = m_store.insert_org(org);
     AuditLog(m_store, m_clock).record({me.email, org.id, "org.enroll", mpn_id.value, "ok", name, ""});
     Invitation inv = invite_in_transaction(
-        me, org, admin, admin_name.value_or(admin.value.substr(0, admin.value.find('@'))), Role::global_admin, "");
+        me, org, admin, admin_name.value_or(admin.value.substr(0, admin.value.find('@'))), Role::global_admin);
     tx->commit();
     return inv;
 }
@@ -106,7 +116,7 @@ Invitation Directory::invite(const Actor& actor, const InviteRequest& request) {
     if (!org) {
         throw UsageError("--org: the operator must name the organization to invite into");
     }
-    Invitation inv = invite_in_transaction(me, *org, request.email, request.name, request.role, "");
+    Invitation inv = invite_in_transaction(me, *org, request.email, request.name, request.role);
     tx->commit();
     return inv;
 }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace mcid {
@@ -421,6 +422,10 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
     return summary;
 }
 
+namespace {
+constexpr std::size_t k_user_block = 5000;
+}  // namespace
+
 ImportSummary Importer::import_users(const Actor& actor, const std::optional<MpnId>& org, std::istream& in,
                                      RowSink& out, const Progress& progress) {
     CsvReader reader(in);
@@ -434,10 +439,19 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
     read_header(reader, row);
     const Columns cols(row, {"email", "name"}, {"role"});
     Directory directory(m_store, m_clock);
-    const std::string batch = "i-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
+    Directory::InviteBatch batch{
+        "i-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12), Policy::load(m_store), {}, {}};
     ImportSummary summary;
     RowErrors errors;
     std::vector<Invitation> invitations;  // printed only once every row is known to be good
+    // New accounts are stored in blocks (one COPY each on a server store); until then `pending`
+    // finds them by email.
+    std::unordered_map<std::string, std::size_t> pending;
+    const auto store_users = [&] {
+        m_store.insert_users(batch.users);
+        batch.users.clear();
+        pending.clear();
+    };
     while (next_row(reader, row)) {
         ++summary.rows;
         if (progress && summary.rows % 1000 == 0) {
@@ -449,6 +463,16 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
             const std::string name = parse_text(cols.get(row, "name"), "name");
             const std::string role_text = cols.get(row, "role");
             const Role role = role_text.empty() ? Role::user : parse_role(role_text, "role");
+            // An email seen earlier in this file, not stored yet: as for a stored one below.
+            if (const auto it = pending.find(email.value); it != pending.end()) {
+                User& earlier = batch.users[it->second];
+                if (!errors.any() && (earlier.name != name || earlier.role != role)) {
+                    earlier.name = name;
+                    earlier.role = role;
+                    ++summary.updated;
+                }
+                continue;
+            }
             auto existing = m_store.find_user_by_email(email.value);
             if (existing) {
                 if (existing->org_id != scope->id) {
@@ -463,8 +487,12 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
                 continue;
             }
             if (!errors.any()) {
-                invitations.push_back(directory.invite_in_transaction(me, *scope, email, name, role, batch));
+                invitations.push_back(directory.invite_in_transaction(me, *scope, email, name, role, &batch));
+                pending.emplace(email.value, batch.users.size() - 1);
                 ++summary.inserted;
+                if (batch.users.size() == k_user_block) {
+                    store_users();
+                }
             }
         } catch (const UsageError& e) {
             errors.add(reader.line(), e.what());
@@ -475,6 +503,8 @@ ImportSummary Importer::import_users(const Actor& actor, const std::optional<Mpn
     if (errors.any()) {
         errors.raise();
     }
+    store_users();
+    AuditLog(m_store, m_clock).record_all(batch.audit);
     tx->commit();
     out.begin(k_invitation_columns);
     for (const auto& inv : invitations) {

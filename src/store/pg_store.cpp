@@ -227,6 +227,42 @@ SkillSourceRow read_skill(const Row& r, AccountKind source) {
     return row;
 }
 
+// COPY text format, fed in blocks of about a megabyte.
+class CopySink final : public RowSink {
+public:
+    CopySink(pg::Connection& c, const CopyTable& table) : m_c(c) {
+        if (table.seeded) {
+            m_c.exec("DELETE FROM " + table.name);
+        }
+        m_c.copy_begin(fmt::format("COPY {} ({}) FROM STDIN", table.name, table.column_list()));
+    }
+
+    void add(const CopyRow& row) override {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            if (i) {
+                m_block += '\t';
+            }
+            pg::append_copy_field(m_block, row[i]);
+        }
+        m_block += '\n';
+        if (m_block.size() >= 1 << 20) {
+            m_c.copy_feed(m_block);
+            m_block.clear();
+        }
+    }
+
+    void finish() override {
+        if (!m_block.empty()) {
+            m_c.copy_feed(m_block);
+        }
+        m_c.copy_finish();
+    }
+
+private:
+    pg::Connection& m_c;
+    std::string m_block;
+};
+
 }  // namespace
 
 PgStore::PgStore(std::unique_ptr<pg::Connection> connection, std::string name)
@@ -300,6 +336,34 @@ std::int64_t PgStore::count_users_of_org(std::int64_t org_id) {
 }
 
 // --- users and sessions
+
+void PgStore::insert_users(const std::vector<User>& users) {
+    // The columns of user_params(); one COPY fires the counting trigger once. (A long import of
+    // single INSERTs would update one count row per user in one transaction, each update walking
+    // the row's growing chain of versions: quadratic.)
+    static const CopyTable columns{"users",
+                                   {{"email"},
+                                    {"name"},
+                                    {"role"},
+                                    {"org_id"},
+                                    {"status"},
+                                    {"password_hash"},
+                                    {"invite_code_hash"},
+                                    {"invited_at"},
+                                    {"invite_expires_at"},
+                                    {"accepted_at"},
+                                    {"deleted_at"},
+                                    {"failed_logins"},
+                                    {"locked_until"}}};
+    if (users.empty()) {
+        return;
+    }
+    CopySink sink(*m_c, columns);
+    for (const User& u : users) {
+        sink.add(user_params(u));
+    }
+    sink.finish();
+}
 
 std::int64_t PgStore::insert_user(const User& user) {
     return m_c
@@ -881,12 +945,25 @@ std::optional<AuditHead> PgStore::audit_head() {
     });
 }
 
-void PgStore::insert_audit(const AuditRecord& a) {
-    m_c->query(
-        "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        {param(a.id), param(a.at), param(a.actor), param(a.org_id), param(a.action), param(a.target), param(a.outcome),
-         param(a.detail), param(a.batch), param(a.prev_hash), param(a.hash)});
+void PgStore::insert_audit(const std::vector<AuditRecord>& records) {
+    if (records.size() == 1) {  // one command's row: one prepared INSERT
+        const AuditRecord& a = records.front();
+        m_c->query(
+            "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            {param(a.id), param(a.at), param(a.actor), param(a.org_id), param(a.action), param(a.target),
+             param(a.outcome), param(a.detail), param(a.batch), param(a.prev_hash), param(a.hash)});
+        return;
+    }
+    // A batch's rows: one COPY rather than a round trip each.
+    static const CopyTable& audit =
+        *std::find_if(copy_tables().begin(), copy_tables().end(), [](const CopyTable& t) { return t.name == "audit"; });
+    CopySink sink(*m_c, audit);
+    for (const AuditRecord& a : records) {
+        sink.add({param(a.id), param(a.at), param(a.actor), param(a.org_id), param(a.action), param(a.target),
+                  param(a.outcome), param(a.detail), param(a.batch), param(a.prev_hash), param(a.hash), Param{}});
+    }
+    sink.finish();
 }
 
 void PgStore::seal_audit(const AuditRecord& a) {
@@ -950,46 +1027,6 @@ std::vector<std::string> PgStore::check_integrity() {
 }
 
 // --- copy (copy.hpp)
-
-namespace {
-
-// COPY text format, fed in blocks of about a megabyte.
-class CopySink final : public RowSink {
-public:
-    CopySink(pg::Connection& c, const CopyTable& table) : m_c(c) {
-        if (table.seeded) {
-            m_c.exec("DELETE FROM " + table.name);
-        }
-        m_c.copy_begin(fmt::format("COPY {} ({}) FROM STDIN", table.name, table.column_list()));
-    }
-
-    void add(const CopyRow& row) override {
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            if (i) {
-                m_block += '\t';
-            }
-            pg::append_copy_field(m_block, row[i]);
-        }
-        m_block += '\n';
-        if (m_block.size() >= 1 << 20) {
-            m_c.copy_feed(m_block);
-            m_block.clear();
-        }
-    }
-
-    void finish() override {
-        if (!m_block.empty()) {
-            m_c.copy_feed(m_block);
-        }
-        m_c.copy_finish();
-    }
-
-private:
-    pg::Connection& m_c;
-    std::string m_block;
-};
-
-}  // namespace
 
 void PgStore::read_table(const CopyTable& table, const std::function<void(const CopyRow&)>& fn) {
     CopyRow row(table.columns.size());

@@ -44,10 +44,11 @@ void SqliteStore::for_each_skill_source(std::optional<std::int64_t> org_id,
                                         const std::function<void(const SkillSourceRow&)>& fn) {
     // Learning credentials of linked MCIDs: links_by_org, then the credentials primary key.
     {
-        auto q = org_id ? stmt("SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
-                               "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
-                               "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
-                               "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1")
+        auto q = org_id ? stmt(
+                              "SELECT o.mpn_id, o.name, u.email, u.name, l.mcid, '', c.type, c.code, "
+                              "c.title, c.passed_on, c.expires_on, l.linked_at FROM links l "
+                              "JOIN orgs o ON o.id = l.org_id JOIN users u ON u.id = l.user_id "
+                              "JOIN credentials c ON c.mcid = l.mcid WHERE l.org_id = ?1")
                         : stmt(k_skills_all_learning_query);
         if (org_id) {
             q->bind(1, *org_id);
@@ -55,16 +56,18 @@ void SqliteStore::for_each_skill_source(std::optional<std::int64_t> org_id,
         emit_skill_rows(*q, AccountKind::profile, fn);
     }
     // Partner University assessments of associated accounts.
-    auto q = org_id ? stmt("SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
-                           "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
-                           "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
-                           "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
-                           "JOIN assessments a ON a.account_id = ul.account_id WHERE ul.org_id = ?1")
-                    : stmt("SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
-                           "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
-                           "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
-                           "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
-                           "JOIN assessments a ON a.account_id = ul.account_id");
+    auto q = org_id ? stmt(
+                          "SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
+                          "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
+                          "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
+                          "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
+                          "JOIN assessments a ON a.account_id = ul.account_id WHERE ul.org_id = ?1")
+                    : stmt(
+                          "SELECT o.mpn_id, o.name, u.email, u.name, ul.account_id, ua.login, "
+                          "'assessment', a.code, a.title, a.passed_on, NULL, ul.associated_at "
+                          "FROM university_links ul JOIN orgs o ON o.id = ul.org_id "
+                          "JOIN users u ON u.id = ul.user_id JOIN university_accounts ua ON ua.id = ul.account_id "
+                          "JOIN assessments a ON a.account_id = ul.account_id");
     if (org_id) {
         q->bind(1, *org_id);
     }
@@ -132,22 +135,25 @@ std::optional<AuditHead> SqliteStore::audit_head() {
     return AuditHead{q->getColumn(0).getInt64(), q->getColumn(1).getString()};
 }
 
-void SqliteStore::insert_audit(const AuditRecord& r) {
+void SqliteStore::insert_audit(const std::vector<AuditRecord>& records) {
     auto q = stmt(
         "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q->bind(1, r.id);
-    q->bind(2, r.at);
-    q->bind(3, r.actor);
-    bind_optional(*q, 4, r.org_id);
-    q->bind(5, r.action);
-    q->bind(6, r.target);
-    q->bind(7, r.outcome);
-    q->bind(8, r.detail);
-    q->bind(9, r.batch);
-    q->bind(10, r.prev_hash);
-    q->bind(11, r.hash);
-    q->exec();
+    for (const AuditRecord& r : records) {
+        q->bind(1, r.id);
+        q->bind(2, r.at);
+        q->bind(3, r.actor);
+        bind_optional(*q, 4, r.org_id);
+        q->bind(5, r.action);
+        q->bind(6, r.target);
+        q->bind(7, r.outcome);
+        q->bind(8, r.detail);
+        q->bind(9, r.batch);
+        q->bind(10, r.prev_hash);
+        q->bind(11, r.hash);
+        q->exec();
+        q->reset();
+    }
 }
 
 void SqliteStore::seal_audit(const AuditRecord& r) {

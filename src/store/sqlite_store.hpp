@@ -52,6 +52,7 @@ public:
     std::int64_t count_users_of_org(std::int64_t org_id) override;
 
     std::int64_t insert_user(const User& user) override;
+    void insert_users(const std::vector<User>& users) override;
     void update_user(const User& user) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) override;
@@ -124,7 +125,7 @@ public:
     void set_competency_periods_stale(bool stale) override;
 
     std::optional<AuditHead> audit_head() override;
-    void insert_audit(const AuditRecord& record) override;
+    void insert_audit(const std::vector<AuditRecord>& records) override;
     void seal_audit(const AuditRecord& record) override;
     void for_each_audit_from(std::int64_t first_id, const std::function<void(const AuditRecord&)>& fn) override;
     void for_each_audit(const AuditFilter& filter, const std::function<void(const AuditRecord&)>& fn) override;

@@ -1,6 +1,7 @@
 #include "collect_sink.hpp"
 #include "fixture.hpp"
 
+#include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
 
@@ -125,6 +126,43 @@ TEST_CASE("user import invites every row and prints codes only when the whole fi
                       Catch::Contains("line 3") && Catch::Contains("line 4"));
     CHECK(none.rows.empty());
     CHECK_FALSE(w.store->find_user_by_email("new3@contoso.com"));
+}
+
+TEST_CASE(
+    "user import stores accounts in blocks: a repeated email is one account, before or after a block "
+    "is stored") {
+    World w;
+    const auto before = [&] {
+        auto tx = w.store->begin_read();
+        return w.store->count_users_of_org(*w.ga.org_id);
+    }();
+    std::string file = "email,name\n";
+    for (int i = 0; i < 12000; ++i) {  // more than two blocks of 5000
+        file += fmt::format("bulk{}@contoso.com,Bulk {}\n", i, i);
+    }
+    file += "bulk3@contoso.com,Renamed Three\n";     // stored in the first block by now
+    file += "bulk11999@contoso.com,Renamed Last\n";  // still pending
+    file += "bulk11998@contoso.com,Bulk 11998\n";    // pending, unchanged
+    CollectSink out;
+    std::istringstream in(file);
+    const auto s = Importer(*w.store, w.clock).import_users(w.ga, std::nullopt, in, out, {});
+    CHECK(s.inserted == 12000);
+    CHECK(s.updated == 2);
+    CHECK(out.rows.size() == 12000);
+    CHECK(w.store->find_user_by_email("bulk3@contoso.com")->name == "Renamed Three");
+    CHECK(w.store->find_user_by_email("bulk11999@contoso.com")->name == "Renamed Last");
+    CHECK(w.store->find_user_by_email("bulk11999@contoso.com")->status == UserStatus::invited);
+    auto tx = w.store->begin_read();
+    CHECK(w.store->count_users_of_org(*w.ga.org_id) == before + 12000);
+    CHECK(w.store->org_user_count_mismatches() == 0);
+    tx->commit();
+    const auto chain = AuditLog(*w.store, w.clock).verify_chain();
+    CHECK(chain.ok);
+    std::int64_t invites = 0;
+    AuditLog(*w.store, w.clock).list(w.op, AuditFilter{.action = "user.invite"}, [&](const AuditRecord&) {
+        ++invites;
+    });
+    CHECK(invites == 12000 + 2 + 3);  // the world's own: two organizations' admins and three users
 }
 
 namespace {
