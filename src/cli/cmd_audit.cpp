@@ -77,14 +77,17 @@ void register_audit(CLI::App& app, Context& ctx) {
                        "mcidctl audit list --action purge-user --format csv"});
         cmd->callback([&ctx, o] {
             AuditFilter f;
-            if (!o->since.empty()) f.since = Date::parse(o->since, "--since").midnight();
+            if (!o->since.empty())
+                f.since = Date::parse(o->since, "--since").midnight();
             if (!o->until.empty())
                 f.until = Date::parse(o->until, "--until").midnight() + 86400;  // through that day
             if (f.since && f.until && *f.until <= *f.since) {
                 throw UsageError(fmt::format("--until {} is before --since {}", o->until, o->since));
             }
-            if (!o->actor.empty()) f.actor = Email::parse(o->actor, "--actor").value;
-            if (!o->action.empty()) f.action = parse_text(o->action, "--action", 64);
+            if (!o->actor.empty())
+                f.actor = Email::parse(o->actor, "--actor").value;
+            if (!o->action.empty())
+                f.action = parse_text(o->action, "--action", 64);
             const Actor actor = ctx.actor();
             AuditLog::require_reader(actor);  // before the header: a refused reader gets no output
             static constexpr std::array<std::string_view, 9> k_columns = {
@@ -104,9 +107,9 @@ void register_audit(CLI::App& app, Context& ctx) {
                     org = it->second;
                 }
                 const std::string at = format_instant(r.at);
-                const std::array<Cell, 9> cells = {Cell::of(r.id),        Cell::of(at),           Cell::of(r.actor),
-                                                   Cell::maybe(org),      Cell::of(r.action),     Cell::of(r.target),
-                                                   Cell::of(r.outcome),   Cell::maybe(r.detail),  Cell::maybe(r.batch)};
+                const std::array<Cell, 9> cells = {Cell::of(r.id),      Cell::of(at),          Cell::of(r.actor),
+                                                   Cell::maybe(org),    Cell::of(r.action),    Cell::of(r.target),
+                                                   Cell::of(r.outcome), Cell::maybe(r.detail), Cell::maybe(r.batch)};
                 writer->row(cells);
             });
             writer->end();
@@ -139,7 +142,8 @@ void register_audit(CLI::App& app, Context& ctx) {
         });
     }
     {
-        auto* cmd = audit->add_subcommand("head", "Print the log's row count and last hash, to keep outside the store (operator)");
+        auto* cmd = audit->add_subcommand(
+            "head", "Print the log's row count and last hash, to keep outside the store (operator)");
         examples(cmd, {"mcidctl audit head",
                        "mcidctl audit head --format json | mail -s 'mcidctl audit head' audit@example.com",
                        "mcidctl audit head > /srv/elsewhere/audit-head-$(date +%F).txt"});
@@ -148,8 +152,10 @@ void register_audit(CLI::App& app, Context& ctx) {
             const AuditHead head = AuditLog(ctx.store(), ctx.clock()).head(actor);
             if (ctx.format() == Format::table) {
                 ctx.out() << fmt::format("{}:{}\n", head.rows, head.hash);
-                ctx.info(fmt::format("keep this line elsewhere; later, 'mcidctl audit verify --expect {}:{}' "
-                                     "detects a cut or rewritten log", head.rows, head.hash));
+                ctx.info(
+                    fmt::format("keep this line elsewhere; later, 'mcidctl audit verify --expect {}:{}' "
+                                "detects a cut or rewritten log",
+                                head.rows, head.hash));
             } else {
                 print_object(ctx, Json{{"rows", head.rows}, {"hash", head.hash}});
             }
@@ -160,8 +166,10 @@ void register_audit(CLI::App& app, Context& ctx) {
     db->require_subcommand(1);
     {
         auto* cmd = db->add_subcommand(
-            "check", "Run SQLite's integrity and foreign key checks, and check competency status against the credentials");
-        examples(cmd, {"mcidctl db check", "mcidctl --db /srv/mcidctl/mcidctl.db db check || echo \"restore from backup\""});
+            "check",
+            "Run SQLite's integrity and foreign key checks, and check competency status against the credentials");
+        examples(cmd,
+                 {"mcidctl db check", "mcidctl --db /srv/mcidctl/mcidctl.db db check || echo \"restore from backup\""});
         cmd->callback([&ctx] {
             const StoreCheck check = check_store(ctx.store(), ctx.clock());
             if (!check.ok()) {
@@ -186,8 +194,9 @@ void register_audit(CLI::App& app, Context& ctx) {
             if (ctx.format() == Format::table) {
                 ctx.out() << "ok\n";
                 if (check.competency_status_stale) {
-                    ctx.info("competency status is not built yet (a store from an older mcidctl): reports count from "
-                             "the credentials; run 'mcidctl db rebuild' to make them fast");
+                    ctx.info(
+                        "competency status is not built yet (a store from an older mcidctl): reports count from "
+                        "the credentials; run 'mcidctl db rebuild' to make them fast");
                 }
             } else {
                 print_object(ctx, Json{{"status", "ok"}, {"findings", Json::array()}, {"competency_status", status}});
@@ -195,7 +204,8 @@ void register_audit(CLI::App& app, Context& ctx) {
         });
     }
     {
-        auto* cmd = db->add_subcommand("rebuild", "Recompute competency status from the links and credentials (operator)");
+        auto* cmd =
+            db->add_subcommand("rebuild", "Recompute competency status from the links and credentials (operator)");
         examples(cmd, {"mcidctl db rebuild", "mcidctl db rebuild --format json"});
         cmd->callback([&ctx] {
             const Actor actor = ctx.actor();
@@ -213,7 +223,8 @@ void register_audit(CLI::App& app, Context& ctx) {
         auto* cmd = db->add_subcommand("backup", "Write a consistent copy of the store while others use it (operator)");
         cmd->add_option("file", *file, "Where to write the copy (a new file), or - for stdout")->required();
         cmd->add_flag("--force", *force, "Replace FILE if it exists (once the new copy is written and verified)");
-        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db", "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check",
+        examples(cmd, {"mcidctl db backup /var/backups/mcidctl-$(date +%F).db",
+                       "mcidctl db backup ./copy.db && mcidctl --db ./copy.db db check",
                        "mcidctl db backup - > mcidctl-$(date +%F).db   # to stdout (the way under sudo)"});
         cmd->callback([&ctx, file, force] {
             const Actor actor = ctx.actor();
@@ -235,8 +246,7 @@ void register_audit(CLI::App& app, Context& ctx) {
                                        "database (operator)");
         cmd->add_option("dest", *dest, "A new SQLite file, or a postgresql:// URI of an empty database")->required();
         examples(cmd, {"mcidctl db copy 'postgresql:///mcidctl?host=/run/postgresql'   # SQLite to a server",
-                       "mcidctl --db postgresql:///mcidctl db copy ./mcidctl.db   # and back",
-                       "mcidctl --db ./mcidctl.db audit head; mcidctl --db postgresql:///mcidctl audit verify"});
+                       "mcidctl --db postgresql:///mcidctl db copy ./mcidctl.db   # and back, into a new file"});
         cmd->callback([&ctx, dest] {
             const Actor actor = ctx.actor();
             refuse_password_in_uri("DEST", *dest);
