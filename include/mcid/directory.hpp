@@ -91,6 +91,8 @@ private:
     // when it can be accepted.
     void refuse_invitation(Transaction& tx, const Email& email, const InvitationCode& code);
     User load_user_for(const Actor& actor, const Email& email, Need need);
+    // load_user_for a Global Admin's change; a deleted account is a conflict (restore it first).
+    User load_changeable_user(const Actor& me, const Email& email);
     std::string mpn_of(const User& user);
 
     Store& m_store;

@@ -4,6 +4,7 @@
 // StoreError (exit 9) when the store is busy past its timeout, unreadable or corrupt.
 #include <mcid/records.hpp>
 
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -14,6 +15,10 @@
 #include <vector>
 
 namespace mcid {
+
+// Whether `error` is a transient conflict that running the whole write unit again may not meet:
+// a server store's serialization failure (SQLSTATE 40001) or deadlock (40P01).
+bool is_transient_conflict(const std::exception_ptr& error);
 
 // A unit of work. Destroying it without commit() rolls everything back.
 class Transaction {
@@ -82,6 +87,13 @@ public:
     // A write transaction (BEGIN IMMEDIATE) or a read snapshot.
     virtual std::unique_ptr<Transaction> begin_write() = 0;
     virtual std::unique_ptr<Transaction> begin_read() = 0;
+    // Whether a transaction is open (a unit begun now would join it).
+    virtual bool in_transaction() const = 0;
+    // The write lock is waited for until `deadline` at most rather than the whole busy timeout
+    // (run_write_unit's budget, shared by its runs); nullopt: the whole timeout again.
+    virtual void set_busy_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+        static_cast<void>(deadline);  // SQLite's writers never run a unit again: its timeout stays
+    }
 
     // --- config
     virtual std::optional<std::string> config_get(std::string_view key) = 0;

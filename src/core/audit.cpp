@@ -2,6 +2,7 @@
 
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -126,9 +127,11 @@ void AuditLog::record_all(const std::vector<AuditEvent>& events) {
 }
 
 void AuditLog::record_denied(const Actor& actor, const std::string& action, const std::string& reason) {
-    auto tx = m_store.begin_write();
-    record({actor.email, actor.org_id, action, "-", "denied", reason, ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        record({actor.email, actor.org_id, action, "-", "denied", reason, ""});
+        tx->commit();
+    });
 }
 
 void AuditLog::require_reader(const Actor& actor) {

@@ -2,10 +2,11 @@
 
 #include <mcid/audit.hpp>
 #include <mcid/directory.hpp>
-#include <mcid/identity.hpp>
 #include <mcid/error.hpp>
+#include <mcid/identity.hpp>
 #include <mcid/policy.hpp>
 #include <mcid/retention.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -52,17 +53,14 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
     u.invite_code_hash = crypto::digest_hex(inv.code);
     u.invited_at = m_clock.now();
     u.invite_expires_at = inv.expires_at;
-    if (batch) {
+    AuditEvent event{actor.email, org.id, "user.invite", email.value, "ok", fmt::format("role {}", to_string(role)),
+                     ""};
+    if (batch) {  // the batch stores its users and audit rows together later
+        event.batch = batch->id;
         batch->users.push_back(std::move(u));
-    } else {
-        m_store.insert_user(u);
-    }
-    AuditEvent event{actor.email,           org.id, "user.invite",
-                     email.value,           "ok",   fmt::format("role {}", to_string(role)),
-                     batch ? batch->id : ""};
-    if (batch) {
         batch->audit.push_back(std::move(event));
     } else {
+        m_store.insert_user(u);
         AuditLog(m_store, m_clock).record(event);
     }
     return inv;
@@ -70,19 +68,21 @@ Invitation Directory::invite_in_transaction(const Actor& actor, const Org& org, 
 
 Invitation Directory::enroll_org(const Actor& actor, const MpnId& mpn_id, const std::string& name, const Email& admin,
                                  const std::optional<std::string>& admin_name) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    require_operator(me, "enroll organizations");
-    if (m_store.find_org_by_mpn(mpn_id.value)) {
-        throw Conflict(fmt::format("organization {} is already enrolled", mpn_id.value));
-    }
-    Org org{0, mpn_id.value, name, m_clock.now()};
-    org.id = m_store.insert_org(org);
-    AuditLog(m_store, m_clock).record({me.email, org.id, "org.enroll", mpn_id.value, "ok", name, ""});
-    Invitation inv = invite_in_transaction(
-        me, org, admin, admin_name.value_or(admin.value.substr(0, admin.value.find('@'))), Role::global_admin);
-    tx->commit();
-    return inv;
+    return run_write_unit(m_store, [&]() -> Invitation {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        require_operator(me, "enroll organizations");
+        if (m_store.find_org_by_mpn(mpn_id.value)) {
+            throw Conflict(fmt::format("organization {} is already enrolled", mpn_id.value));
+        }
+        Org org{0, mpn_id.value, name, m_clock.now()};
+        org.id = m_store.insert_org(org);
+        AuditLog(m_store, m_clock).record({me.email, org.id, "org.enroll", mpn_id.value, "ok", name, ""});
+        Invitation inv = invite_in_transaction(
+            me, org, admin, admin_name.value_or(admin.value.substr(0, admin.value.find('@'))), Role::global_admin);
+        tx->commit();
+        return inv;
+    });
 }
 
 std::vector<Org> Directory::list_orgs(const Actor& actor) {
@@ -110,15 +110,17 @@ OrgSummary Directory::show_org(const Actor& actor, const MpnId& mpn_id) {
 }
 
 Invitation Directory::invite(const Actor& actor, const InviteRequest& request) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    const auto org = resolve_org_scope(m_store, me, request.org, Need::global_admin);
-    if (!org) {
-        throw UsageError("--org: the operator must name the organization to invite into");
-    }
-    Invitation inv = invite_in_transaction(me, *org, request.email, request.name, request.role);
-    tx->commit();
-    return inv;
+    return run_write_unit(m_store, [&]() -> Invitation {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        const auto org = resolve_org_scope(m_store, me, request.org, Need::global_admin);
+        if (!org) {
+            throw UsageError("--org: the operator must name the organization to invite into");
+        }
+        Invitation inv = invite_in_transaction(me, *org, request.email, request.name, request.role);
+        tx->commit();
+        return inv;
+    });
 }
 
 namespace {
@@ -147,8 +149,10 @@ void Directory::check_invitation(const Email& email, const InvitationCode& code)
             return;
         }
     }
-    auto tx = m_store.begin_write();
-    refuse_invitation(*tx, email, code);
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        refuse_invitation(*tx, email, code);
+    });
 }
 
 void Directory::refuse_invitation(Transaction& tx, const Email& email, const InvitationCode& code) {
@@ -170,17 +174,19 @@ void Directory::refuse_invitation(Transaction& tx, const Email& email, const Inv
 void Directory::accept(const Email& email, const InvitationCode& code, std::string_view password) {
     check_new_password(password);
     const std::string hash = crypto::hash_password(password);
-    auto tx = m_store.begin_write();
-    refuse_invitation(*tx, email, code);
-    auto user = m_store.find_user_by_email(email.value);
-    user->status = UserStatus::active;
-    user->password_hash = hash;
-    user->invite_code_hash.clear();
-    user->invite_expires_at.reset();
-    user->accepted_at = m_clock.now();
-    m_store.update_user(*user);
-    AuditLog(m_store, m_clock).record({email.value, user->org_id, "user.accept", email.value, "ok", "", ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        refuse_invitation(*tx, email, code);
+        auto user = m_store.find_user_by_email(email.value);
+        user->status = UserStatus::active;
+        user->password_hash = hash;
+        user->invite_code_hash.clear();
+        user->invite_expires_at.reset();
+        user->accepted_at = m_clock.now();
+        m_store.update_user(*user);
+        AuditLog(m_store, m_clock).record({email.value, user->org_id, "user.accept", email.value, "ok", "", ""});
+        tx->commit();
+    });
 }
 
 User Directory::load_user_for(const Actor& actor, const Email& email, Need need) {
@@ -199,80 +205,93 @@ User Directory::load_user_for(const Actor& actor, const Email& email, Need need)
     return *user;
 }
 
-Invitation Directory::resend(const Actor& actor, const Email& email) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
+User Directory::load_changeable_user(const Actor& me, const Email& email) {
     User user = load_user_for(me, email, Need::global_admin);
-    if (user.status != UserStatus::invited) {
-        throw Conflict(fmt::format("{} has no pending invitation (the account is {})", email.value,
-                                   to_string(user.status)));
+    if (user.status == UserStatus::deleted) {
+        throw Conflict(fmt::format("{} is deleted", email.value), "restore it first with 'mcidctl user restore'");
     }
-    const Policy policy = Policy::load(m_store);
-    Invitation inv{user.email, crypto::new_invitation_code(), m_clock.now() + policy.invitation_ttl.seconds};
-    user.invite_code_hash = crypto::digest_hex(inv.code);
-    user.invite_expires_at = inv.expires_at;
-    user.invited_at = m_clock.now();
-    m_store.update_user(user);
-    AuditLog(m_store, m_clock).record({me.email, user.org_id, "user.resend", user.email, "ok", "new code issued", ""});
-    tx->commit();
-    return inv;
+    return user;
+}
+
+Invitation Directory::resend(const Actor& actor, const Email& email) {
+    return run_write_unit(m_store, [&]() -> Invitation {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        User user = load_user_for(me, email, Need::global_admin);
+        if (user.status != UserStatus::invited) {
+            throw Conflict(
+                fmt::format("{} has no pending invitation (the account is {})", email.value, to_string(user.status)));
+        }
+        const Policy policy = Policy::load(m_store);
+        Invitation inv{user.email, crypto::new_invitation_code(), m_clock.now() + policy.invitation_ttl.seconds};
+        user.invite_code_hash = crypto::digest_hex(inv.code);
+        user.invite_expires_at = inv.expires_at;
+        user.invited_at = m_clock.now();
+        m_store.update_user(user);
+        AuditLog(m_store, m_clock)
+            .record({me.email, user.org_id, "user.resend", user.email, "ok", "new code issued", ""});
+        tx->commit();
+        return inv;
+    });
 }
 
 void Directory::update_email(const Actor& actor, const Email& from, const Email& to) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    User user = load_user_for(me, from, Need::global_admin);
-    if (user.status != UserStatus::invited) {
-        throw Conflict(fmt::format("{} already accepted the invitation; only pending invitations can change address",
-                                   from.value));
-    }
-    if (from.value != to.value && m_store.find_user_by_email(to.value)) {
-        throw Conflict(fmt::format("{} already has an account or invitation", to.value));
-    }
-    user.email = to.value;
-    m_store.update_user(user);
-    AuditLog(m_store, m_clock).record({me.email, user.org_id, "user.update-email", from.value, "ok",
-                                       fmt::format("now {}", to.value), ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        User user = load_user_for(me, from, Need::global_admin);
+        if (user.status != UserStatus::invited) {
+            throw Conflict(fmt::format(
+                "{} already accepted the invitation; only pending invitations can change address", from.value));
+        }
+        if (from.value != to.value && m_store.find_user_by_email(to.value)) {
+            throw Conflict(fmt::format("{} already has an account or invitation", to.value));
+        }
+        user.email = to.value;
+        m_store.update_user(user);
+        AuditLog(m_store, m_clock)
+            .record(
+                {me.email, user.org_id, "user.update-email", from.value, "ok", fmt::format("now {}", to.value), ""});
+        tx->commit();
+    });
 }
 
 void Directory::set_role(const Actor& actor, const Email& email, Role role) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    User user = load_user_for(me, email, Need::global_admin);
-    if (user.status == UserStatus::deleted) {
-        throw Conflict(fmt::format("{} is deleted", email.value), "restore it first with 'mcidctl user restore'");
-    }
-    if (user.role == Role::global_admin && role != Role::global_admin && user.status == UserStatus::active &&
-        m_store.count_active_global_admins(*user.org_id) <= 1) {
-        throw Conflict(fmt::format("{} is the organization's last Global Admin", email.value),
-                       "make someone else a Global Admin first");
-    }
-    const std::string before(to_string(user.role));
-    user.role = role;
-    m_store.update_user(user);
-    AuditLog(m_store, m_clock).record({me.email, user.org_id, "user.set-role", user.email, "ok",
-                                       fmt::format("{} -> {}", before, to_string(role)), ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        User user = load_changeable_user(me, email);
+        if (user.role == Role::global_admin && role != Role::global_admin && user.status == UserStatus::active &&
+            m_store.count_active_global_admins(*user.org_id) <= 1) {
+            throw Conflict(fmt::format("{} is the organization's last Global Admin", email.value),
+                           "make someone else a Global Admin first");
+        }
+        const std::string before(to_string(user.role));
+        user.role = role;
+        m_store.update_user(user);
+        AuditLog(m_store, m_clock)
+            .record({me.email, user.org_id, "user.set-role", user.email, "ok",
+                     fmt::format("{} -> {}", before, to_string(role)), ""});
+        tx->commit();
+    });
 }
 
 void Directory::rename(const Actor& actor, const Email& email, const std::string& name) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    User user = load_user_for(me, email, Need::global_admin);
-    if (user.status == UserStatus::deleted) {
-        throw Conflict(fmt::format("{} is deleted", email.value), "restore it first with 'mcidctl user restore'");
-    }
-    if (user.name == name) {
-        return;  // nothing to change, nothing to audit
-    }
-    const std::string before = user.name;
-    user.name = name;
-    m_store.update_user(user);
-    AuditLog(m_store, m_clock)
-        .record(
-            {me.email, user.org_id, "user.rename", user.email, "ok", fmt::format("'{}' -> '{}'", before, name), ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        User user = load_changeable_user(me, email);
+        if (user.name == name) {
+            return;  // nothing to change, nothing to audit
+        }
+        const std::string before = user.name;
+        user.name = name;
+        m_store.update_user(user);
+        AuditLog(m_store, m_clock)
+            .record({me.email, user.org_id, "user.rename", user.email, "ok", fmt::format("'{}' -> '{}'", before, name),
+                     ""});
+        tx->commit();
+    });
 }
 
 void Directory::list_users(const Actor& actor, const std::optional<MpnId>& org, UserFilter filter,
@@ -300,27 +319,30 @@ UserView Directory::show_user(const Actor& actor, const Email& email) {
 }
 
 void Directory::restore(const Actor& actor, const Email& email) {
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    User user = load_user_for(me, email, Need::global_admin);
-    if (user.status != UserStatus::deleted) {
-        throw Conflict(fmt::format("{} is not deleted (it is {})", email.value, to_string(user.status)));
-    }
-    const Policy policy = Policy::load(m_store);
-    const Instant deadline = restorable_until(user, policy);
-    if (m_clock.now() > deadline) {
-        throw Conflict(fmt::format("restore window passed on {} ({} after the purge)", Date::of(deadline).str(),
-                                   policy.retention_restore.str()),
-                       "invite the person again with 'mcidctl user invite'");
-    }
-    user.status = user.accepted_at ? UserStatus::active : UserStatus::invited;
-    user.deleted_at.reset();
-    user.failed_logins = 0;
-    user.locked_until = 0;
-    m_store.update_user(user);
-    AuditLog(m_store, m_clock).record({me.email, user.org_id, "user.restore", user.email, "ok",
-                                       "links are not restored; the user relinks", ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        User user = load_user_for(me, email, Need::global_admin);
+        if (user.status != UserStatus::deleted) {
+            throw Conflict(fmt::format("{} is not deleted (it is {})", email.value, to_string(user.status)));
+        }
+        const Policy policy = Policy::load(m_store);
+        const Instant deadline = restorable_until(user, policy);
+        if (m_clock.now() > deadline) {
+            throw Conflict(fmt::format("restore window passed on {} ({} after the purge)", Date::of(deadline).str(),
+                                       policy.retention_restore.str()),
+                           "invite the person again with 'mcidctl user invite'");
+        }
+        user.status = user.accepted_at ? UserStatus::active : UserStatus::invited;
+        user.deleted_at.reset();
+        user.failed_logins = 0;
+        user.locked_until = 0;
+        m_store.update_user(user);
+        AuditLog(m_store, m_clock)
+            .record({me.email, user.org_id, "user.restore", user.email, "ok",
+                     "links are not restored; the user relinks", ""});
+        tx->commit();
+    });
 }
 
 }  // namespace mcid

@@ -5,6 +5,7 @@
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/policy.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -46,22 +47,24 @@ bool Identity::init(const Email& operator_email, std::string_view password) {
         }
     }
     const std::string hash = crypto::hash_password(password);
-    auto tx = m_store.begin_write();
-    if (m_store.any_operator()) {
-        throw Conflict(fmt::format("store {} is already initialized", m_store.path()));
-    }
-    User op;
-    op.email = operator_email.value;
-    op.name = "Operator";
-    op.role = Role::operator_;
-    op.status = UserStatus::active;
-    op.password_hash = hash;
-    op.invited_at = m_clock.now();
-    op.accepted_at = op.invited_at;
-    op.id = m_store.insert_user(op);
-    AuditLog(m_store, m_clock).record({op.email, std::nullopt, "init", op.email, "ok", "store initialized", ""});
-    tx->commit();
-    return true;
+    return run_write_unit(m_store, [&]() -> bool {
+        auto tx = m_store.begin_write();
+        if (m_store.any_operator()) {
+            throw Conflict(fmt::format("store {} is already initialized", m_store.path()));
+        }
+        User op;
+        op.email = operator_email.value;
+        op.name = "Operator";
+        op.role = Role::operator_;
+        op.status = UserStatus::active;
+        op.password_hash = hash;
+        op.invited_at = m_clock.now();
+        op.accepted_at = op.invited_at;
+        op.id = m_store.insert_user(op);
+        AuditLog(m_store, m_clock).record({op.email, std::nullopt, "init", op.email, "ok", "store initialized", ""});
+        tx->commit();
+        return true;
+    });
 }
 
 SignIn Identity::login(const Email& email, std::string_view password, std::optional<Duration> ttl) {
@@ -163,15 +166,18 @@ void Identity::logout(std::string_view token) {
     if (token.empty()) {
         return;
     }
-    auto tx = m_store.begin_write();
-    const std::string hash = crypto::digest_hex(token);
-    if (const auto session = m_store.find_session(hash)) {
-        m_store.delete_session(hash);
-        const auto user = m_store.find_user(session->user_id);
-        AuditLog(m_store, m_clock).record({user ? user->email : "-", user ? user->org_id : std::nullopt, "logout",
-                                           user ? user->email : "-", "ok", "", ""});
-    }
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const std::string hash = crypto::digest_hex(token);
+        if (const auto session = m_store.find_session(hash)) {
+            m_store.delete_session(hash);
+            const auto user = m_store.find_user(session->user_id);
+            AuditLog(m_store, m_clock)
+                .record({user ? user->email : "-", user ? user->org_id : std::nullopt, "logout",
+                         user ? user->email : "-", "ok", "", ""});
+        }
+        tx->commit();
+    });
 }
 
 }  // namespace mcid

@@ -7,6 +7,7 @@
 #include <mcid/policy.hpp>
 #include <mcid/qualifications.hpp>
 #include <mcid/reflection.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -139,121 +140,132 @@ LinkResult Linking::link(const Actor& actor, const ProfileChoice& choice, std::s
     }
     const ExternalAccount profile = sign_in_external(actor, AccountKind::profile, login, password);
 
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    require_member(me);
-    AuditLog audit(m_store, m_clock);
-    const Policy policy = Policy::load(m_store);
-    const Instant now = m_clock.now();
-    LinkResult result;
-    result.mcid = profile.id;
-    result.org_name = org_label(m_store, *me.org_id);
+    return run_write_unit(m_store, [&]() -> LinkResult {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        require_member(me);
+        AuditLog audit(m_store, m_clock);
+        const Policy policy = Policy::load(m_store);
+        const Instant now = m_clock.now();
+        LinkResult result;
+        result.mcid = profile.id;
+        result.org_name = org_label(m_store, *me.org_id);
 
-    const auto current = m_store.find_link_of_user(AccountKind::profile, me.user_id);
-    if (current && current->account_id == profile.id) {
-        result.kind = LinkResult::Kind::already_linked;
+        const auto current = m_store.find_link_of_user(AccountKind::profile, me.user_id);
+        if (current && current->account_id == profile.id) {
+            result.kind = LinkResult::Kind::already_linked;
+            tx->commit();
+            return result;
+        }
+        if (current && replace == Replace::no) {
+            throw Conflict(fmt::format("you already have MCID {} linked", current->account_id),
+                           fmt::format("run 'mcidctl unlink' first, or add --replace to link {} instead", profile.id));
+        }
+        const AssociationQuota q = quota(AccountKind::profile, profile.id, policy.association_limit);
+        if (q.next_on) {
+            audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "denied",
+                          fmt::format("association limit {} reached", q.limit), ""});
+            tx->commit();
+            throw LimitReached(
+                fmt::format("association limit reached ({} in 365 days) for MCID {}; a new association is "
+                            "possible on {}",
+                            q.limit, profile.id, q.next_on->str()));
+        }
+        if (current) {
+            m_store.delete_link(AccountKind::profile, current->account_id);
+            audit.record({me.email, me.org_id, "unlink", std::to_string(current->account_id), "ok",
+                          fmt::format("replaced by {}", profile.id), ""});
+            result.kind = LinkResult::Kind::replaced;
+            result.replaced_mcid = current->account_id;
+        }
+        std::optional<std::int64_t> previous_holder;
+        if (const auto existing = m_store.find_link(AccountKind::profile, profile.id)) {
+            m_store.delete_link(AccountKind::profile, profile.id);
+            previous_holder = existing->user_id;
+            const std::string from = org_label(m_store, existing->org_id);
+            record_transfer(audit, me, *existing, "transfer", std::to_string(profile.id),
+                            fmt::format("from {} to {}", from, result.org_name));
+            result.kind = LinkResult::Kind::transferred;
+            result.previous_org = from;
+        }
+        m_store.insert_link(AccountKind::profile, Link{profile.id, me.user_id, *me.org_id, now});
+        m_store.insert_association(AccountKind::profile, profile.id, me.user_id, now);
+        refresh_competency_status(m_store, {me.user_id, previous_holder});
+        audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "ok", result.org_name, ""});
         tx->commit();
         return result;
-    }
-    if (current && replace == Replace::no) {
-        throw Conflict(fmt::format("you already have MCID {} linked", current->account_id),
-                       fmt::format("run 'mcidctl unlink' first, or add --replace to link {} instead", profile.id));
-    }
-    const AssociationQuota q = quota(AccountKind::profile, profile.id, policy.association_limit);
-    if (q.next_on) {
-        audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "denied",
-                      fmt::format("association limit {} reached", q.limit), ""});
-        tx->commit();
-        throw LimitReached(fmt::format("association limit reached ({} in 365 days) for MCID {}; a new association is "
-                                       "possible on {}", q.limit, profile.id, q.next_on->str()));
-    }
-    if (current) {
-        m_store.delete_link(AccountKind::profile, current->account_id);
-        audit.record({me.email, me.org_id, "unlink", std::to_string(current->account_id), "ok",
-                      fmt::format("replaced by {}", profile.id), ""});
-        result.kind = LinkResult::Kind::replaced;
-        result.replaced_mcid = current->account_id;
-    }
-    std::optional<std::int64_t> previous_holder;
-    if (const auto existing = m_store.find_link(AccountKind::profile, profile.id)) {
-        m_store.delete_link(AccountKind::profile, profile.id);
-        previous_holder = existing->user_id;
-        const std::string from = org_label(m_store, existing->org_id);
-        record_transfer(audit, me, *existing, "transfer", std::to_string(profile.id),
-                        fmt::format("from {} to {}", from, result.org_name));
-        result.kind = LinkResult::Kind::transferred;
-        result.previous_org = from;
-    }
-    m_store.insert_link(AccountKind::profile, Link{profile.id, me.user_id, *me.org_id, now});
-    m_store.insert_association(AccountKind::profile, profile.id, me.user_id, now);
-    refresh_competency_status(m_store, {me.user_id, previous_holder});
-    audit.record({me.email, me.org_id, "link", std::to_string(profile.id), "ok", result.org_name, ""});
-    tx->commit();
-    return result;
+    });
 }
 
 void Linking::unlink(const Actor& actor, AccountKind kind) {
     require_member(actor);
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    const auto current = m_store.find_link_of_user(kind, me.user_id);
-    if (!current) {
-        throw NotFound(kind == AccountKind::profile ? "you have no MCID linked"
-                                                    : "you have no Partner University access");
-    }
-    m_store.delete_link(kind, current->account_id);
-    refresh_competency_status(m_store, {me.user_id});
-    const std::string target = kind == AccountKind::profile
-                                   ? std::to_string(current->account_id)
-                                   : m_store.find_account(kind, current->account_id)->login;
-    AuditLog(m_store, m_clock).record({me.email, me.org_id, kind == AccountKind::profile ? "unlink" : "unlink-university",
-                                       target, "ok", "", ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        const auto current = m_store.find_link_of_user(kind, me.user_id);
+        if (!current) {
+            throw NotFound(kind == AccountKind::profile ? "you have no MCID linked"
+                                                        : "you have no Partner University access");
+        }
+        m_store.delete_link(kind, current->account_id);
+        refresh_competency_status(m_store, {me.user_id});
+        const std::string target = kind == AccountKind::profile
+                                       ? std::to_string(current->account_id)
+                                       : m_store.find_account(kind, current->account_id)->login;
+        AuditLog(m_store, m_clock)
+            .record({me.email, me.org_id, kind == AccountKind::profile ? "unlink" : "unlink-university", target, "ok",
+                     "", ""});
+        tx->commit();
+    });
 }
 
 AssociateResult Linking::associate(const Actor& actor, const std::string& login, std::string_view password) {
     require_member(actor);
     const ExternalAccount account = sign_in_external(actor, AccountKind::university, login, password);
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    AuditLog audit(m_store, m_clock);
-    const Policy policy = Policy::load(m_store);
-    AssociateResult result;
-    result.login = account.login;
-    const auto current = m_store.find_link_of_user(AccountKind::university, me.user_id);
-    if (current && current->account_id == account.id) {
-        result.already = true;
+    return run_write_unit(m_store, [&]() -> AssociateResult {
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        AuditLog audit(m_store, m_clock);
+        const Policy policy = Policy::load(m_store);
+        AssociateResult result;
+        result.login = account.login;
+        const auto current = m_store.find_link_of_user(AccountKind::university, me.user_id);
+        if (current && current->account_id == account.id) {
+            result.already = true;
+            tx->commit();
+            return result;
+        }
+        if (current) {
+            const auto other = m_store.find_account(AccountKind::university, current->account_id);
+            throw Conflict(fmt::format("you already have Partner University account {} associated", other->login),
+                           "run 'mcidctl unlink --university' first");
+        }
+        const AssociationQuota q = quota(AccountKind::university, account.id, policy.association_limit);
+        if (q.next_on) {
+            audit.record({me.email, me.org_id, "associate", account.login, "denied",
+                          fmt::format("association limit {} reached", q.limit), ""});
+            tx->commit();
+            throw LimitReached(
+                fmt::format("association limit reached ({} in 365 days) for Partner University account {}; "
+                            "a new association is possible on {}",
+                            q.limit, account.login, q.next_on->str()));
+        }
+        std::optional<std::int64_t> previous_holder;
+        if (const auto existing = m_store.find_link(AccountKind::university, account.id)) {
+            m_store.delete_link(AccountKind::university, account.id);
+            previous_holder = existing->user_id;
+            result.previous_org = org_label(m_store, existing->org_id);
+            record_transfer(audit, me, *existing, "transfer-university", account.login,
+                            fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)));
+        }
+        const Instant now = m_clock.now();
+        m_store.insert_link(AccountKind::university, Link{account.id, me.user_id, *me.org_id, now});
+        m_store.insert_association(AccountKind::university, account.id, me.user_id, now);
+        refresh_competency_status(m_store, {me.user_id, previous_holder});
+        audit.record({me.email, me.org_id, "associate", account.login, "ok", "", ""});
         tx->commit();
         return result;
-    }
-    if (current) {
-        const auto other = m_store.find_account(AccountKind::university, current->account_id);
-        throw Conflict(fmt::format("you already have Partner University account {} associated", other->login),
-                       "run 'mcidctl unlink --university' first");
-    }
-    const AssociationQuota q = quota(AccountKind::university, account.id, policy.association_limit);
-    if (q.next_on) {
-        audit.record({me.email, me.org_id, "associate", account.login, "denied",
-                      fmt::format("association limit {} reached", q.limit), ""});
-        tx->commit();
-        throw LimitReached(fmt::format("association limit reached ({} in 365 days) for Partner University account {}; "
-                                       "a new association is possible on {}", q.limit, account.login, q.next_on->str()));
-    }
-    std::optional<std::int64_t> previous_holder;
-    if (const auto existing = m_store.find_link(AccountKind::university, account.id)) {
-        m_store.delete_link(AccountKind::university, account.id);
-        previous_holder = existing->user_id;
-        result.previous_org = org_label(m_store, existing->org_id);
-        record_transfer(audit, me, *existing, "transfer-university", account.login,
-                        fmt::format("from {} to {}", *result.previous_org, org_label(m_store, *me.org_id)));
-    }
-    const Instant now = m_clock.now();
-    m_store.insert_link(AccountKind::university, Link{account.id, me.user_id, *me.org_id, now});
-    m_store.insert_association(AccountKind::university, account.id, me.user_id, now);
-    refresh_competency_status(m_store, {me.user_id, previous_holder});
-    audit.record({me.email, me.org_id, "associate", account.login, "ok", "", ""});
-    tx->commit();
-    return result;
+    });
 }
 
 WhoAmI Linking::whoami(const Actor& actor) {

@@ -2,6 +2,7 @@
 #include <mcid/error.hpp>
 #include <mcid/maintenance.hpp>
 #include <mcid/retention.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -20,14 +21,35 @@ namespace fs = std::filesystem;
 
 namespace mcid {
 
+namespace {
+
+// The first place a verified audit chain breaks, as check_store and db copy word it.
+std::optional<std::string> chain_damage(const AuditVerification& chain) {
+    if (chain.ok) {
+        return std::nullopt;
+    }
+    return fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem);
+}
+
+// Organizations whose kept user count disagrees with their users (inside a read transaction).
+std::optional<std::string> user_count_mismatch(Store& store) {
+    const auto rows = store.org_user_count_mismatches();
+    if (rows == 0) {
+        return std::nullopt;
+    }
+    return fmt::format("org_user_counts: {} counts disagree with the users", rows);
+}
+
+}  // namespace
+
 StoreCheck check_store(Store& store, const Clock& clock) {
     StoreCheck check;
     check.damage = store.check_integrity();
     if (!check.damage.empty()) {
         return check;
     }
-    if (const auto chain = AuditLog(store, clock).verify_chain(); !chain.ok) {
-        check.damage.push_back(fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem));
+    if (auto damage = chain_damage(AuditLog(store, clock).verify_chain())) {
+        check.damage.push_back(std::move(*damage));
         return check;
     }
     if (const std::size_t overdue = Retention(store, clock).overdue()) {
@@ -39,8 +61,8 @@ StoreCheck check_store(Store& store, const Clock& clock) {
     if (check.competency_status_stale) {
         return check;  // reports count from the credentials; nothing kept to compare
     }
-    if (const auto rows = store.org_user_count_mismatches(); rows > 0) {
-        check.derived.push_back(fmt::format("org_user_counts: {} counts disagree with the users", rows));
+    if (auto mismatch = user_count_mismatch(store)) {
+        check.derived.push_back(std::move(*mismatch));
     }
     if (const auto rows = store.competency_ends_mismatches(); rows > 0) {
         check.derived.push_back(fmt::format("competency_ends: {} rows disagree with competency_periods", rows));
@@ -78,8 +100,9 @@ namespace {
 
 // Writes a consistent copy of `store` to the new (or, with `replace`, replaced) file
 // `destination`: made in an owner-only file in a 0700 folder beside it, fsynced, opened and
-// checked (`check` may add its own findings), then linked into place. Returns its size.
-std::uintmax_t write_verified_file(Store& store, const std::string& destination, ReplaceFile replace,
+// checked (`check` may add its own findings), then linked into place. Returns its size. `what`
+// names the file in messages ("backup", "copy").
+std::uintmax_t write_verified_file(Store& store, const std::string& destination, ReplaceFile replace, const char* what,
                                    const std::function<std::optional<std::string>(Store&)>& check) {
     const fs::path target(destination);
     std::error_code ec;
@@ -130,7 +153,7 @@ std::uintmax_t write_verified_file(Store& store, const std::string& destination,
                 }
             }
             if (!findings.empty()) {
-                throw StoreError(fmt::format("the copy failed its check: {}", findings.front()));
+                throw StoreError(fmt::format("the {} failed its check: {}", what, findings.front()));
             }
         }
         // The copy was opened in WAL mode; its -wal and -shm were checkpointed and removed on close.
@@ -154,17 +177,19 @@ std::uintmax_t write_verified_file(Store& store, const std::string& destination,
 
 void record_store_event(Store& store, const Clock& clock, const Actor& actor, const char* action,
                         const std::string& target) {
-    auto tx = store.begin_write();
-    AuditLog(store, clock).record({actor.email, std::nullopt, action, target, "ok", "", ""});
-    tx->commit();
+    return run_write_unit(store, [&]() -> void {
+        auto tx = store.begin_write();
+        AuditLog(store, clock).record({actor.email, std::nullopt, action, target, "ok", "", ""});
+        tx->commit();
+    });
 }
 
 // What is wrong with a copy of `source` (nullopt: nothing): its audit chain must verify, end at a
 // row of the source's chain with the same hash, and its users' counts must match its users.
 std::optional<std::string> copy_problem(Store& source, Store& copy, const Clock& clock) {
     const AuditVerification chain = AuditLog(copy, clock).verify_chain();
-    if (!chain.ok) {
-        return fmt::format("audit: the chain breaks at row {}: {}", chain.first_bad_id, chain.problem);
+    if (auto damage = chain_damage(chain)) {
+        return damage;
     }
     if (chain.rows > 0) {
         auto tx = source.begin_read();
@@ -179,10 +204,7 @@ std::optional<std::string> copy_problem(Store& source, Store& copy, const Clock&
         }
     }
     auto tx = copy.begin_read();
-    if (const auto rows = copy.org_user_count_mismatches(); rows > 0) {
-        return fmt::format("org_user_counts: {} counts disagree with the users", rows);
-    }
-    return std::nullopt;
+    return user_count_mismatch(copy);
 }
 
 }  // namespace
@@ -191,7 +213,7 @@ BackupResult backup_store(Store& store, const Actor& actor, const std::string& d
                           std::string_view audit_name, ReplaceFile replace) {
     require_operator(actor, "back up the store");
     const auto bytes =
-        write_verified_file(store, destination, replace, [](Store&) { return std::optional<std::string>(); });
+        write_verified_file(store, destination, replace, "backup", [](Store&) { return std::optional<std::string>(); });
     record_store_event(store, clock, actor, "db.backup", audit_name.empty() ? destination : std::string(audit_name));
     return BackupResult{bytes};
 }
@@ -212,7 +234,7 @@ CopyResult copy_store(Store& store, const Actor& actor, const std::string& desti
                 fmt::format("{} already exists; db copy writes only into a new file or an empty database", destination),
                 "choose a new file name, or remove the old copy first");
         }
-        write_verified_file(store, destination, ReplaceFile::no, check);
+        write_verified_file(store, destination, ReplaceFile::no, "copy", check);
     }
     record_store_event(store, clock, actor, "db.copy", name);
     return CopyResult{name};

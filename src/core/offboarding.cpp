@@ -4,6 +4,7 @@
 #include <mcid/csv.hpp>
 #include <mcid/error.hpp>
 #include <mcid/offboarding.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -203,75 +204,86 @@ void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
 
 PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
                                Atomic atomic, const Progress& progress) {
-    PurgeReport report;
-    report.batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
+    const std::string batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
     // A dry run writes nothing: it reads one snapshot and holds no write lock, so other admins'
     // commands go on while it runs. A real run looks the emails up the same way before it takes
     // the write lock (the email index is most of the planning), then, holding it, reads those
     // accounts again by id and plans from what it read there.
-    Plan plan;
+    Plan looked_up;
     if (dry_run == DryRun::no) {
         auto snapshot = m_store.begin_read();
-        look_up_emails(targets, plan);
+        look_up_emails(targets, looked_up);
     }
     if (progress) {
         progress(0, targets.size());  // before the write lock: other admins' commands still run
     }
-    auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    if (me.role != Role::global_admin) {
-        throw PermissionDenied(fmt::format("only Global Admins may purge users ({} is {})", me.email,
-                                           to_string(me.role)));
-    }
-    if (dry_run == DryRun::yes) {
-        look_up_emails(targets, plan);
-    } else {
-        recheck_emails(plan);
-    }
-    std::unordered_set<std::string> seen;
-    report.rows.reserve(targets.size());
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        if (progress && i % 500 == 0) {
-            progress(i, targets.size());
+    // One unit from here (run again whole after a server's transient conflict): each run plans
+    // afresh from the emails looked up above.
+    return run_write_unit(m_store, [&]() -> PurgeReport {
+        PurgeReport report;
+        report.batch = batch;
+        Plan plan = looked_up;
+        auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        if (me.role != Role::global_admin) {
+            throw PermissionDenied(
+                fmt::format("only Global Admins may purge users ({} is {})", me.email, to_string(me.role)));
         }
-        const PurgeTarget& t = targets[i];
-        std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
-        if (t.text.empty()) {
-            key += std::to_string(t.line);  // each empty line is its own invalid row
+        if (dry_run == DryRun::yes) {
+            look_up_emails(targets, plan);
+        } else {
+            recheck_emails(plan);
         }
-        if (!seen.insert(std::move(key)).second) {
-            continue;
+        std::unordered_set<std::string> seen;
+        report.rows.reserve(targets.size());
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            if (progress && i % 500 == 0) {
+                progress(i, targets.size());
+            }
+            const PurgeTarget& t = targets[i];
+            std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
+            if (t.text.empty()) {
+                key += std::to_string(t.line);  // each empty line is its own invalid row
+            }
+            if (!seen.insert(std::move(key)).second) {
+                continue;
+            }
+            plan.row = report.rows.size();
+            PurgeRow row =
+                t.kind == PurgeTarget::Kind::email ? plan_email(me, t, plan.emails[i], plan) : plan_mcid(me, t, plan);
+            if (row.outcome == "purged")
+                ++report.purged;
+            else if (row.outcome == "already-deleted")
+                ++report.already_deleted;
+            else if (row.outcome == "not-found")
+                ++report.not_found;
+            else if (row.outcome == "denied")
+                ++report.denied;
+            else
+                ++report.invalid;
+            report.rows.push_back(std::move(row));
         }
-        plan.row = report.rows.size();
-        PurgeRow row = t.kind == PurgeTarget::Kind::email ? plan_email(me, t, plan.emails[i], plan)
-                                                          : plan_mcid(me, t, plan);
-        if (row.outcome == "purged") ++report.purged;
-        else if (row.outcome == "already-deleted") ++report.already_deleted;
-        else if (row.outcome == "not-found") ++report.not_found;
-        else if (row.outcome == "denied") ++report.denied;
-        else ++report.invalid;
-        report.rows.push_back(std::move(row));
-    }
-    if (dry_run == DryRun::yes || (atomic == Atomic::yes && !report.complete())) {
+        if (dry_run == DryRun::yes || (atomic == Atomic::yes && !report.complete())) {
+            if (progress) {
+                progress(targets.size(), targets.size());
+            }
+            if (atomic == Atomic::yes && dry_run == DryRun::no) {
+                for (auto& row : report.rows) {
+                    if (row.outcome == "purged") {
+                        row.detail = "not applied: --atomic batch rolled back";
+                    }
+                }
+            }
+            return report;  // the transaction rolls back
+        }
+        apply(me, report, plan);
         if (progress) {
             progress(targets.size(), targets.size());
         }
-        if (atomic == Atomic::yes && dry_run == DryRun::no) {
-            for (auto& row : report.rows) {
-                if (row.outcome == "purged") {
-                    row.detail = "not applied: --atomic batch rolled back";
-                }
-            }
-        }
-        return report;  // the transaction rolls back
-    }
-    apply(me, report, plan);
-    if (progress) {
-        progress(targets.size(), targets.size());
-    }
-    tx->commit();
-    report.applied = true;
-    return report;
+        tx->commit();
+        report.applied = true;
+        return report;
+    });
 }
 
 std::vector<PurgeTarget> read_purge_targets(std::istream& in) {

@@ -4,6 +4,7 @@
 #include <mcid/policy.hpp>
 #include <mcid/qualifications.hpp>
 #include <mcid/registry.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -21,67 +22,79 @@ std::string operator_password_hash(const Actor& actor, std::string_view password
 void Registry::add_profile(const Actor& actor, const Mcid& mcid, const std::string& login, const std::string& name,
                            std::string_view password) {
     const std::string hash = operator_password_hash(actor, password);
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "change the registry");
-    if (m_store.find_account(AccountKind::profile, mcid.value)) {
-        throw Conflict(fmt::format("profile {} already exists", mcid.str()));
-    }
-    if (m_store.find_account_by_login(AccountKind::profile, login)) {
-        throw Conflict(fmt::format("a profile with sign-in name {} already exists", login));
-    }
-    m_store.upsert_account(AccountKind::profile, ExternalAccount{mcid.value, login, name, hash, 0, 0});
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-profile", mcid.str(), "ok", login, ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "change the registry");
+        if (m_store.find_account(AccountKind::profile, mcid.value)) {
+            throw Conflict(fmt::format("profile {} already exists", mcid.str()));
+        }
+        if (m_store.find_account_by_login(AccountKind::profile, login)) {
+            throw Conflict(fmt::format("a profile with sign-in name {} already exists", login));
+        }
+        m_store.upsert_account(AccountKind::profile, ExternalAccount{mcid.value, login, name, hash, 0, 0});
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "registry.add-profile", mcid.str(), "ok", login, ""});
+        tx->commit();
+    });
 }
 
 void Registry::add_credential(const Actor& actor, const Credential& c) {
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "change the registry");
-    if (!m_store.find_account(AccountKind::profile, c.mcid)) {
-        throw NotFound(fmt::format("no profile with MCID {}", c.mcid), "add it with 'mcidctl registry add-profile'");
-    }
-    if (m_store.credential_exists(c.mcid, c.code)) {
-        throw Conflict(fmt::format("profile {} already has credential {}", c.mcid, c.code));
-    }
-    if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
-        throw UsageError("--expires-on: must not be before --passed-on");
-    }
-    m_store.upsert_credential(c);
-    CompetencyStatus(m_store).refresh_account(AccountKind::profile, c.mcid);
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-credential",
-                                       std::to_string(c.mcid), "ok", c.code, ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "change the registry");
+        if (!m_store.find_account(AccountKind::profile, c.mcid)) {
+            throw NotFound(fmt::format("no profile with MCID {}", c.mcid),
+                           "add it with 'mcidctl registry add-profile'");
+        }
+        if (m_store.credential_exists(c.mcid, c.code)) {
+            throw Conflict(fmt::format("profile {} already has credential {}", c.mcid, c.code));
+        }
+        if (c.passed_on && c.expires_on && *c.expires_on < *c.passed_on) {
+            throw UsageError("--expires-on: must not be before --passed-on");
+        }
+        m_store.upsert_credential(c);
+        CompetencyStatus(m_store).refresh_account(AccountKind::profile, c.mcid);
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "registry.add-credential", std::to_string(c.mcid), "ok", c.code, ""});
+        tx->commit();
+    });
 }
 
 void Registry::add_university_account(const Actor& actor, const std::string& login, const std::string& name,
                                       std::string_view password) {
     const std::string hash = operator_password_hash(actor, password);
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "change the registry");
-    if (m_store.find_account_by_login(AccountKind::university, login)) {
-        throw Conflict(fmt::format("a Partner University account {} already exists", login));
-    }
-    m_store.upsert_account(AccountKind::university, ExternalAccount{0, login, name, hash, 0, 0});
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-university-account", login, "ok", "", ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "change the registry");
+        if (m_store.find_account_by_login(AccountKind::university, login)) {
+            throw Conflict(fmt::format("a Partner University account {} already exists", login));
+        }
+        m_store.upsert_account(AccountKind::university, ExternalAccount{0, login, name, hash, 0, 0});
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "registry.add-university-account", login, "ok", "", ""});
+        tx->commit();
+    });
 }
 
 void Registry::add_assessment(const Actor& actor, const std::string& login, Assessment a) {
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "change the registry");
-    const auto account = m_store.find_account_by_login(AccountKind::university, login);
-    if (!account) {
-        throw NotFound(fmt::format("no Partner University account {}", login),
-                       "add it with 'mcidctl registry add-university-account'");
-    }
-    a.account_id = account->id;
-    if (m_store.assessment_exists(a.account_id, a.title)) {
-        throw Conflict(fmt::format("{} already has the assessment '{}'", login, a.title));
-    }
-    m_store.upsert_assessment(a);
-    CompetencyStatus(m_store).refresh_account(AccountKind::university, a.account_id);
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "registry.add-assessment", login, "ok", a.title, ""});
-    tx->commit();
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "change the registry");
+        const auto account = m_store.find_account_by_login(AccountKind::university, login);
+        if (!account) {
+            throw NotFound(fmt::format("no Partner University account {}", login),
+                           "add it with 'mcidctl registry add-university-account'");
+        }
+        a.account_id = account->id;
+        if (m_store.assessment_exists(a.account_id, a.title)) {
+            throw Conflict(fmt::format("{} already has the assessment '{}'", login, a.title));
+        }
+        m_store.upsert_assessment(a);
+        CompetencyStatus(m_store).refresh_account(AccountKind::university, a.account_id);
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "registry.add-assessment", login, "ok", a.title, ""});
+        tx->commit();
+    });
 }
 
 void Registry::define_competency(const Actor& actor, const Competency& c, const RebuildSteps& steps) {
@@ -136,23 +149,26 @@ std::string Registry::config_get(std::string_view key) {
 
 void Registry::config_set(const Actor& actor, std::string_view key, std::string_view value) {
     const std::string normalized = normalize_config_value(key, value);
-    auto tx = m_store.begin_write();
-    require_operator(refresh_actor(m_store, actor), "change the config");
-    const std::string before = m_store.config_get(key).value_or("default");
-    const Policy was = Policy::load(m_store);
-    m_store.config_set(key, normalized);
-    const Policy now = Policy::load(m_store);
-    const bool delays_changed = now.reflection_existing.seconds != was.reflection_existing.seconds ||
-                                now.reflection_new.seconds != was.reflection_new.seconds;
-    if (delays_changed) {
-        m_store.set_competency_periods_stale(true);  // until the rebuild below has been through every user
-    }
-    AuditLog(m_store, m_clock).record({actor.email, std::nullopt, "config.set", std::string(key), "ok",
-                                       fmt::format("{} -> {}", before, normalized), ""});
-    tx->commit();
-    if (delays_changed) {
-        rebuild_competency_status(m_store);  // every period starts at a reflection
-    }
+    return run_write_unit(m_store, [&]() -> void {
+        auto tx = m_store.begin_write();
+        require_operator(refresh_actor(m_store, actor), "change the config");
+        const std::string before = m_store.config_get(key).value_or("default");
+        const Policy was = Policy::load(m_store);
+        m_store.config_set(key, normalized);
+        const Policy now = Policy::load(m_store);
+        const bool delays_changed = now.reflection_existing.seconds != was.reflection_existing.seconds ||
+                                    now.reflection_new.seconds != was.reflection_new.seconds;
+        if (delays_changed) {
+            m_store.set_competency_periods_stale(true);  // until the rebuild below has been through every user
+        }
+        AuditLog(m_store, m_clock)
+            .record({actor.email, std::nullopt, "config.set", std::string(key), "ok",
+                     fmt::format("{} -> {}", before, normalized), ""});
+        tx->commit();
+        if (delays_changed) {
+            rebuild_competency_status(m_store);  // every period starts at a reflection
+        }
+    });
 }
 
 }  // namespace mcid

@@ -4,6 +4,7 @@
 #include <mcid/csv.hpp>
 #include <mcid/policy.hpp>
 #include <mcid/retention.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -118,16 +119,18 @@ std::size_t Retention::erase_due(std::size_t limit) {
             return 0;
         }
     }
-    auto tx = m_store.begin_write();
-    std::vector<User> users;
-    for (const auto id : m_store.users_due_for_erasure(latest_erasable_deletion(now, policy), limit)) {
-        if (auto user = m_store.find_user(id)) {
-            users.push_back(std::move(*user));
+    return run_write_unit(m_store, [&]() -> std::size_t {
+        auto tx = m_store.begin_write();
+        std::vector<User> users;
+        for (const auto id : m_store.users_due_for_erasure(latest_erasable_deletion(now, policy), limit)) {
+            if (auto user = m_store.find_user(id)) {
+                users.push_back(std::move(*user));
+            }
         }
-    }
-    erase(users);
-    tx->commit();
-    return users.size();
+        erase(users);
+        tx->commit();
+        return users.size();
+    });
 }
 
 std::size_t Retention::overdue() {

@@ -3,6 +3,8 @@
 
 #include <mcid/error.hpp>
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 namespace mcid::store {
@@ -62,6 +64,15 @@ const std::vector<CopyTable>& copy_tables() {
         table("audit", "#id #at actor #org_id action target outcome detail batch prev_hash hash sealed"),
     };
     return tables;
+}
+
+const CopyTable& copy_table(std::string_view name) {
+    for (const CopyTable& t : copy_tables()) {
+        if (t.name == name) {
+            return t;
+        }
+    }
+    throw InternalError(fmt::format("no table {} to copy", name));
 }
 
 void copy_rows(Store& from, Store& to) {

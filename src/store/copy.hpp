@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcid::store {
@@ -32,6 +33,8 @@ struct CopyTable {
 // Every table a store holds, parents before children (foreign keys), in the order they are
 // copied. org_user_counts is left out: triggers on users keep it on both stores.
 const std::vector<CopyTable>& copy_tables();
+// The table of that name in copy_tables() (InternalError when there is none).
+const CopyTable& copy_table(std::string_view name);
 
 // One row: a value per column as text (integers in decimal), nullopt for NULL.
 using CopyRow = std::vector<std::optional<std::string>>;

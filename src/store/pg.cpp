@@ -1,6 +1,8 @@
 // The libpq layer of the PostgreSQL store (see pg.hpp).
 #include "store/pg.hpp"
 
+#include <mcid/write_unit.hpp>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -40,7 +42,14 @@ std::exception_ptr translate_pg_error(const ServerError& e) {
     if (cls == "23") {
         return std::make_exception_ptr(Conflict(fmt::format("conflicts with the stored data: {}", e.what())));
     }
-    if (e.retryable() || s == "55P03" || s == "57014") {
+    if (s == "55P03") {
+        return std::make_exception_ptr(
+            StoreError(fmt::format("server store is busy: another writer held it for more than {} s; nothing was "
+                                   "changed",
+                                   k_busy_budget.count() / 1000),
+                       "run the command again"));
+    }
+    if (e.retryable() || s == "57014") {
         return std::make_exception_ptr(StoreError(
             fmt::format("server store is busy: {}; nothing was changed", e.what()), "run the command again"));
     }
@@ -437,6 +446,20 @@ bool is_postgres_uri(std::string_view db) {
 }
 
 }  // namespace mcid::store::pg
+
+namespace mcid {
+
+bool is_transient_conflict(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const store::pg::ServerError& e) {
+        return e.retryable();
+    } catch (...) {
+        return false;
+    }
+}
+
+}  // namespace mcid
 
 namespace mcid {
 

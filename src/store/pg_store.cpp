@@ -5,9 +5,12 @@
 #include "store/pg_schema.hpp"
 #include "store/shared.hpp"
 
+#include <mcid/write_unit.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <sstream>
 #include <tuple>
 
 namespace mcid::store {
@@ -17,9 +20,14 @@ using pg::param;
 using pg::Param;
 using pg::Row;
 
-// The store's write lock (pg_advisory_xact_lock): "mcie" in ASCII.
-constexpr const char* k_begin_write =
-    "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'; SELECT pg_advisory_xact_lock(1835231589)";
+// Begins a write: waits for the store's write lock (pg_advisory_xact_lock of "mcie" in ASCII)
+// for `wait_ms` at most.
+std::string begin_write_sql(long long wait_ms) {
+    return fmt::format(
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{}ms'; "
+        "SELECT pg_advisory_xact_lock(1835231589)",
+        std::max(1LL, wait_ms));
+}
 constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 
 // The first row of a query's result, read by `read`; nullopt when there is none.
@@ -56,9 +64,11 @@ Param text_or_null(const std::string& value) {
     return value.empty() ? Param{} : param(value);
 }
 
-constexpr const char* k_user_columns =
-    "id, email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
-    "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until";
+// The columns user_params() gives values for, in its order; with the id, what read_user() reads.
+#define USER_PARAM_COLUMNS                                                             \
+    "email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, " \
+    "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until"
+constexpr const char* k_user_columns = "id, " USER_PARAM_COLUMNS;
 
 User read_user(const Row& r, int first = 0) {
     User u;
@@ -271,8 +281,15 @@ PgStore::PgStore(std::unique_ptr<pg::Connection> connection, std::string name)
 }
 
 std::unique_ptr<Transaction> PgStore::begin_write() {
+    long long wait_ms = k_busy_budget.count();
+    if (m_busy_deadline) {
+        wait_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*m_busy_deadline - std::chrono::steady_clock::now())
+                .count();
+    }
+    const std::string begin = begin_write_sql(wait_ms);
     return std::make_unique<NestedTransaction>(
-        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, k_begin_write);
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, begin.c_str());
 }
 
 std::unique_ptr<Transaction> PgStore::begin_read() {
@@ -341,20 +358,14 @@ void PgStore::insert_users(const std::vector<User>& users) {
     // The columns of user_params(); one COPY fires the counting trigger once. (A long import of
     // single INSERTs would update one count row per user in one transaction, each update walking
     // the row's growing chain of versions: quadratic.)
-    static const CopyTable columns{"users",
-                                   {{"email"},
-                                    {"name"},
-                                    {"role"},
-                                    {"org_id"},
-                                    {"status"},
-                                    {"password_hash"},
-                                    {"invite_code_hash"},
-                                    {"invited_at"},
-                                    {"invite_expires_at"},
-                                    {"accepted_at"},
-                                    {"deleted_at"},
-                                    {"failed_logins"},
-                                    {"locked_until"}}};
+    static const CopyTable columns = [] {
+        CopyTable t{"users", {}};
+        std::istringstream names(USER_PARAM_COLUMNS);
+        for (std::string name; std::getline(names >> std::ws, name, ',');) {
+            t.columns.push_back({name});
+        }
+        return t;
+    }();
     if (users.empty()) {
         return;
     }
@@ -367,11 +378,10 @@ void PgStore::insert_users(const std::vector<User>& users) {
 
 std::int64_t PgStore::insert_user(const User& user) {
     return m_c
-        ->query(
-            "INSERT INTO users(email, name, role, org_id, status, password_hash, invite_code_hash, invited_at, "
-            "invite_expires_at, accepted_at, deleted_at, failed_logins, locked_until) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-            user_params(user))
+        ->query("INSERT INTO users(" USER_PARAM_COLUMNS
+                ") "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                user_params(user))
         .row(0)
         .int64(0);
 }
@@ -379,11 +389,10 @@ std::int64_t PgStore::insert_user(const User& user) {
 void PgStore::update_user(const User& user) {
     auto params = user_params(user);
     params.push_back(param(user.id));
-    m_c->query(
-        "UPDATE users SET email = $1, name = $2, role = $3, org_id = $4, status = $5, password_hash = $6, "
-        "invite_code_hash = $7, invited_at = $8, invite_expires_at = $9, accepted_at = $10, deleted_at = $11, "
-        "failed_logins = $12, locked_until = $13 WHERE id = $14",
-        params);
+    m_c->query("UPDATE users SET (" USER_PARAM_COLUMNS
+               ") = ROW($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+               "WHERE id = $14",
+               params);
 }
 
 std::vector<std::optional<PurgeSubject>> PgStore::find_purge_subjects(const std::vector<std::string>& emails) {
@@ -956,9 +965,7 @@ void PgStore::insert_audit(const std::vector<AuditRecord>& records) {
         return;
     }
     // A batch's rows: one COPY rather than a round trip each.
-    static const CopyTable& audit =
-        *std::find_if(copy_tables().begin(), copy_tables().end(), [](const CopyTable& t) { return t.name == "audit"; });
-    CopySink sink(*m_c, audit);
+    CopySink sink(*m_c, copy_table("audit"));
     for (const AuditRecord& a : records) {
         sink.add({param(a.id), param(a.at), param(a.actor), param(a.org_id), param(a.action), param(a.target),
                   param(a.outcome), param(a.detail), param(a.batch), param(a.prev_hash), param(a.hash), Param{}});
@@ -1002,6 +1009,7 @@ void PgStore::for_each_audit(const AuditFilter& f, const std::function<void(cons
 }
 
 #undef AUDIT_COLUMNS
+#undef USER_PARAM_COLUMNS
 
 // --- maintenance
 

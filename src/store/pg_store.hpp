@@ -115,10 +115,16 @@ public:
     std::unique_ptr<RowSink> write_table(const CopyTable& table) override;
     void copy_finished() override;
 
+    bool in_transaction() const override { return transaction_depth > 0; }
+    void set_busy_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) override {
+        m_busy_deadline = deadline;
+    }
+
     pg::Connection& connection() { return *m_c; }
     int transaction_depth = 0;
 
 private:
+    std::optional<std::chrono::steady_clock::time_point> m_busy_deadline;
     // Runs `sql` through a cursor inside the current transaction (or a snapshot of its own).
     void each(const std::string& sql, const std::vector<pg::Param>& params,
               const std::function<void(const pg::Row&)>& fn);

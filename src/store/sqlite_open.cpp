@@ -1,6 +1,7 @@
 // Opening the store: file checks before SQLite touches anything, pragmas, migrations,
 // transactions, error translation and maintenance.
 #include "store/migrations.hpp"
+#include "store/pg.hpp"
 #include "store/shared.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -338,6 +339,8 @@ std::exception_ptr translate_store_exception(std::exception_ptr error) {
             default:
                 return std::make_exception_ptr(InternalError(fmt::format("store {}: {}", path, e.what())));
         }
+    } catch (const store::pg::ServerError& e) {
+        return store::pg::translate_pg_error(e);
     } catch (...) {
         return std::current_exception();
     }

@@ -4,6 +4,7 @@
 #include "store/copy.hpp"
 
 #include <mcid/store.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -13,7 +14,7 @@
 namespace mcid::store {
 
 inline constexpr int k_application_id = 0x4D434944;  // "MCID" in the SQLite header
-inline constexpr int k_busy_timeout_ms = 5000;
+inline constexpr int k_busy_timeout_ms = static_cast<int>(k_busy_budget.count());
 
 // A cached statement, reset when this handle goes out of scope.
 class Stmt {
@@ -41,6 +42,7 @@ public:
 
     std::unique_ptr<Transaction> begin_write() override;
     std::unique_ptr<Transaction> begin_read() override;
+    bool in_transaction() const override { return transaction_depth > 0; }
 
     std::optional<std::string> config_get(std::string_view key) override;
     void config_set(std::string_view key, std::string_view value) override;

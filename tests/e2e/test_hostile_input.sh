@@ -9,8 +9,8 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- suite helpers ----------------------------------------------------------------
 as()   { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-q()    { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }  # waits out a concurrent mcidctl writer
-fp()   { sqlite3 "$MCIDCTL_DB" .dump 2>&1 | sha256sum | cut -d' ' -f1; }   # the whole store
+q()    { store_sql "$1"; }                                   # either store (lib.sh)
+fp()   { store_dump | sha256sum | cut -d' ' -f1; }           # the whole store
 # no_ctl TEXT: no control byte but newline (no terminal escapes from hostile input)
 no_ctl() { ! printf '%s' "$1" | LC_ALL=C grep -q '[[:cntrl:]]'; }
 utf8_ok() { printf '%s' "$1" | python3 -c "import sys; sys.stdin.buffer.read().decode('utf-8')" 2>/dev/null; }
@@ -30,7 +30,16 @@ refused() {
 # same NAME WANT GOT: a stored value read back exactly
 same() { if [[ $3 == "$2" ]]; then ok "$1"; else bad "$1" "got '${3:0:120}', wanted '${2:0:120}'"; fi; }
 # qp SQL ARG...: one value from the store, with the arguments bound (no quoting games)
-qp()   { python3 -c "import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute(sys.argv[2], sys.argv[3:]).fetchone(); print('' if r is None else r[0])" "$MCIDCTL_DB" "$@"; }
+# (on PostgreSQL each ? becomes a psql variable, which psql quotes as a literal)
+qp() {
+  if [[ $MCIDCTL_DB == postgres* ]]; then
+    local sql=$1 i=1 vars=(); shift
+    for a; do sql=${sql/\?/:\'a$i\'}; vars+=(-v "a$i=$a"); i=$((i + 1)); done
+    psql -XAtq "${vars[@]}" "$MCIDCTL_DB" <<<"$sql"
+  else
+    python3 -c "import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute(sys.argv[2], sys.argv[3:]).fetchone(); print('' if r is None else r[0])" "$MCIDCTL_DB" "$@"
+  fi
+}
 in_set() { local v=$1; shift; local x; for x; do [[ $v == "$x" ]] && return 0; done; return 1; }
 status_counts() { q "select status, count(*) from users group by status order by status" | tr '\n' ' '; }
 
@@ -262,6 +271,8 @@ done
 expect 0 "db check at the end" "$M" db check
 check "db check says ok" test "$OUT" = ok
 expect 0 "audit verify at the end" as "$OP" audit verify
-check "every table is still there" test "$(q "select count(*) from sqlite_schema where type='table'")" -ge 14
+if [[ $MCIDCTL_DB == postgres* ]]; then TABLES="select count(*) from information_schema.tables where table_schema = 'public'"
+else TABLES="select count(*) from sqlite_schema where type='table'"; fi
+check "every table is still there" test "$(q "$TABLES")" -ge 14
 
 summary

@@ -1,10 +1,15 @@
 #!/bin/bash
 # End-to-end: attacks by someone who shares the host or holds an account (docs/security.md).
 # Each case is the attack itself; it failed on 0.2.0 and must fail against the attacker now.
+# On both stores; what only a store file has (--output onto the file, its hard links and WAL)
+# is checked on SQLite only, and the forged seal is written with each store's own tools.
 source "$(dirname "$0")/lib.sh"
 
 as() { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-q()  { sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; }
+q()  { store_sql "$1"; }
+on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
+# dump_table TABLE: one table's rows as SQL text
+dump_table() { if on_server; then pg_dump -a -t "$1" "$MCIDCTL_DB"; else sqlite3 "$MCIDCTL_DB" ".dump $1"; fi; }
 later() { date -u -d "+$1" '+%F %T'; }
 
 fresh_env
@@ -61,7 +66,7 @@ wait
 check "the right password sent into the burst does not sign in (exit $RIGHT_RC)" test "$RIGHT_RC" = 7 -a -z "$RIGHT_OUT"
 WRONG_TRIED=$(q "select count(*) from audit where action='login' and target='victim@contoso.com' and detail like 'wrong password%'")
 check "at most 5 of the 31 guesses had their password checked ($WRONG_TRIED)" test "$WRONG_TRIED" -le 5 -a "$WRONG_TRIED" -ge 1
-check "the account is locked" test "$(q "select locked_until > 0 from users where email='victim@contoso.com'")" = 1
+check "the account is locked" test "$(q "select case when locked_until > 0 then 1 else 0 end from users where email='victim@contoso.com'")" = 1
 IN=$PW_USER expect_err 7 'locked until' "the right password afterwards: locked" "$M" login victim@contoso.com --password-stdin --print-token
 IN=$PW_USER expect 0 "… and works once the lock is over" at "$(later '16 minutes')" "$M" login victim@contoso.com --password-stdin --print-token
 
@@ -91,7 +96,7 @@ check "an unknown account locks as a known one: same exit and message" \
   test "$C_GHOST/$(sed 's/until [^ ]*//' <<<"$E_GHOST")" = "$C_PAT/$(sed 's/until [^ ]*//' <<<"$E_PAT")"
 check "… and that message says locked" has 'locked until' "$E_GHOST"
 check "the unknown name's counter is kept under a digest, not the name" \
-  test "$(q "select count(*) from signin_throttle")" -ge 1 -a "$(sqlite3 "$MCIDCTL_DB" '.dump signin_throttle' | grep -c ghost)" = 0
+  test "$(q "select count(*) from signin_throttle")" -ge 1 -a "$(dump_table signin_throttle | grep -c ghost)" = 0
 IN=$PW_USER expect_err 7 'invalid invitation code' "accept with a wrong code for an active account -> 7" "$M" user accept alice@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin
 E_ACTIVE=$ERR
 IN=$PW_USER expect_err 7 'invalid invitation code' "accept with a wrong code for an unknown account -> 7" "$M" user accept nobody@contoso.com --code ABCD-EFGH-JKMN-PQRS --password-stdin
@@ -105,8 +110,10 @@ mkfifo "$T/pw.fifo"
 exec 7<>"$T/pw.fifo"
 "$M" user accept cmdline@contoso.com --code "$CODE" --password-stdin <&7 >/dev/null 2>"$T/accept.err" &
 APID=$!
-for _ in $(seq 1 200); do ls -l /proc/$APID/fd 2>/dev/null | grep -q "store.db" && break; sleep 0.05; done
-check "control: the accept is waiting for its password with the store open" sh -c "ls -l /proc/$APID/fd | grep -q store.db"
+# the store open: its file, or the server's socket
+if on_server; then OPEN_STORE=socket; else OPEN_STORE=store.db; fi
+for _ in $(seq 1 200); do ls -l /proc/$APID/fd 2>/dev/null | grep -q "$OPEN_STORE" && break; sleep 0.05; done
+check "control: the accept is waiting for its password with the store open" sh -c "ls -l /proc/$APID/fd | grep -q $OPEN_STORE"
 CMDLINE=$(tr '\0' ' ' </proc/$APID/cmdline 2>/dev/null)
 check "the process's command line is readable (control)" has 'user accept cmdline@contoso.com' "$CMDLINE"
 check "… and does not hold the code" lacks "$CODE" "$CMDLINE"
@@ -116,6 +123,12 @@ exec 7>&-
 check "the accept then completes with the real code (exit $RC)" test "$RC" = 0
 
 # ==== 4. --output cannot destroy the store or a session ============================================
+if on_server; then
+echo "== --output onto the session file (the store is no file here)"
+printf '%s\n' "$ALICE" >"$MCIDCTL_SESSION"; chmod 600 "$MCIDCTL_SESSION"
+expect_err 2 'session file' "--output onto the session file -> 2" as "$PAT" report users --output "$MCIDCTL_SESSION"
+check "… the session file is intact" test "$(cat "$MCIDCTL_SESSION")" = "$ALICE"
+else
 echo "== --output onto the store, its side files, a hard link of it, the session file"
 SIZE=$(stat -c %s "$MCIDCTL_DB")
 expect_err 2 'is the store' "report users --output \$MCIDCTL_DB -> 2" as "$PAT" report users --output "$MCIDCTL_DB"
@@ -133,6 +146,7 @@ expect_err 2 'is the store|already exists' "db backup onto the store -> 2" as "$
 expect_err 2 'is the store' "db backup onto a hard link of the store -> 2" as "$OP" db backup "$T/innocent-name.csv"
 mv "$T/session.kept" "$MCIDCTL_SESSION"
 expect 0 "the store still works" as "$OP" audit verify
+fi
 
 # ==== 5. files are owner-only from their first byte; planted links are not followed ===================
 echo "== backups and session files"
@@ -211,15 +225,26 @@ check "the row stays under a pseudonym, marked erased" \
   test "$(q "select count(*) from users where email like 'erased-%@erased.invalid' and erased_at is not null and password_hash is null")" = 1
 check "the erasure is in the audit, by pseudonym" test "$(q "select count(*) from audit where action='user.erase' and target like 'erased-%'")" = 1
 ALIAS=$(q "select email from users where email like 'erased-%'")
-check "the email is nowhere in the store any more (audit rows sealed)" test "$(sqlite3 "$MCIDCTL_DB" .dump | grep -ci 'leaver@contoso.com')" = 0
+check "the email is nowhere in the store any more (audit rows sealed)" test "$(store_dump | grep -ci 'leaver@contoso.com')" = 0
 check "the sealed rows name the pseudonym: the person's rows still group (invite, accept, purge)" \
   test "$(q "select count(*) from audit where (actor='$ALIAS' or target='$ALIAS') and sealed is not null")" -ge 3
 expect 0 "the audit chain still verifies" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
-sqlite3 "$MCIDCTL_DB" ".backup '$T/sealed.db'"
-sqlite3 "$MCIDCTL_DB" "DROP TRIGGER audit_no_update; UPDATE audit SET sealed = replace(sealed, substr(sealed, 1, 1), 'f') WHERE sealed IS NOT NULL AND id = (SELECT min(id) FROM audit WHERE sealed IS NOT NULL)"
+FORGE="UPDATE audit SET sealed = replace(sealed, substr(sealed, 1, 1), 'f') WHERE sealed IS NOT NULL AND id = (SELECT min(id) FROM audit WHERE sealed IS NOT NULL)"
+if on_server; then
+  SEAL=$(q "select id || ' ' || sealed from audit where sealed is not null order by id limit 1")
+  q "ALTER TABLE audit DISABLE TRIGGER audit_no_update; $FORGE; ALTER TABLE audit ENABLE TRIGGER audit_no_update" >/dev/null
+else
+  sqlite3 "$MCIDCTL_DB" ".backup '$T/sealed.db'"
+  sqlite3 "$MCIDCTL_DB" "DROP TRIGGER audit_no_update; $FORGE"
+fi
 expect_err 9 'row [0-9]+' "a forged seal breaks the chain -> 9" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
-rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/sealed.db" "$MCIDCTL_DB"
-OUT=$(sqlite3 "$MCIDCTL_DB" "UPDATE audit SET detail='rewritten' WHERE sealed IS NOT NULL" 2>&1)
+if on_server; then
+  q "ALTER TABLE audit DISABLE TRIGGER audit_no_update; UPDATE audit SET sealed = '${SEAL#* }' WHERE id = ${SEAL%% *}; ALTER TABLE audit ENABLE TRIGGER audit_no_update" >/dev/null
+else
+  rm -f "$MCIDCTL_DB-wal" "$MCIDCTL_DB-shm"; cp "$T/sealed.db" "$MCIDCTL_DB"
+fi
+expect 0 "the seal put back, the chain verifies again (control)" at "$(later '31 days')" env MCIDCTL_TOKEN="$OP" "$M" audit verify
+OUT=$(q "UPDATE audit SET detail='rewritten' WHERE sealed IS NOT NULL" 2>&1)
 check "the trigger still refuses rewriting a sealed row's text without its seal" has 'append-only' "$OUT"
 expect 0 "the rehired person can be invited after the window" \
   at "$(later '31 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite leaver@contoso.com --name "Lee Again" --format json
@@ -228,7 +253,7 @@ check "… as a new account" test "$(q "select status||'/'||name from users wher
 # an erasure that could not run yet (the store was busy or read-only) shows in db check
 add_user "$GA" late@contoso.com Late user || bad "add late"
 expect 0 "purge late" as "$GA" purge-user late@contoso.com --yes
-sqlite3 "$MCIDCTL_DB" "UPDATE users SET deleted_at = deleted_at - 40*86400 WHERE email='late@contoso.com'"
+q "UPDATE users SET deleted_at = deleted_at - 40*86400 WHERE email='late@contoso.com'" >/dev/null
 expect_err 9 'failed its check' "db check with an overdue erasure -> 9" "$M" db check
 check "… naming the retention finding" has '^retention: 1 departed user past the restore window not erased yet$' "$OUT"
 check "… with a hint that fits" has 'any command that can write the store erases them' "$ERR"
