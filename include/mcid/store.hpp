@@ -154,6 +154,19 @@ public:
     virtual void upsert_credential(const Credential& credential) = 0;
     virtual bool assessment_exists(std::int64_t account_id, std::string_view title) = 0;
     virtual void upsert_assessment(const Assessment& assessment) = 0;
+    // An import's block of rows, as upsert_account / upsert_credential row by row in order (a
+    // later row for the same key wins). A server store sends the block in one COPY to a staging
+    // table and merges it with one statement.
+    virtual void upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) {
+        for (const ExternalAccount& a : accounts) {
+            upsert_account(kind, a);
+        }
+    }
+    virtual void upsert_credentials(const std::vector<Credential>& credentials) {
+        for (const Credential& c : credentials) {
+            upsert_credential(c);
+        }
+    }
     virtual std::vector<Credential> credentials_of(std::int64_t mcid) = 0;
     virtual std::vector<Assessment> assessments_of(std::int64_t account_id) = 0;
 

@@ -6,6 +6,7 @@
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
 #include <mcid/qualifications.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
@@ -339,73 +340,89 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             errors.raise();
         }
     }
-    // Pass 2: the checked rows are written in transactions of m_chunk_rows rows, so other
-    // writers wait for one chunk at most. Every row is an upsert: a run that stops part-way
-    // leaves the rows of the chunks done, and running the same import again completes it.
-    std::unique_ptr<Transaction> tx;
-    std::optional<ChangedAccounts> changed;
+    // Pass 2: the checked rows are written in blocks of m_chunk_rows rows, each its own write
+    // unit (a transaction, run again whole after a server's transient conflict), so other
+    // writers wait for one block at most. Every row is an upsert: a run that stops part-way
+    // leaves the rows of the blocks done, and running the same import again completes it.
     const AccountKind changed_kind = kind == ImportKind::assessments ? AccountKind::university : AccountKind::profile;
+    std::vector<ExternalAccount> accounts;
+    std::vector<Credential> credentials;
+    std::vector<std::pair<std::size_t, RegistryRow>> assessments;  // (line, row)
     std::int64_t written = 0;
     std::int64_t committed = 0;
-    try {
-        const auto begin_chunk = [&] {
-            tx = m_store.begin_write();
-            changed.emplace(m_store, changed_kind);
-        };
-        each_registry_row(input, kind, [&](std::size_t line, const Columns& cols, const std::vector<std::string>& row) {
-            if (!tx) {
-                begin_chunk();
+    const auto write_block = [&](bool last) {
+        run_write_unit(m_store, [&] {
+            auto tx = m_store.begin_write();
+            ChangedAccounts changed(m_store, changed_kind);
+            switch (kind) {
+                case ImportKind::profiles:
+                    m_store.upsert_accounts(AccountKind::profile, accounts);
+                    break;
+                case ImportKind::university_accounts:
+                    m_store.upsert_accounts(AccountKind::university, accounts);
+                    break;
+                case ImportKind::credentials:
+                    m_store.upsert_credentials(credentials);
+                    for (const Credential& c : credentials) {
+                        changed.changed(c.mcid, c.code);
+                    }
+                    break;
+                case ImportKind::assessments:
+                    for (auto& [line, r] : assessments) {
+                        const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
+                        if (!account) {  // checked in pass 1; accounts are never removed
+                            throw InternalError(fmt::format(
+                                "line {}: Partner University account {} vanished during the import", line, r.login));
+                        }
+                        r.assessment.account_id = account->id;
+                        m_store.upsert_assessment(r.assessment);
+                        changed.changed(r.assessment.account_id, r.assessment.code);
+                    }
+                    break;
             }
+            changed.flush();
+            if (last) {
+                static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
+                AuditLog(m_store, m_clock)
+                    .record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)], "ok",
+                             fmt::format("{} rows", summary.rows), ""});
+            }
+            tx->commit();
+        });
+        committed = written;
+        accounts.clear();
+        credentials.clear();
+        assessments.clear();
+    };
+    try {
+        each_registry_row(input, kind, [&](std::size_t line, const Columns& cols, const std::vector<std::string>& row) {
             RegistryRow r = parse_registry_row(kind, cols, row);
             switch (kind) {
                 case ImportKind::profiles:
-                    m_store.upsert_account(AccountKind::profile, r.account);
-                    break;
                 case ImportKind::university_accounts:
-                    m_store.upsert_account(AccountKind::university, r.account);
+                    accounts.push_back(std::move(r.account));
                     break;
                 case ImportKind::credentials:
-                    m_store.upsert_credential(r.credential);
-                    changed->changed(r.credential.mcid, r.credential.code);
+                    credentials.push_back(std::move(r.credential));
                     break;
-                case ImportKind::assessments: {
-                    const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
-                    if (!account) {  // checked in pass 1; accounts are never removed
-                        throw InternalError(fmt::format(
-                            "line {}: Partner University account {} vanished during the import", line, r.login));
-                    }
-                    r.assessment.account_id = account->id;
-                    m_store.upsert_assessment(r.assessment);
-                    changed->changed(r.assessment.account_id, r.assessment.code);
+                case ImportKind::assessments:
+                    assessments.emplace_back(line, std::move(r));
                     break;
-                }
             }
             ++written;
             if (progress && written % 10000 == 0) {
                 progress(static_cast<std::size_t>(written), static_cast<std::size_t>(summary.rows));
             }
             if (written % m_chunk_rows == 0 && written < summary.rows) {
-                changed->flush();
-                tx->commit();
-                tx.reset();
-                committed = written;
+                write_block(false);
                 pause_for_other_writers();
             }
         });
-        if (!tx) {
-            begin_chunk();
-        }
-        changed->flush();
-        static const char* const k_names[] = {"profiles", "credentials", "university-accounts", "assessments"};
-        AuditLog(m_store, m_clock)
-            .record({actor.email, std::nullopt, "registry.import", k_names[static_cast<int>(kind)], "ok",
-                     fmt::format("{} rows", summary.rows), ""});
-        tx->commit();
+        write_block(true);
     } catch (...) {
         if (committed == 0) {
             throw;  // the first chunk: nothing was written, as the message says
         }
-        tx.reset();  // roll the open chunk back before saying what is left
         try {
             std::rethrow_exception(translate_store_exception(std::current_exception()));
         } catch (const Error& e) {

@@ -10,14 +10,10 @@
 namespace mcid::store {
 namespace {
 
-// "#name" is an integer column.
 CopyTable table(std::string name, const std::string& columns, bool seeded = false, bool identity = false) {
-    CopyTable t{std::move(name), {}, seeded, identity};
-    std::istringstream words(columns);
-    for (std::string word; words >> word;) {
-        const bool integer = word.front() == '#';
-        t.columns.push_back({integer ? word.substr(1) : word, integer});
-    }
+    CopyTable t = copy_table_of(std::move(name), columns);
+    t.seeded = seeded;
+    t.identity = identity;
     return t;
 }
 
@@ -30,6 +26,16 @@ TableIo& table_io(Store& store) {
 }
 
 }  // namespace
+
+CopyTable copy_table_of(std::string name, const std::string& columns) {
+    CopyTable t{std::move(name), {}};
+    std::istringstream words(columns);
+    for (std::string word; words >> word;) {
+        const bool integer = word.front() == '#';
+        t.columns.push_back({integer ? word.substr(1) : word, integer});
+    }
+    return t;
+}
 
 std::string CopyTable::column_list() const {
     std::string out;

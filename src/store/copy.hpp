@@ -30,6 +30,9 @@ struct CopyTable {
     std::string column_list() const;
 };
 
+// A table from its name and its columns, space-separated, "#name" for an integer column.
+CopyTable copy_table_of(std::string name, const std::string& columns);
+
 // Every table a store holds, parents before children (foreign keys), in the order they are
 // copied. org_user_counts is left out: triggers on users keep it on both stores.
 const std::vector<CopyTable>& copy_tables();

@@ -593,6 +593,96 @@ void PgStore::upsert_credential(const Credential& c) {
          date_param(c.expires_on)});
 }
 
+namespace {
+
+// Stages `rows` (ord, then the columns of `columns`) in the temporary table `staging`, made on
+// first use and emptied at commit, and runs `merge`, which reads it. The staging table's ord
+// is the row's place in the block: merges keep the last row of a key (DISTINCT ON ... ord DESC)
+// and write them in the block's order, as single upserts would; a row equal to the stored one
+// is left alone (a daily feed repeats most rows: no new row version, no index update).
+void stage_and_merge(pg::Connection& c, const std::string& staging, const std::string& columns,
+                     const std::function<void(RowSink&)>& rows, const std::string& merge) {
+    const CopyTable table = copy_table_of(staging, "#ord " + columns);
+    std::string definition;
+    for (const CopyColumn& column : table.columns) {
+        definition +=
+            fmt::format("{}{} {}", definition.empty() ? "" : ", ", column.name, column.integer ? "bigint" : "text");
+    }
+    c.exec(fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", staging, definition));
+    {
+        CopySink sink(c, table);
+        rows(sink);
+        sink.finish();
+    }
+    c.exec(merge);
+    c.exec("TRUNCATE " + staging);  // the next block of the same transaction starts empty
+}
+
+}  // namespace
+
+// An account's last login and name in the block, and its last password hash that is not empty
+// (an empty one keeps the hash before it, as single upserts do), one row per key in the order
+// of each key's last row.
+#define LAST_OF_EACH_KEY(staging, key)                                                                       \
+    "(array_agg(login ORDER BY ord DESC))[1], (array_agg(name ORDER BY ord DESC))[1], "                      \
+    "(array_agg(password_hash ORDER BY ord DESC) FILTER (WHERE password_hash IS NOT NULL))[1] FROM " staging \
+    " GROUP BY " key " ORDER BY max(ord) "
+
+void PgStore::upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) {
+    if (accounts.size() < 2) {
+        Store::upsert_accounts(kind, accounts);
+        return;
+    }
+    const auto rows = [&](RowSink& sink) {
+        std::int64_t ord = 0;
+        for (const ExternalAccount& a : accounts) {
+            sink.add({param(ord++), param(a.id), param(a.login), param(a.name), text_or_null(a.password_hash)});
+        }
+    };
+    if (is_profile(kind)) {
+        stage_and_merge(*m_c, "import_profiles", "#mcid login name password_hash", rows,
+                        "INSERT INTO profiles(mcid, login, name, password_hash) "
+                        "SELECT mcid, " LAST_OF_EACH_KEY("import_profiles", "mcid") 
+                        "ON CONFLICT (mcid) DO UPDATE SET login = excluded.login, name = excluded.name, "
+                        "password_hash = coalesce(excluded.password_hash, profiles.password_hash) "
+                        "WHERE (profiles.login, profiles.name, profiles.password_hash) IS DISTINCT FROM "
+                        "(excluded.login, excluded.name, coalesce(excluded.password_hash, profiles.password_hash))");
+        return;
+    }
+    stage_and_merge(*m_c, "import_university_accounts", "#id login name password_hash", rows,
+                    "INSERT INTO university_accounts(login, name, password_hash) "
+                    "SELECT " LAST_OF_EACH_KEY("import_university_accounts", "lower(login)") 
+                    "ON CONFLICT ((lower(login))) DO UPDATE SET name = excluded.name, "
+                    "password_hash = coalesce(excluded.password_hash, university_accounts.password_hash) "
+                    "WHERE (university_accounts.name, university_accounts.password_hash) IS DISTINCT FROM "
+                    "(excluded.name, coalesce(excluded.password_hash, university_accounts.password_hash))");
+}
+
+#undef LAST_OF_EACH_KEY
+
+void PgStore::upsert_credentials(const std::vector<Credential>& credentials) {
+    if (credentials.size() < 2) {
+        Store::upsert_credentials(credentials);
+        return;
+    }
+    stage_and_merge(
+        *m_c, "import_credentials", "#mcid code title type passed_on expires_on",
+        [&](RowSink& sink) {
+            std::int64_t ord = 0;
+            for (const Credential& c : credentials) {
+                sink.add({param(ord++), param(c.mcid), param(c.code), param(c.title), param(to_string(c.type)),
+                          date_param(c.passed_on), date_param(c.expires_on)});
+            }
+        },
+        "INSERT INTO credentials(mcid, code, title, type, passed_on, expires_on) "
+        "SELECT mcid, code, title, type, passed_on, expires_on FROM (SELECT DISTINCT ON (mcid, code) * "
+        "FROM import_credentials ORDER BY mcid, code, ord DESC) last ORDER BY ord "
+        "ON CONFLICT (mcid, code) DO UPDATE SET title = excluded.title, type = excluded.type, "
+        "passed_on = excluded.passed_on, expires_on = excluded.expires_on "
+        "WHERE (credentials.title, credentials.type, credentials.passed_on, credentials.expires_on) IS DISTINCT FROM "
+        "(excluded.title, excluded.type, excluded.passed_on, excluded.expires_on)");
+}
+
 bool PgStore::assessment_exists(std::int64_t account_id, std::string_view title) {
     return m_c->query("SELECT 1 FROM assessments WHERE account_id = $1 AND title = $2",
                       {param(account_id), param(title)})

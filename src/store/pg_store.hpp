@@ -56,6 +56,8 @@ public:
     void update_account_lockout(AccountKind kind, std::int64_t id, int failed, Instant locked_until) override;
     bool credential_exists(std::int64_t mcid, std::string_view code) override;
     void upsert_credential(const Credential& credential) override;
+    void upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) override;
+    void upsert_credentials(const std::vector<Credential>& credentials) override;
     bool assessment_exists(std::int64_t account_id, std::string_view title) override;
     void upsert_assessment(const Assessment& assessment) override;
     std::vector<Credential> credentials_of(std::int64_t mcid) override;

@@ -145,6 +145,12 @@ if [[ ${MCIDCTL_E2E_STORE:-} == postgres ]]; then
   check "it ran three times" test "$(tries)" = 3
   check "linked once: one link, one association, one link row in the audit" \
     test "$(store_sql "select (select count(*) from links where mcid = 40000900) || '/' || (select count(*) from associations where subject = 40000900) || '/' || (select count(*) from audit where action = 'link')")" = 1/1/1
+  printf 'mcid,login,name\n40000901,r1@outlook.com,R One\n40000902,r2@outlook.com,R Two\n' >"$T/profiles.csv"
+  inject 1 40001
+  expect 0 "a registry import through a serialization failure" env MCIDCTL_TOKEN="$OP" "$M" registry import "$T/profiles.csv" --kind profiles
+  check "its block ran twice" test "$(tries)" = 2
+  check "its rows stored once, one audit row" \
+    test "$(store_sql "select count(*) from profiles where mcid in (40000901, 40000902)")/$(store_sql "select count(*) from audit where action = 'registry.import'")" = 2/1
   uninject
   expect 0 "audit verify after the retries" env MCIDCTL_TOKEN="$OP" "$M" audit verify
   check "the chain has no gap" test "$(store_sql "select count(*) = max(id) from audit")" = t

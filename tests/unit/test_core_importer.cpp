@@ -261,3 +261,58 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
         CHECK(count_credentials(*w.store, 12345678) == 0);
     }
 }
+
+TEST_CASE("registry import: a key repeated in a block and across blocks keeps its last row") {
+    World w;
+    const auto import_in_blocks = [&](ImportKind kind, const std::string& csv) {
+        std::istringstream in(csv);
+        return Importer(*w.store, w.clock, 3).import_registry(w.op, kind, in, {});
+    };
+    // Blocks of 3: rows 1-3, 4-6, 7. MCID 30000001 in rows 1, 3 (same block) and 5 (the next).
+    import_in_blocks(ImportKind::profiles,
+                     "mcid,login,name,password_hash\n"
+                     "30000001,one@outlook.com,First,\"" +
+                         profile_hash() +
+                         "\"\n"
+                         "30000002,two@outlook.com,Two,\n"
+                         "30000001,one@outlook.com,Second,\n"
+                         "30000003,three@outlook.com,Three,\n"
+                         "30000001,uno@outlook.com,Third,\n"
+                         "30000004,four@outlook.com,Four,\n"
+                         "30000005,five@outlook.com,Five,\n");
+    const auto one = w.store->find_account(AccountKind::profile, 30000001);
+    REQUIRE(one);
+    CHECK(one->name == "Third");
+    CHECK(one->login == "uno@outlook.com");
+    CHECK(one->password_hash == profile_hash());  // an empty field keeps the stored hash
+    CHECK(w.store->find_account(AccountKind::profile, 30000005)->name == "Five");
+    // The sign-in name one@ was given up by 30000001 in row 5: another profile may take it.
+    import_in_blocks(ImportKind::profiles, "mcid,login,name\n30000002,one@outlook.com,Two Renamed\n");
+    CHECK(w.store->find_account(AccountKind::profile, 30000002)->login == "one@outlook.com");
+
+    import_in_blocks(ImportKind::credentials,
+                     "mcid,code,title,type,passed_on\n"
+                     "30000001,AZ-104,Old title,exam,2025-01-10\n"
+                     "30000001,AZ-900,Fundamentals,exam,2025-01-11\n"
+                     "30000001,AZ-104,New title,certification,2025-02-10\n"
+                     "30000002,AZ-104,Two's,exam,2025-03-01\n");
+    const auto creds = w.store->credentials_of(30000001);
+    REQUIRE(creds.size() == 2);
+    CHECK(creds[0].code == "AZ-104");
+    CHECK(creds[0].title == "New title");
+    CHECK(creds[0].type == CredentialType::certification);
+    CHECK(creds[0].passed_on == Date::parse("2025-02-10"));
+    CHECK(count_credentials(*w.store, 30000002) == 1);
+    // Importing the same file again changes nothing.
+    import_in_blocks(ImportKind::credentials,
+                     "mcid,code,title,type,passed_on\n"
+                     "30000001,AZ-104,New title,certification,2025-02-10\n");
+    CHECK(w.store->credentials_of(30000001)[0].title == "New title");
+
+    import_in_blocks(ImportKind::university_accounts,
+                     "login,name\npu@school.edu,First\nother@school.edu,Other\n"
+                     "PU@school.edu,Last\n");
+    const auto pu = w.store->find_account_by_login(AccountKind::university, "pu@school.edu");
+    REQUIRE(pu);
+    CHECK(pu->name == "Last");
+}
