@@ -162,6 +162,16 @@ public:
             upsert_account(kind, a);
         }
     }
+    // The MCIDs of `mcids` that no profile has (an import's check, one query on a server).
+    virtual std::vector<std::int64_t> missing_profiles(const std::vector<std::int64_t>& mcids) {
+        std::vector<std::int64_t> out;
+        for (const std::int64_t mcid : mcids) {
+            if (!find_account(AccountKind::profile, mcid)) {
+                out.push_back(mcid);
+            }
+        }
+        return out;
+    }
     virtual void upsert_credentials(const std::vector<Credential>& credentials) {
         for (const Credential& c : credentials) {
             upsert_credential(c);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <unistd.h>
 #include <unordered_map>
@@ -83,17 +84,22 @@ private:
 // Collects the first bad rows; the import goes on validating so the count is complete.
 class RowErrors {
 public:
+    // Rows may be found bad out of order (profiles are looked up in groups): the first lines
+    // are the ones shown.
     void add(std::size_t line, const std::string& what) {
-        if (m_shown.size() < k_errors_shown) {
-            m_shown.push_back(fmt::format("line {}: {}", line, what));
+        m_shown.emplace(line, fmt::format("line {}: {}", line, what));
+        if (m_shown.size() > k_errors_shown) {
+            m_shown.erase(std::prev(m_shown.end()));
         }
         ++m_count;
     }
     bool any() const { return m_count > 0; }
     [[noreturn]] void raise() const {
         std::string text = fmt::format("{} bad row{}, nothing was imported: ", m_count, m_count == 1 ? "" : "s");
-        for (std::size_t i = 0; i < m_shown.size(); ++i) {
-            text += (i ? "; " : "") + m_shown[i];
+        bool first = true;
+        for (const auto& [line, message] : m_shown) {
+            text += (first ? "" : "; ") + message;
+            first = false;
         }
         if (m_count > m_shown.size()) {
             text += fmt::format("; and {} more", m_count - m_shown.size());
@@ -102,7 +108,7 @@ public:
     }
 
 private:
-    std::vector<std::string> m_shown;
+    std::multimap<std::size_t, std::string> m_shown;  // by line
     std::size_t m_count = 0;
 };
 
@@ -309,7 +315,25 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         auto tx = m_store.begin_read();
         require_operator(refresh_actor(m_store, actor), "import into the registry");
         RowErrors errors;
-        std::optional<std::int64_t> known_mcid;  // a file holds a profile's credentials together
+        // Credentials' profiles are looked up together, for every 50,000 rows (one query on a
+        // server store): (line, MCID) of the rows not checked yet.
+        std::vector<std::pair<std::size_t, std::int64_t>> unchecked;
+        const auto check_profiles = [&] {
+            std::vector<std::int64_t> mcids;
+            for (const auto& [line, mcid] : unchecked) {
+                if (mcids.empty() || mcids.back() != mcid) {  // a file holds a profile's rows together
+                    mcids.push_back(mcid);
+                }
+            }
+            const auto missing = m_store.missing_profiles(mcids);
+            const std::unordered_set<std::int64_t> absent(missing.begin(), missing.end());
+            for (const auto& [line, mcid] : unchecked) {
+                if (absent.count(mcid)) {
+                    errors.add(line, fmt::format("mcid: no profile {} (import profiles first)", mcid));
+                }
+            }
+            unchecked.clear();
+        };
         std::unordered_set<std::string> known_logins;
         each_registry_row(input, kind, [&](std::size_t line, const Columns& cols, const std::vector<std::string>& row) {
             ++summary.rows;
@@ -318,11 +342,11 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             }
             try {
                 const RegistryRow r = parse_registry_row(kind, cols, row);
-                if (kind == ImportKind::credentials && known_mcid != r.credential.mcid) {
-                    if (!m_store.find_account(AccountKind::profile, r.credential.mcid)) {
-                        throw UsageError(fmt::format("mcid: no profile {} (import profiles first)", r.credential.mcid));
+                if (kind == ImportKind::credentials) {
+                    unchecked.emplace_back(line, r.credential.mcid);
+                    if (unchecked.size() >= 50000) {
+                        check_profiles();
                     }
-                    known_mcid = r.credential.mcid;
                 }
                 if (kind == ImportKind::assessments && !known_logins.count(normalize_header(r.login))) {
                     if (!m_store.find_account_by_login(AccountKind::university, r.login)) {
@@ -336,6 +360,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                 errors.add(line, e.what());
             }
         });
+        check_profiles();
         if (errors.any()) {
             errors.raise();
         }

@@ -660,6 +660,21 @@ void PgStore::upsert_accounts(AccountKind kind, const std::vector<ExternalAccoun
 
 #undef LAST_OF_EACH_KEY
 
+std::vector<std::int64_t> PgStore::missing_profiles(const std::vector<std::int64_t>& mcids) {
+    if (mcids.empty()) {
+        return {};
+    }
+    const auto r = m_c->query(
+        "SELECT DISTINCT t.mcid FROM unnest($1::bigint[]) AS t(mcid) "
+        "WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.mcid = t.mcid)",
+        {param(id_array(mcids))});
+    std::vector<std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(r.row(i).int64(0));
+    }
+    return out;
+}
+
 void PgStore::upsert_credentials(const std::vector<Credential>& credentials) {
     if (credentials.size() < 2) {
         Store::upsert_credentials(credentials);

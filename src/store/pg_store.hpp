@@ -58,6 +58,7 @@ public:
     void upsert_credential(const Credential& credential) override;
     void upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) override;
     void upsert_credentials(const std::vector<Credential>& credentials) override;
+    std::vector<std::int64_t> missing_profiles(const std::vector<std::int64_t>& mcids) override;
     bool assessment_exists(std::int64_t account_id, std::string_view title) override;
     void upsert_assessment(const Assessment& assessment) override;
     std::vector<Credential> credentials_of(std::int64_t mcid) override;

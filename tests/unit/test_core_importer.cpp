@@ -316,3 +316,26 @@ TEST_CASE("registry import: a key repeated in a block and across blocks keeps it
     REQUIRE(pu);
     CHECK(pu->name == "Last");
 }
+
+TEST_CASE("registry import: missing profiles are found together and reported in line order") {
+    World w;
+    import(w, ImportKind::profiles, "mcid,login,name\n12345678,alice@outlook.com,Alice\n");
+    // Line 2's profile is missing (found when the profiles are looked up together, after line
+    // 5's bad type was found): line 2 is still named first, and each row of a missing profile
+    // is a bad row.
+    const std::string bad =
+        "mcid,code,title,type\n99999999,AZ-104,Admin,exam\n99999999,AZ-900,Fundamentals,exam\n"
+        "12345678,AZ-305,Expert,certification\n12345678,AZ-400,DevOps,certificate\n"
+        "88888888,AZ-500,Security,exam\n";
+    try {
+        import(w, ImportKind::credentials, bad);
+        FAIL("expected UsageError");
+    } catch (const UsageError& e) {
+        const std::string m = e.what();
+        INFO(m);
+        CHECK(m.find("4 bad rows, nothing was imported: line 2: mcid: no profile 99999999 (import profiles first); "
+                     "line 3: mcid: no profile 99999999 (import profiles first); line 5: type") != std::string::npos);
+        CHECK(m.find("line 6: mcid: no profile 88888888") != std::string::npos);
+    }
+    CHECK(count_credentials(*w.store, 12345678) == 0);
+}
