@@ -43,7 +43,8 @@ struct PurgeReport {
 };
 
 // Called every few hundred targets; may throw Interrupted to roll the batch back. A real run
-// calls it first with done = 0 after looking the emails up and before taking the write lock.
+// calls it first with done = 0 after planning from a snapshot and before taking the write lock
+// (no transaction open), and last with done = total just before it commits.
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 class Offboarding {
@@ -76,6 +77,11 @@ private:
         std::size_t row = 0;                                         // the result row being planned
         std::vector<LookedUp> emails;                                // by target index
     };
+    // The acting account read afresh: a Global Admin's, or PermissionDenied.
+    Actor checked_admin(const Actor& actor);
+    // The outcome of every target (duplicates once), in target order, filling `plan`.
+    PurgeReport plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets, Plan& plan,
+                             const Progress& progress);
     // Fills plan.emails with one store lookup for the whole batch.
     void look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan);
     // In the write transaction: brings plan.emails up to date, by id where it can.

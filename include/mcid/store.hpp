@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mcid {
@@ -94,6 +95,11 @@ public:
     virtual void set_busy_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
         static_cast<void>(deadline);  // SQLite's writers never run a unit again: its timeout stays
     }
+    // Taken inside a transaction: equal stamps mean nothing was committed in between, by any
+    // connection (this one too), so what one transaction read still holds in the next.
+    // nullopt where a store cannot tell cheaply (a server store): callers read again.
+    using ChangeStamp = std::pair<std::int64_t, std::int64_t>;
+    virtual std::optional<ChangeStamp> change_stamp() { return std::nullopt; }
 
     // --- config
     virtual std::optional<std::string> config_get(std::string_view key) = 0;

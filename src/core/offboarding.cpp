@@ -202,84 +202,118 @@ void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
     }
 }
 
+Actor Offboarding::checked_admin(const Actor& actor) {
+    const Actor me = refresh_actor(m_store, actor);
+    if (me.role != Role::global_admin) {
+        throw PermissionDenied(
+            fmt::format("only Global Admins may purge users ({} is {})", me.email, to_string(me.role)));
+    }
+    return me;
+}
+
+PurgeReport Offboarding::plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets, Plan& plan,
+                                      const Progress& progress) {
+    PurgeReport report;
+    std::unordered_set<std::string> seen;
+    report.rows.reserve(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (progress && i % 500 == 0) {
+            progress(i, targets.size());
+        }
+        const PurgeTarget& t = targets[i];
+        std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
+        if (t.text.empty()) {
+            key += std::to_string(t.line);  // each empty line is its own invalid row
+        }
+        if (!seen.insert(std::move(key)).second) {
+            continue;
+        }
+        plan.row = report.rows.size();
+        PurgeRow row =
+            t.kind == PurgeTarget::Kind::email ? plan_email(me, t, plan.emails[i], plan) : plan_mcid(me, t, plan);
+        if (row.outcome == "purged")
+            ++report.purged;
+        else if (row.outcome == "already-deleted")
+            ++report.already_deleted;
+        else if (row.outcome == "not-found")
+            ++report.not_found;
+        else if (row.outcome == "denied")
+            ++report.denied;
+        else
+            ++report.invalid;
+        report.rows.push_back(std::move(row));
+    }
+    return report;
+}
+
 PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
                                Atomic atomic, const Progress& progress) {
     const std::string batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
-    // A dry run writes nothing: it reads one snapshot and holds no write lock, so other admins'
-    // commands go on while it runs. A real run looks the emails up the same way before it takes
-    // the write lock (the email index is most of the planning), then, holding it, reads those
-    // accounts again by id and plans from what it read there.
-    Plan looked_up;
-    if (dry_run == DryRun::no) {
+    // The last report of progress comes before a commit: Ctrl-C there still rolls back.
+    const auto finish = [&](PurgeReport& report) {
+        report.batch = batch;
+        if (progress) {
+            progress(targets.size(), targets.size());
+        }
+    };
+    // The whole batch is planned from one snapshot first, holding no write lock, so other
+    // admins' commands go on meanwhile: a dry run stops there. A real run then takes the write
+    // lock and, if nothing was committed since that snapshot (SQLite tells: change_stamp), applies
+    // that plan; otherwise it reads those accounts again by id and plans afresh under the lock.
+    // Planning is most of a batch's work: the lock is held for the writes only.
+    Plan planned;
+    PurgeReport planned_report;
+    std::optional<Store::ChangeStamp> planned_at;
+    Actor planned_by = actor;
+    {
         auto snapshot = m_store.begin_read();
-        look_up_emails(targets, looked_up);
+        planned_by = checked_admin(actor);
+        look_up_emails(targets, planned);
+        planned_at = m_store.change_stamp();
+        if (dry_run == DryRun::yes || planned_at) {
+            planned_report = plan_targets(planned_by, targets, planned, dry_run == DryRun::yes ? progress : Progress{});
+        }
+    }
+    if (dry_run == DryRun::yes) {
+        finish(planned_report);
+        return planned_report;
     }
     if (progress) {
         progress(0, targets.size());  // before the write lock: other admins' commands still run
     }
-    // One unit from here (run again whole after a server's transient conflict): each run plans
-    // afresh from the emails looked up above.
+    // One unit from here (run again whole after a server's transient conflict).
     return run_write_unit(m_store, [&]() -> PurgeReport {
+        auto tx = m_store.begin_write();
+        Actor me = planned_by;
+        Plan plan;
         PurgeReport report;
-        report.batch = batch;
-        Plan plan = looked_up;
-        auto tx = dry_run == DryRun::yes ? m_store.begin_read() : m_store.begin_write();
-        const Actor me = refresh_actor(m_store, actor);
-        if (me.role != Role::global_admin) {
-            throw PermissionDenied(
-                fmt::format("only Global Admins may purge users ({} is {})", me.email, to_string(me.role)));
-        }
-        if (dry_run == DryRun::yes) {
-            look_up_emails(targets, plan);
+        if (planned_at && m_store.change_stamp() == planned_at) {
+            plan = std::move(planned);  // used once: a run after this one looks everything up again
+            report = std::move(planned_report);
+            planned_at.reset();
+            planned.emails.clear();
         } else {
-            recheck_emails(plan);
+            me = checked_admin(actor);
+            if (planned.emails.size() == targets.size()) {
+                plan.emails = planned.emails;
+                recheck_emails(plan);
+            } else {
+                look_up_emails(targets, plan);
+            }
+            report = plan_targets(me, targets, plan, progress);
         }
-        std::unordered_set<std::string> seen;
-        report.rows.reserve(targets.size());
-        for (std::size_t i = 0; i < targets.size(); ++i) {
-            if (progress && i % 500 == 0) {
-                progress(i, targets.size());
-            }
-            const PurgeTarget& t = targets[i];
-            std::string key = (t.kind == PurgeTarget::Kind::mcid ? "m:" : "e:") + normalize_header(t.text);
-            if (t.text.empty()) {
-                key += std::to_string(t.line);  // each empty line is its own invalid row
-            }
-            if (!seen.insert(std::move(key)).second) {
-                continue;
-            }
-            plan.row = report.rows.size();
-            PurgeRow row =
-                t.kind == PurgeTarget::Kind::email ? plan_email(me, t, plan.emails[i], plan) : plan_mcid(me, t, plan);
-            if (row.outcome == "purged")
-                ++report.purged;
-            else if (row.outcome == "already-deleted")
-                ++report.already_deleted;
-            else if (row.outcome == "not-found")
-                ++report.not_found;
-            else if (row.outcome == "denied")
-                ++report.denied;
-            else
-                ++report.invalid;
-            report.rows.push_back(std::move(row));
-        }
-        if (dry_run == DryRun::yes || (atomic == Atomic::yes && !report.complete())) {
-            if (progress) {
-                progress(targets.size(), targets.size());
-            }
-            if (atomic == Atomic::yes && dry_run == DryRun::no) {
-                for (auto& row : report.rows) {
-                    if (row.outcome == "purged") {
-                        row.detail = "not applied: --atomic batch rolled back";
-                    }
+        if (atomic == Atomic::yes && !report.complete()) {
+            for (auto& row : report.rows) {
+                if (row.outcome == "purged") {
+                    row.detail = "not applied: --atomic batch rolled back";
                 }
             }
+            finish(report);
             return report;  // the transaction rolls back
         }
+        report.batch = batch;
         apply(me, report, plan);
-        if (progress) {
-            progress(targets.size(), targets.size());
-        }
+        finish(report);
         tx->commit();
         report.applied = true;
         return report;

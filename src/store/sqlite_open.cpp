@@ -169,6 +169,11 @@ std::unique_ptr<Transaction> SqliteStore::begin_read() {
         transaction_depth, [this](const char* sql) { m_db->exec(sql); }, "BEGIN");
 }
 
+std::optional<Store::ChangeStamp> SqliteStore::change_stamp() {
+    // data_version moves when another connection commits; total_changes when this one writes.
+    return ChangeStamp{m_db->execAndGet("PRAGMA data_version").getInt64(), m_db->getTotalChanges()};
+}
+
 void SqliteStore::migrate() {
     const auto& all = migrations();
     const int latest = all.empty() ? 0 : all.back().version;

@@ -43,6 +43,7 @@ public:
     std::unique_ptr<Transaction> begin_write() override;
     std::unique_ptr<Transaction> begin_read() override;
     bool in_transaction() const override { return transaction_depth > 0; }
+    std::optional<ChangeStamp> change_stamp() override;
 
     std::optional<std::string> config_get(std::string_view key) override;
     void config_set(std::string_view key, std::string_view value) override;

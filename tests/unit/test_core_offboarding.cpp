@@ -7,9 +7,12 @@
 #include <mcid/offboarding.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <filesystem>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 using namespace mcid;
 using namespace mcid::test;
@@ -222,17 +225,20 @@ TEST_CASE("a dry run writes nothing and predicts the real run's outcomes, also f
     CHECK(outcomes(real).at("pat@contoso.com") == "purged");
 }
 
-TEST_CASE("a purge plans from what holds once it has the write lock, not from its earlier email lookup") {
-    World w;
-    add_profile(*w.store, 12345678, "pat@outlook.com");
-    Offboarding off(*w.store, w.clock);
+namespace {
+
+// A batch run on `batch_store` while other admins, through w.store (the same connection or
+// another one on the same file), change its targets after it planned and before it took the
+// write lock: it must purge from what holds under the lock.
+void check_plans_from_what_holds(World& w, Store& batch_store) {
+    Offboarding off(batch_store, w.clock);
     int calls = 0;
-    // What other admins do after the batch looked its emails up and before it took the write lock.
     const Progress meanwhile = [&](std::size_t done, std::size_t) {
         if (calls++ > 0) {
             return;
         }
         REQUIRE(done == 0);
+        REQUIRE_FALSE(batch_store.in_transaction());
         Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
         w.add(w.ga, "late@contoso.com", Role::user);
         Linking(*w.store, w.clock).link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
@@ -252,4 +258,43 @@ TEST_CASE("a purge plans from what holds once it has the write lock, not from it
     });
     CHECK(alice_purges == 1);
     CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+}
+
+}  // namespace
+
+TEST_CASE("a purge plans from what holds once it has the write lock, not from its earlier email lookup") {
+    World w;
+    add_profile(*w.store, 12345678, "pat@outlook.com");
+    check_plans_from_what_holds(w, *w.store);
+}
+
+// SQLite only: two connections to one file (the unit suite's SQLite stores are in memory, one
+// connection each; a server store's batch always plans again under the lock, test above).
+TEST_CASE("a purge sees what another connection committed between its plan and its write lock", "[sqlite]") {
+    World w;
+    add_profile(*w.store, 12345678, "pat@outlook.com");
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("mcid-purge-{}", ::getpid());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "s.db").string();
+    exec_sql(*w.store, "VACUUM INTO '" + path + "'");
+    auto batch_store = open_sqlite_store(path, OpenMode::open_existing);
+    w.store = open_sqlite_store(path, OpenMode::open_existing);  // the other admins' connection
+
+    SECTION("changes made meanwhile are planned from") {
+        check_plans_from_what_holds(w, *batch_store);
+    }
+    SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
+        const auto r =
+            Offboarding(*batch_store, w.clock)
+                .purge(w.ga, {email("alice@contoso.com"), email("nobody@contoso.com")}, DryRun::no, Atomic::no, {});
+        CHECK(r.applied);
+        CHECK(r.rows.at(0).outcome == "purged");
+        CHECK(r.rows.at(1).outcome == "not-found");
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+        CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+    }
+    batch_store.reset();
+    w.store.reset();
+    std::filesystem::remove_all(dir);
 }
