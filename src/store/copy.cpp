@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace mcid::store {
@@ -29,7 +30,9 @@ TableIo& table_io(Store& store) {
 
 CopyTable copy_table_of(std::string name, const std::string& columns) {
     CopyTable t{std::move(name), {}};
-    std::istringstream words(columns);
+    std::string spaced = columns;  // commas separate names too: an SQL column list reads as is
+    std::replace(spaced.begin(), spaced.end(), ',', ' ');
+    std::istringstream words(spaced);
     for (std::string word; words >> word;) {
         const bool integer = word.front() == '#';
         t.columns.push_back({integer ? word.substr(1) : word, integer});

@@ -30,7 +30,8 @@ struct CopyTable {
     std::string column_list() const;
 };
 
-// A table from its name and its columns, space-separated, "#name" for an integer column.
+// A table from its name and its columns, separated by spaces or commas, "#name" for an integer
+// column.
 CopyTable copy_table_of(std::string name, const std::string& columns);
 
 // Every table a store holds, parents before children (foreign keys), in the order they are

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 #include <tuple>
 
 namespace mcid::store {
@@ -358,14 +357,7 @@ void PgStore::insert_users(const std::vector<User>& users) {
     // The columns of user_params(); one COPY fires the counting trigger once. (A long import of
     // single INSERTs would update one count row per user in one transaction, each update walking
     // the row's growing chain of versions: quadratic.)
-    static const CopyTable columns = [] {
-        CopyTable t{"users", {}};
-        std::istringstream names(USER_PARAM_COLUMNS);
-        for (std::string name; std::getline(names >> std::ws, name, ',');) {
-            t.columns.push_back({name});
-        }
-        return t;
-    }();
+    static const CopyTable columns = copy_table_of("users", USER_PARAM_COLUMNS);
     if (users.empty()) {
         return;
     }
