@@ -32,14 +32,12 @@ public:
     // After a run failed with `error`: rethrows it unless it is a transient conflict, this is
     // the outermost unit and the budget allows another run; then pauses before the next.
     void before_next_run(const std::exception_ptr& error);
-    // How many times the unit has been run again so far.
-    int retries() const noexcept { return m_retries; }
 
 private:
     Store& m_store;
     bool m_outermost;
     std::chrono::steady_clock::time_point m_deadline;
-    int m_retries = 0;
+    int m_retries = 0;  // runs again so far: each pause may be twice the last
     std::minstd_rand m_jitter;
 };
 

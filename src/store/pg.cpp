@@ -459,10 +459,6 @@ bool is_transient_conflict(const std::exception_ptr& error) {
     }
 }
 
-}  // namespace mcid
-
-namespace mcid {
-
 bool is_server_store_uri(std::string_view db) {
     return store::pg::is_postgres_uri(db);
 }

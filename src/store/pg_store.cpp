@@ -589,8 +589,9 @@ namespace {
 
 // Stages `rows` (ord, then the columns of `columns`) in the temporary table `staging`, made on
 // first use and emptied at commit, and runs `merge`, which reads it. The staging table's ord
-// is the row's place in the block: merges keep the last row of a key (DISTINCT ON ... ord DESC)
-// and write them in the block's order, as single upserts would; a row equal to the stored one
+// is the row's place in the block: merges keep the last row of a key (credentials: DISTINCT ON
+// ... ord DESC; accounts: LAST_OF_EACH_KEY below) and write them in the order of each key's last
+// row, as single upserts would; a row equal to the stored one
 // is left alone (a daily feed repeats most rows: no new row version, no index update).
 void stage_and_merge(pg::Connection& c, const std::string& staging, const std::string& columns,
                      const std::function<void(RowSink&)>& rows, const std::string& merge) {
