@@ -87,11 +87,24 @@ public:
     // Rows may be found bad out of order (profiles are looked up in groups): the first lines
     // are the ones shown.
     void add(std::size_t line, const std::string& what) {
+        ++m_count;
+        if (!shows(line)) {
+            return;  // counted only
+        }
         m_shown.emplace(line, fmt::format("line {}: {}", line, what));
         if (m_shown.size() > k_errors_shown) {
             m_shown.erase(std::prev(m_shown.end()));
         }
-        ++m_count;
+    }
+    // The same, making the message only if its line is shown (a file of 300,000 rows of a
+    // missing profile formats ten messages, not 300,000).
+    template <class What>
+    void add_made(std::size_t line, What&& what) {
+        if (shows(line)) {
+            add(line, what());
+        } else {
+            ++m_count;
+        }
     }
     bool any() const { return m_count > 0; }
     [[noreturn]] void raise() const {
@@ -108,6 +121,10 @@ public:
     }
 
 private:
+    bool shows(std::size_t line) const {
+        return m_shown.size() < k_errors_shown || line < std::prev(m_shown.end())->first;
+    }
+
     std::multimap<std::size_t, std::string> m_shown;  // by line
     std::size_t m_count = 0;
 };
@@ -329,7 +346,8 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             const std::unordered_set<std::int64_t> absent(missing.begin(), missing.end());
             for (const auto& [line, mcid] : unchecked) {
                 if (absent.count(mcid)) {
-                    errors.add(line, fmt::format("mcid: no profile {} (import profiles first)", mcid));
+                    errors.add_made(line,
+                                    [&] { return fmt::format("mcid: no profile {} (import profiles first)", mcid); });
                 }
             }
             unchecked.clear();
@@ -372,7 +390,12 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
     const AccountKind changed_kind = kind == ImportKind::assessments ? AccountKind::university : AccountKind::profile;
     std::vector<ExternalAccount> accounts;
     std::vector<Credential> credentials;
-    std::vector<std::pair<std::size_t, RegistryRow>> assessments;  // (line, row)
+    struct PendingAssessment {
+        std::size_t line;
+        std::string login;  // its account's, looked up when the block is written
+        Assessment assessment;
+    };
+    std::vector<PendingAssessment> assessments;
     std::int64_t written = 0;
     std::int64_t committed = 0;
     const auto write_block = [&](bool last) {
@@ -393,15 +416,15 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     }
                     break;
                 case ImportKind::assessments:
-                    for (auto& [line, r] : assessments) {
-                        const auto account = m_store.find_account_by_login(AccountKind::university, r.login);
+                    for (auto& a : assessments) {
+                        const auto account = m_store.find_account_by_login(AccountKind::university, a.login);
                         if (!account) {  // checked in pass 1; accounts are never removed
                             throw InternalError(fmt::format(
-                                "line {}: Partner University account {} vanished during the import", line, r.login));
+                                "line {}: Partner University account {} vanished during the import", a.line, a.login));
                         }
-                        r.assessment.account_id = account->id;
-                        m_store.upsert_assessment(r.assessment);
-                        changed.changed(r.assessment.account_id, r.assessment.code);
+                        a.assessment.account_id = account->id;
+                        m_store.upsert_assessment(a.assessment);
+                        changed.changed(a.assessment.account_id, a.assessment.code);
                     }
                     break;
             }
@@ -431,7 +454,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                     credentials.push_back(std::move(r.credential));
                     break;
                 case ImportKind::assessments:
-                    assessments.emplace_back(line, std::move(r));
+                    assessments.push_back({line, std::move(r.login), std::move(r.assessment)});
                     break;
             }
             ++written;
