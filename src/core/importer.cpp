@@ -181,11 +181,12 @@ ImportKind parse_import_kind(std::string_view text) {
 
 namespace {
 
-// The input, read twice: the stream itself when it can seek back (a file), otherwise (a pipe)
-// a copy in an unlinked temporary file, made before the first pass.
-class ReadTwice {
+// The input, read more than once (a registry import's two passes; a user import's write unit
+// run again after a server's transient conflict): the stream itself when it can seek back (a
+// file), otherwise (a pipe) a copy in an unlinked temporary file, made before the first read.
+class ReadAgain {
 public:
-    explicit ReadTwice(std::istream& in) : m_in(&in) {
+    explicit ReadAgain(std::istream& in) : m_in(&in) {
         if (in.tellg() != std::streampos(-1)) {
             m_start = in.tellg();
             return;
@@ -308,7 +309,7 @@ Columns registry_columns(ImportKind kind, const std::vector<std::string>& header
 }
 
 // Reads the input from its start: fn(line, cols, row) for each row after the header.
-void each_registry_row(ReadTwice& input, ImportKind kind,
+void each_registry_row(ReadAgain& input, ImportKind kind,
                        const std::function<void(std::size_t, const Columns&, const std::vector<std::string>&)>& fn) {
     CsvReader reader(input.rewind());
     std::vector<std::string> row;
@@ -324,7 +325,7 @@ void each_registry_row(ReadTwice& input, ImportKind kind,
 ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std::istream& source,
                                         const Progress& progress) {
     require_operator(actor, "import into the registry");
-    ReadTwice input(source);
+    ReadAgain input(source);
     ImportSummary summary;
     // Pass 1, against one read snapshot and holding no lock: every row is checked, including
     // what only the store can tell (a missing profile); a bad row anywhere and nothing is written.
@@ -493,92 +494,103 @@ constexpr std::size_t k_user_block = 5000;
 
 ImportSummary Importer::import_users(const Actor& actor, const std::optional<MpnId>& org, std::istream& in,
                                      RowSink& out, const Progress& progress) {
-    CsvReader reader(in);
-    std::vector<std::string> row;
-    auto tx = m_store.begin_write();
-    const Actor me = refresh_actor(m_store, actor);
-    const auto scope = resolve_org_scope(m_store, me, org, Need::global_admin);
-    if (!scope) {
-        throw UsageError("--org: the operator must name the organization to import into");
-    }
-    read_header(reader, row);
-    const Columns cols(row, {"email", "name"}, {"role"});
-    Directory directory(m_store, m_clock);
-    Directory::InviteBatch batch{
-        "i-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12), Policy::load(m_store), {}, {}};
-    ImportSummary summary;
-    RowErrors errors;
-    std::vector<Invitation> invitations;  // printed only once every row is known to be good
-    // New accounts are stored in blocks (one COPY each on a server store); until then `pending`
-    // finds them by email.
-    std::unordered_map<std::string, std::size_t> pending;
-    const auto store_users = [&] {
-        m_store.insert_users(batch.users);
-        batch.users.clear();
-        pending.clear();
+    // One write unit, run again whole after a server's transient conflict: it reads the input
+    // again each time (a pipe from a temporary copy), and prints invitations once it committed.
+    ReadAgain input(in);
+    struct Done {
+        ImportSummary summary;
+        std::vector<Invitation> invitations;
     };
-    while (next_row(reader, row)) {
-        ++summary.rows;
-        if (progress && summary.rows % 1000 == 0) {
-            progress(static_cast<std::size_t>(summary.rows), 0);
+    const Done done = run_write_unit(m_store, [&]() -> Done {
+        CsvReader reader(input.rewind());
+        std::vector<std::string> row;
+        auto tx = m_store.begin_write();
+        const Actor me = refresh_actor(m_store, actor);
+        const auto scope = resolve_org_scope(m_store, me, org, Need::global_admin);
+        if (!scope) {
+            throw UsageError("--org: the operator must name the organization to import into");
         }
-        try {
-            cols.check_width(row);
-            const Email email = Email::parse(cols.get(row, "email"), "email");
-            const std::string name = parse_text(cols.get(row, "name"), "name");
-            const std::string role_text = cols.get(row, "role");
-            const Role role = role_text.empty() ? Role::user : parse_role(role_text, "role");
-            // An email seen earlier in this file, not stored yet: as for a stored one below.
-            if (const auto it = pending.find(email.value); it != pending.end()) {
-                User& earlier = batch.users[it->second];
-                if (!errors.any() && (earlier.name != name || earlier.role != role)) {
-                    earlier.name = name;
-                    earlier.role = role;
-                    ++summary.updated;
-                }
-                continue;
+        read_header(reader, row);
+        const Columns cols(row, {"email", "name"}, {"role"});
+        Directory directory(m_store, m_clock);
+        Directory::InviteBatch batch{
+            "i-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12), Policy::load(m_store), {}, {}};
+        ImportSummary summary;
+        RowErrors errors;
+        std::vector<Invitation> invitations;  // printed only once every row is known to be good
+        // New accounts are stored in blocks (one COPY each on a server store); until then `pending`
+        // finds them by email.
+        std::unordered_map<std::string, std::size_t> pending;
+        const auto store_users = [&] {
+            m_store.insert_users(batch.users);
+            batch.users.clear();
+            pending.clear();
+        };
+        while (next_row(reader, row)) {
+            ++summary.rows;
+            if (progress && summary.rows % 1000 == 0) {
+                progress(static_cast<std::size_t>(summary.rows), 0);
             }
-            auto existing = m_store.find_user_by_email(email.value);
-            if (existing) {
-                if (existing->org_id != scope->id) {
-                    throw UsageError(fmt::format("email: {} is already used outside your organization", email.value));
+            try {
+                cols.check_width(row);
+                const Email email = Email::parse(cols.get(row, "email"), "email");
+                const std::string name = parse_text(cols.get(row, "name"), "name");
+                const std::string role_text = cols.get(row, "role");
+                const Role role = role_text.empty() ? Role::user : parse_role(role_text, "role");
+                // An email seen earlier in this file, not stored yet: as for a stored one below.
+                if (const auto it = pending.find(email.value); it != pending.end()) {
+                    User& earlier = batch.users[it->second];
+                    if (!errors.any() && (earlier.name != name || earlier.role != role)) {
+                        earlier.name = name;
+                        earlier.role = role;
+                        ++summary.updated;
+                    }
+                    continue;
                 }
-                if (!errors.any() && (existing->name != name || existing->role != role)) {
-                    existing->name = name;
-                    existing->role = role;
-                    m_store.update_user(*existing);
-                    ++summary.updated;
+                auto existing = m_store.find_user_by_email(email.value);
+                if (existing) {
+                    if (existing->org_id != scope->id) {
+                        throw UsageError(
+                            fmt::format("email: {} is already used outside your organization", email.value));
+                    }
+                    if (!errors.any() && (existing->name != name || existing->role != role)) {
+                        existing->name = name;
+                        existing->role = role;
+                        m_store.update_user(*existing);
+                        ++summary.updated;
+                    }
+                    continue;
                 }
-                continue;
+                if (!errors.any()) {
+                    invitations.push_back(directory.invite_in_transaction(me, *scope, email, name, role, &batch));
+                    pending.emplace(email.value, batch.users.size() - 1);
+                    ++summary.inserted;
+                    if (batch.users.size() == k_user_block) {
+                        store_users();
+                    }
+                }
+            } catch (const UsageError& e) {
+                errors.add(reader.line(), e.what());
+            } catch (const Conflict& e) {
+                errors.add(reader.line(), e.what());
             }
-            if (!errors.any()) {
-                invitations.push_back(directory.invite_in_transaction(me, *scope, email, name, role, &batch));
-                pending.emplace(email.value, batch.users.size() - 1);
-                ++summary.inserted;
-                if (batch.users.size() == k_user_block) {
-                    store_users();
-                }
-            }
-        } catch (const UsageError& e) {
-            errors.add(reader.line(), e.what());
-        } catch (const Conflict& e) {
-            errors.add(reader.line(), e.what());
         }
-    }
-    if (errors.any()) {
-        errors.raise();
-    }
-    store_users();
-    AuditLog(m_store, m_clock).record_all(batch.audit);
-    tx->commit();
+        if (errors.any()) {
+            errors.raise();
+        }
+        store_users();
+        AuditLog(m_store, m_clock).record_all(batch.audit);
+        tx->commit();
+        return Done{summary, std::move(invitations)};
+    });
     out.begin(k_invitation_columns);
-    for (const auto& inv : invitations) {
+    for (const auto& inv : done.invitations) {
         const std::string expires = Date::of(inv.expires_at).str();
         const std::array<Cell, 3> cells = {Cell::of(inv.email), Cell::of(inv.code), Cell::of(expires)};
         out.row(cells);
     }
     out.end();
-    return summary;
+    return done.summary;
 }
 
 }  // namespace mcid

@@ -151,6 +151,20 @@ if [[ ${MCIDCTL_E2E_STORE:-} == postgres ]]; then
   check "its block ran twice" test "$(tries)" = 2
   check "its rows stored once, one audit row" \
     test "$(store_sql "select count(*) from profiles where mcid in (40000901, 40000902)")/$(store_sql "select count(*) from audit where action = 'registry.import'")" = 2/1
+  # a user import reads a pipe: the run again reads the same rows (from a copy made before the
+  # first run), stores each account once and prints the invitations of the run that committed
+  inject 1 40001
+  printf 'email,name\nretry1@contoso.com,Retry One\nretry2@contoso.com,Retry Two\n' |
+    MCIDCTL_TOKEN="$GA" "$M" user import - --format csv >"$T/invites.csv" 2>"$T/err"
+  rc=$?
+  check "a user import from a pipe through a serialization failure: exit 0 (exit $rc: $(cat "$T/err"))" test "$rc" = 0
+  check "it ran twice: its first audit row failed, the second run stored both ($(tries) tries)" test "$(tries)" = 3
+  check "its accounts stored once" \
+    test "$(store_sql "select count(*) from users where email like 'retry_@contoso.com'")" = 2
+  check "two invitations printed" test "$(tail -n +2 "$T/invites.csv" | wc -l)" = 2
+  code=$(grep '^retry1@' "$T/invites.csv" | cut -d, -f2)
+  expect 0 "the printed code is the stored one: retry1 accepts with it" \
+    sh -c "printf '%s\n' '$PW_USER' | '$M' user accept retry1@contoso.com --code '$code' --password-stdin"
   uninject
   expect 0 "audit verify after the retries" env MCIDCTL_TOKEN="$OP" "$M" audit verify
   check "the chain has no gap" test "$(store_sql "select count(*) = max(id) from audit")" = t
