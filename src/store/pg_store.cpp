@@ -454,24 +454,28 @@ bool PgStore::any_operator() {
     return m_c->query("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'operator')").row(0).boolean(0);
 }
 
-void PgStore::for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) {
+PgQuery pg_users_query(const UserFilter& filter) {
     // One statement per filter shape, parameters numbered in order.
-    std::string sql = std::string("SELECT ") + k_user_columns + " FROM users WHERE role <> 'operator'";
-    std::vector<Param> params;
+    PgQuery q{std::string("SELECT ") + k_user_columns + " FROM users WHERE role <> 'operator'", {}};
     if (filter.org_id) {
-        params.push_back(param(*filter.org_id));
-        sql += fmt::format(" AND org_id = ${}", params.size());
+        q.params.push_back(param(*filter.org_id));
+        q.sql += fmt::format(" AND org_id = ${}", q.params.size());
     }
     if (filter.status) {
-        params.push_back(param(to_string(*filter.status)));
-        sql += fmt::format(" AND status = ${}", params.size());
+        q.params.push_back(param(to_string(*filter.status)));
+        q.sql += fmt::format(" AND status = ${}", q.params.size());
     }
     if (filter.role) {
-        params.push_back(param(to_string(*filter.role)));
-        sql += fmt::format(" AND role = ${}", params.size());
+        q.params.push_back(param(to_string(*filter.role)));
+        q.sql += fmt::format(" AND role = ${}", q.params.size());
     }
-    sql += filter.org_id ? " ORDER BY email" : " ORDER BY org_id, email";
-    each(sql, params, [&](const Row& r) { fn(read_user(r)); });
+    q.sql += filter.org_id ? " ORDER BY email" : " ORDER BY org_id, email";
+    return q;
+}
+
+void PgStore::for_each_user(const UserFilter& filter, const std::function<void(const User&)>& fn) {
+    const PgQuery q = pg_users_query(filter);
+    each(q.sql, q.params, [&](const Row& r) { fn(read_user(r)); });
 }
 
 std::int64_t PgStore::count_active_global_admins(std::int64_t org_id) {
@@ -1081,12 +1085,11 @@ void PgStore::for_each_audit_from(std::int64_t first_id, const std::function<voi
          [&](const Row& r) { fn(read_audit(r)); });
 }
 
-void PgStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
-    std::string sql = "SELECT " AUDIT_COLUMNS " FROM audit WHERE true";
-    std::vector<Param> params;
+PgQuery pg_audit_query(const AuditFilter& f) {
+    PgQuery q{"SELECT " AUDIT_COLUMNS " FROM audit WHERE true", {}};
     const auto add = [&](const char* condition, Param value) {
-        params.push_back(std::move(value));
-        sql += fmt::format(fmt::runtime(condition), params.size());
+        q.params.push_back(std::move(value));
+        q.sql += fmt::format(fmt::runtime(condition), q.params.size());
     };
     if (f.org_id) {
         add(" AND org_id = ${}", param(*f.org_id));
@@ -1103,7 +1106,13 @@ void PgStore::for_each_audit(const AuditFilter& f, const std::function<void(cons
     if (f.until) {
         add(" AND at < ${}", param(*f.until));
     }
-    each(sql + " ORDER BY id", params, [&](const Row& r) { fn(read_audit(r)); });
+    q.sql += " ORDER BY id";
+    return q;
+}
+
+void PgStore::for_each_audit(const AuditFilter& f, const std::function<void(const AuditRecord&)>& fn) {
+    const PgQuery q = pg_audit_query(f);
+    each(q.sql, q.params, [&](const Row& r) { fn(read_audit(r)); });
 }
 
 #undef AUDIT_COLUMNS

@@ -139,4 +139,13 @@ private:
     std::string m_name;
 };
 
+// The statement and parameters of a user list or audit list of this filter shape (exposed for
+// the query-plan tests).
+struct PgQuery {
+    std::string sql;
+    std::vector<pg::Param> params;
+};
+PgQuery pg_users_query(const UserFilter& filter);
+PgQuery pg_audit_query(const AuditFilter& filter);
+
 }  // namespace mcid::store
