@@ -347,8 +347,8 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             const std::unordered_set<std::int64_t> absent(missing.begin(), missing.end());
             for (const auto& [line, mcid] : unchecked) {
                 if (absent.count(mcid)) {
-                    errors.add_made(line,
-                                    [&] { return fmt::format("mcid: no profile {} (import profiles first)", mcid); });
+                    errors.add_made(
+                        line, [id = mcid] { return fmt::format("mcid: no profile {} (import profiles first)", id); });
                 }
             }
             unchecked.clear();
