@@ -44,15 +44,18 @@ expect_err() {
   elif ! grep -q '^mcidctl: error: ' <<<"$ERR"; then bad "$name" "stderr lacks 'mcidctl: error: ': ${ERR:0:300}"
   else ok "$name"; fi
 }
+# on_server: true when the case's store is a PostgreSQL database, not a SQLite file
+on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
 # store_sql QUERY: runs SQL on the case's store, SQLite file or PostgreSQL database alike
-# (columns joined by '|'); store_dump: the whole store as SQL text.
+# (columns joined by '|'), waiting out a concurrent writer as a command would; store_dump: the
+# whole store as SQL text.
 store_sql() {
-  if [[ $MCIDCTL_DB == postgres* ]]; then psql -XAtq "$MCIDCTL_DB" -c "$1" 2>&1; else sqlite3 "$MCIDCTL_DB" "$1" 2>&1; fi
+  if on_server; then psql -XAtq "$MCIDCTL_DB" -c "$1" 2>&1; else sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; fi
 }
 store_dump() {
   # pg_dump marks each dump with a random \restrict key (Debian's 15.14 on): left out, so that
   # two dumps of the same data compare equal.
-  if [[ $MCIDCTL_DB == postgres* ]]; then pg_dump "$MCIDCTL_DB" 2>&1 | grep -Ev '^\\(un)?restrict '
+  if on_server; then pg_dump "$MCIDCTL_DB" 2>&1 | grep -Ev '^\\(un)?restrict '
   else sqlite3 "$MCIDCTL_DB" .dump 2>&1; fi
 }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }

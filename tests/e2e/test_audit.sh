@@ -12,11 +12,8 @@ source "$(dirname "$0")/lib.sh"
 
 # ---- suite helpers ----------------------------------------------------------------
 as()     { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
-on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
-# q SQL: one value (waits out a concurrent writer)
-q() { if on_server; then psql -XAtq "$MCIDCTL_DB" -c "$1" 2>&1; else sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; fi; }
 # tamper SQL: runs SQL as someone with the store's own rights would (fails as the store refuses)
-tamper() { q "$1"; }
+tamper() { store_sql "$1"; }
 # epoch 'YYYY-MM-DD HH:MM:SS': seconds since 1970 (UTC), in the store's SQL
 epoch() { if on_server; then echo "extract(epoch from timestamp '$1')::bigint"; else echo "strftime('%s', '$1')"; fi; }
 later()  { date -u -d "+$1" '+%F %T'; }                 # a time from now, for at()
@@ -24,8 +21,8 @@ day()    { date -u -d "+$1" '+%F'; }
 # ids < JSON: the ids of an audit list as one comma-separated line
 ids()    { json "','.join(str(r['id']) for r in d)"; }
 db_ids() {
-  if on_server; then q "select string_agg(id::text, ',' order by id) from audit $1"
-  else q "select group_concat(id, ',') from (select id from audit $1 order by id)"; fi
+  if on_server; then store_sql "select string_agg(id::text, ',' order by id) from audit $1"
+  else store_sql "select group_concat(id, ',') from (select id from audit $1 order by id)"; fi
 }
 count_in() { grep -a -c -F -- "$1" "$2" 2>/dev/null || true; }   # count_in STRING FILE: matching lines
 K_COLUMNS="['id', 'at', 'actor', 'mpn_id', 'action', 'target', 'outcome', 'detail', 'batch']"
@@ -42,11 +39,11 @@ IN=wrong-password-123 run "$M" login bo@fabrikam.com --password-stdin   # a fail
 # events ten days from now, for --since
 at "$(later '10 days')" env MCIDCTL_TOKEN="$GA" "$M" user invite late1@contoso.com --name Late >/dev/null 2>&1 || bad "late invite 1"
 at "$(later '10 days')" env MCIDCTL_TOKEN="$GB" "$M" user invite late2@fabrikam.com --name Late >/dev/null 2>&1 || bad "late invite 2"
-CONTOSO=$(q "select id from orgs where mpn_id='1234567'")
-FABRIKAM=$(q "select id from orgs where mpn_id='7654321'")
-ALL=$(q "select count(*) from audit")
+CONTOSO=$(store_sql "select id from orgs where mpn_id='1234567'")
+FABRIKAM=$(store_sql "select id from orgs where mpn_id='7654321'")
+ALL=$(store_sql "select count(*) from audit")
 check "control: the store has events of both organizations and of the operator alone" \
-  test "$(q "select count(distinct coalesce(org_id, 0)) from audit")" = 3
+  test "$(store_sql "select count(distinct coalesce(org_id, 0)) from audit")" = 3
 
 # -- the operator sees everything, in every format
 expect 0 "operator: audit list --format json" as "$OP" audit list --format json
@@ -78,7 +75,7 @@ expect 0 "Contoso GA: audit list --format json" as "$GA" audit list --format jso
 check "Contoso GA: exactly the Contoso rows" test "$(ids <<<"$OUT")" = "$(db_ids "where org_id=$CONTOSO")"
 check "Contoso GA: every row has mpn_id 1234567" test "$(json "sorted(set(r['mpn_id'] for r in d))" <<<"$OUT")" = "['1234567']"
 check "control: the store has rows of Fabrikam and of the operator alone" \
-  test "$(q "select count(*) from audit where org_id=$FABRIKAM")" -ge 3 -a "$(q "select count(*) from audit where org_id is null")" -ge 2
+  test "$(store_sql "select count(*) from audit where org_id=$FABRIKAM")" -ge 3 -a "$(store_sql "select count(*) from audit where org_id is null")" -ge 2
 check "Contoso GA: no Fabrikam row and no operator-only row" \
   test "$(json "any(r['actor'] in ('ga@fabrikam.com','bo@fabrikam.com') or r['mpn_id'] is None for r in d)" <<<"$OUT")" = False
 N_C=$(json "len(d)" <<<"$OUT")
@@ -106,7 +103,7 @@ expect_err 4 'audit' "user: audit list --format jsonl -> 4" as "$BO" audit list 
 expect_err 7 'not signed in' "no session: audit list -> 7" "$M" audit list
 
 # -- filters (the refusals above may have added their own 'denied' rows: count again)
-ALL=$(q "select count(*) from audit")
+ALL=$(store_sql "select count(*) from audit")
 expect 0 "--actor (other case)" as "$OP" audit list --actor GA@Contoso.COM --format json
 check "--actor: exactly ga@contoso.com's rows" test "$(ids <<<"$OUT")" = "$(db_ids "where actor='ga@contoso.com'")"
 check "--actor: control, some rows" test "$(json "len(d)" <<<"$OUT")" -ge 3
@@ -133,7 +130,7 @@ check "unknown action: an empty array" test "$(json "d" <<<"$OUT")" = "[]"
 expect_err 2 '--since' "--since not a date -> 2" as "$OP" audit list --since 2026-13-01
 expect_err 2 '--since' "--since in another format -> 2" as "$OP" audit list --since 24/11/2026
 expect_err 2 '--actor' "--actor not an email -> 2" as "$OP" audit list --actor not-an-email
-check "listing changed nothing (row count)" test "$(q "select count(*) from audit")" = "$ALL"
+check "listing changed nothing (row count)" test "$(store_sql "select count(*) from audit")" = "$ALL"
 
 # -- --until DATE takes the whole day: the last second of the day is in, the next midnight out
 D20=$(day '20 days'); D21=$(day '21 days')
@@ -153,22 +150,22 @@ expect_err 2 '--until' "--until not a date -> 2" as "$OP" audit list --until 202
 
 # -- denied actions are recorded (rule 11: "every failed sign-in or denied action")
 echo "== denied actions are audited"
-before=$(q "select count(*) from audit where outcome='denied'")
+before=$(store_sql "select count(*) from audit where outcome='denied'")
 expect 4 "Partner Admin: user invite -> 4" as "$PAT" user invite eve@contoso.com --name Eve
 check "the refused invitation is audited (actor pat, outcome denied)" \
-  test "$(q "select count(*) from audit where actor='pat@contoso.com' and outcome='denied'")" -ge 1
+  test "$(store_sql "select count(*) from audit where actor='pat@contoso.com' and outcome='denied'")" -ge 1
 expect 4 "user: config set -> 4" as "$ALICE" config set association.limit 9
 check "the refused config set is audited (actor alice, outcome denied)" \
-  test "$(q "select count(*) from audit where actor='alice@contoso.com' and outcome='denied'")" -ge 1
+  test "$(store_sql "select count(*) from audit where actor='alice@contoso.com' and outcome='denied'")" -ge 1
 expect 4 "Contoso GA: another organization's user -> 4" as "$GA" user set-role bo@fabrikam.com partner-admin
 check "the cross-tenant role change is audited (actor ga@contoso.com, outcome denied)" \
-  test "$(q "select count(*) from audit where actor='ga@contoso.com' and outcome='denied'")" -ge 1
+  test "$(store_sql "select count(*) from audit where actor='ga@contoso.com' and outcome='denied'")" -ge 1
 expect 4 "Partner Admin: audit list -> 4 (again)" as "$PAT" audit list
 check "three denied commands added at least three denied rows" \
-  test "$(q "select count(*) from audit where outcome='denied'")" -ge "$((before + 3))"
+  test "$(store_sql "select count(*) from audit where outcome='denied'")" -ge "$((before + 3))"
 expect 8 "control: a cross-tenant purge -> 8 (denied row)" as "$GA" purge-user bo@fabrikam.com --yes
 check "control: the denied purge is audited" \
-  test "$(q "select count(*) from audit where action='purge-user' and outcome='denied' and target='bo@fabrikam.com'")" = 1
+  test "$(store_sql "select count(*) from audit where action='purge-user' and outcome='denied' and target='bo@fabrikam.com'")" = 1
 
 # ==== audit verify and tampering ========================================================
 echo "== audit verify"
@@ -176,7 +173,7 @@ expect_err 4 'audit' "Partner Admin: audit verify -> 4" as "$PAT" audit verify
 expect_err 4 'audit' "user: audit verify -> 4" as "$ALICE" audit verify
 expect_err 4 'operator' "Global Admin: audit verify -> 4 (the chain spans every organization)" as "$GA" audit verify
 expect_err 4 'operator' "Global Admin: audit head -> 4" as "$GA" audit head
-ALL=$(q "select count(*) from audit")
+ALL=$(store_sql "select count(*) from audit")
 expect 0 "operator: audit verify" as "$OP" audit verify
 check "verify: 'ok' with the number of rows" has "^ok: $ALL rows" "$OUT"
 expect 0 "operator: audit verify --format json" as "$OP" audit verify --format json
@@ -187,12 +184,12 @@ check "audit head: ROWS:HASH with the row count" has "^$ALL:[0-9a-f]{64}\$" "$HE
 expect 0 "operator: audit head --format json" as "$OP" audit head --format json
 check "audit head json: rows and hash, the same as the line" \
   test "$(json "'%d:%s' % (d['rows'], d['hash'])" <<<"$OUT")" = "$HEAD"
-check "audit head: the hash is the last row's" test "${HEAD#*:}" = "$(q "select hash from audit order by id desc limit 1")"
+check "audit head: the hash is the last row's" test "${HEAD#*:}" = "$(store_sql "select hash from audit order by id desc limit 1")"
 expect 0 "verify --expect the head just taken" as "$OP" audit verify --expect "$HEAD"
 check "verify --expect: says the expected row matched" has "row $ALL as expected" "$OUT"
 expect_err 2 'expect' "verify --expect garbage -> 2" as "$OP" audit verify --expect 12:zz
 expect_err 2 'expect' "verify --expect without a hash -> 2" as "$OP" audit verify --expect 12
-check "verify changed nothing" test "$(q "select count(*) from audit")" = "$ALL"
+check "verify changed nothing" test "$(store_sql "select count(*) from audit")" = "$ALL"
 # keep DB: a copy of the store to go back to (a file; on a server, a database made from it)
 # back_to DB: the store as it was when kept (triggers and all)
 if on_server; then
@@ -214,31 +211,31 @@ restore() { back_to pristine; }
 MID=$((ALL / 2))
 
 # -- the triggers refuse UPDATE and DELETE
-D0=$(q "select detail||'|'||hash from audit where id=$MID")
+D0=$(store_sql "select detail||'|'||hash from audit where id=$MID")
 OUT=$(tamper "UPDATE audit SET detail='tampered' WHERE id=$MID"); RC=$?
 check "UPDATE on audit is refused by a trigger (sqlite3/psql fails)" test "$RC" != 0
 check "… with the append-only message" has 'append-only' "$OUT"
-check "… and the row is unchanged" test "$(q "select detail||'|'||hash from audit where id=$MID")" = "$D0"
+check "… and the row is unchanged" test "$(store_sql "select detail||'|'||hash from audit where id=$MID")" = "$D0"
 OUT=$(tamper "UPDATE audit SET hash=prev_hash"); RC=$?
 check "UPDATE of every row is refused" test "$RC" != 0
 OUT=$(tamper "DELETE FROM audit WHERE id=$MID"); RC=$?
 check "DELETE on audit is refused by a trigger (sqlite3/psql fails)" test "$RC" != 0
 check "… with the append-only message" has 'append-only' "$OUT"
-check "… and no row is gone" test "$(q "select count(*) from audit")" = "$ALL"
+check "… and no row is gone" test "$(store_sql "select count(*) from audit")" = "$ALL"
 OUT=$(tamper "DELETE FROM audit"); RC=$?
-check "DELETE of the whole log is refused" test "$RC" != 0 -a "$(q "select count(*) from audit")" = "$ALL"
+check "DELETE of the whole log is refused" test "$RC" != 0 -a "$(store_sql "select count(*) from audit")" = "$ALL"
 expect 0 "verify still ok after the refused edits" as "$OP" audit verify
 check "… ok with every row" has "^ok: $ALL rows" "$OUT"
 
 # -- triggers dropped: an edited row is caught and named
 if on_server; then
-  drop_triggers() { q "DROP TRIGGER audit_no_update ON audit; DROP TRIGGER audit_no_delete ON audit"; }
+  drop_triggers() { store_sql "DROP TRIGGER audit_no_update ON audit; DROP TRIGGER audit_no_delete ON audit"; }
 else
-  drop_triggers() { q "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"; }
+  drop_triggers() { store_sql "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"; }
 fi
 check "drop the triggers" test -z "$(drop_triggers)"
 check "control: UPDATE now succeeds" test -z "$(tamper "UPDATE audit SET detail='tampered' WHERE id=$MID")"
-check "control: the row was changed" test "$(q "select detail from audit where id=$MID")" = tampered
+check "control: the row was changed" test "$(store_sql "select detail from audit where id=$MID")" = tampered
 expect_err 9 "row $MID([^0-9]|$)" "edited detail: verify -> 9 naming row $MID" as "$OP" audit verify
 check "edited detail: the message says the log is broken" has 'broken|changed' "$ERR"
 check "edited detail: nothing on stdout that says ok" lacks '^ok' "$OUT"
@@ -247,7 +244,7 @@ check "db check names the audit row" has "^audit: the chain breaks at row $MID([
 expect_err 9 "row $MID([^0-9]|$)" "edited detail: verify --format json -> 9 as well" as "$OP" audit verify --format json
 
 restore; drop_triggers >/dev/null
-DENIED_ID=$(q "select min(id) from audit where outcome='denied'")
+DENIED_ID=$(store_sql "select min(id) from audit where outcome='denied'")
 tamper "UPDATE audit SET outcome='ok' WHERE id=$DENIED_ID" >/dev/null
 expect_err 9 "row $DENIED_ID([^0-9]|$)" "a denied event rewritten as ok -> 9 naming row $DENIED_ID" as "$OP" audit verify
 
@@ -268,7 +265,7 @@ expect_err 9 "row $MID([^0-9]|$)" "a replaced hash -> 9 naming row $MID" as "$OP
 # -- a deleted middle row is caught
 restore; drop_triggers >/dev/null
 check "control: DELETE now succeeds" test -z "$(tamper "DELETE FROM audit WHERE id=$MID")"
-check "control: one row fewer" test "$(q "select count(*) from audit")" = "$((ALL - 1))"
+check "control: one row fewer" test "$(store_sql "select count(*) from audit")" = "$((ALL - 1))"
 expect_err 9 "row $MID([^0-9]|$)" "deleted middle row $MID: verify -> 9 naming row $MID as missing" as "$OP" audit verify
 check "deleted row: the message says a row was removed" has 'removed|missing' "$ERR"
 
@@ -277,7 +274,7 @@ restore; drop_triggers >/dev/null
 NEXT=$((ALL + 1))
 tamper "INSERT INTO audit(id, at, actor, org_id, action, target, outcome, detail, batch, prev_hash, hash)
   SELECT $NEXT, at, 'op@example.com', NULL, 'config.set', 'association.limit', 'ok', '9', '', hash, hash FROM audit WHERE id=$ALL" >/dev/null
-check "control: the forged row is in" test "$(q "select count(*) from audit")" = "$NEXT"
+check "control: the forged row is in" test "$(store_sql "select count(*) from audit")" = "$NEXT"
 expect_err 9 "row $NEXT([^0-9]|$)" "forged row: verify -> 9 naming row $NEXT" as "$OP" audit verify
 
 # -- every column of a row, tampered one at a time, breaks the chain at that row
@@ -290,7 +287,7 @@ for edit in "at=at+1" "actor='x@contoso.com'" "org_id=coalesce(org_id,0)+1" "act
 done
 # org_id moved: the row shows up in another tenant's list, and verify catches it
 restore; drop_triggers >/dev/null
-CROW=$(q "select max(id) from audit where org_id=$CONTOSO")
+CROW=$(store_sql "select max(id) from audit where org_id=$CONTOSO")
 tamper "UPDATE audit SET org_id=$FABRIKAM WHERE id=$CROW" >/dev/null
 expect_err 9 "row $CROW([^0-9]|$)" "a row moved to another tenant: verify -> 9 naming row $CROW" as "$OP" audit verify
 
@@ -333,11 +330,11 @@ for (i, at, actor, org, action, target, outcome, detail, batch) in rows:
     prev = h
 ' >"$T/forge.sql"
 check "control: the forger wrote an UPDATE per row" test "$(grep -c '^UPDATE' "$T/forge.sql")" = "$((ALL - 1))"
-H1=$(q "select hash from audit where id = 1")
+H1=$(store_sql "select hash from audit where id = 1")
 tamper "$(cat "$T/forge.sql")" >/dev/null
 check "control: the chain was rewritten (a row fewer, row 1's hash by rule 1, linked on)" \
-  test "$(q "select count(*) from audit")/$(q "select count(*) from audit a join audit b on b.id = a.id + 1 where b.prev_hash <> a.hash")" = "$((ALL - 1))/0" -a \
-       "$(q "select hash from audit where id = 1")" != "$H1"
+  test "$(store_sql "select count(*) from audit")/$(store_sql "select count(*) from audit a join audit b on b.id = a.id + 1 where b.prev_hash <> a.hash")" = "$((ALL - 1))/0" -a \
+       "$(store_sql "select hash from audit where id = 1")" != "$H1"
 expect_err 9 "row [0-9]+" "a chain rewritten by the old rule -> 9" as "$OP" audit verify
 expect_err 9 "row [0-9]+" "… and with --expect -> 9" as "$OP" audit verify --expect "$HEAD"
 
@@ -354,11 +351,11 @@ if ! on_server; then  # a server store began at schema 1 with the position in ev
 echo "== audit chain of a store migrated from schema 2"
 restore
 downgrade_to_schema2 "$MCIDCTL_DB"
-check "control: the downgraded store is schema 2" test "$(q 'PRAGMA user_version')" = 2
+check "control: the downgraded store is schema 2" test "$(store_sql 'PRAGMA user_version')" = 2
 expect 0 "a schema-2 store: verify after the migration" as "$OP" audit verify
 check "migrated: every old row verifies" has "^ok: $ALL rows" "$OUT"
 check "migrated: schema 5 now, the switch row recorded" \
-  test "$(q 'PRAGMA user_version')/$(q "select value from config where key='audit.rule2_from'")" = "5/$((ALL + 1))"
+  test "$(store_sql 'PRAGMA user_version')/$(store_sql "select value from config where key='audit.rule2_from'")" = "5/$((ALL + 1))"
 expect 0 "migrated: a write after the migration" as "$GA" user invite gina@contoso.com --name Gina
 expect 0 "migrated: verify old and new rows" as "$OP" audit verify
 check "migrated: all rows" has "^ok: $((ALL + 1)) rows" "$OUT"

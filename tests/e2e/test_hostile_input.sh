@@ -32,7 +32,7 @@ same() { if [[ $3 == "$2" ]]; then ok "$1"; else bad "$1" "got '${3:0:120}', wan
 # qp SQL ARG...: one value from the store, with the arguments bound (no quoting games)
 # (on PostgreSQL each ? becomes a psql variable, which psql quotes as a literal)
 qp() {
-  if [[ $MCIDCTL_DB == postgres* ]]; then
+  if on_server; then
     local sql=$1 i=1 vars=(); shift
     for a; do sql=${sql/\?/:\'a$i\'}; vars+=(-v "a$i=$a"); i=$((i + 1)); done
     psql -XAtq "${vars[@]}" "$MCIDCTL_DB" <<<"$sql"
@@ -271,7 +271,7 @@ done
 expect 0 "db check at the end" "$M" db check
 check "db check says ok" test "$OUT" = ok
 expect 0 "audit verify at the end" as "$OP" audit verify
-if [[ $MCIDCTL_DB == postgres* ]]; then TABLES="select count(*) from information_schema.tables where table_schema = 'public'"
+if on_server; then TABLES="select count(*) from information_schema.tables where table_schema = 'public'"
 else TABLES="select count(*) from sqlite_schema where type='table'"; fi
 check "every table is still there" test "$(q "$TABLES")" -ge 14
 

@@ -208,7 +208,7 @@ for delay in 0.3 1.0 1.7; do
   if kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     killed=$((killed+1))
-    if [[ $MCIDCTL_DB != postgres* ]]; then  # the server keeps its own pages: SQLite's file only
+    if ! on_server; then  # the server keeps its own pages: SQLite's file only
       wal=$(stat -c %s "$MCIDCTL_DB-wal" 2>/dev/null || echo 0)
       check "integrity_check ok after SIGKILL at $delay s (WAL $wal bytes)" test "$(sqlite3 "$MCIDCTL_DB" 'PRAGMA integrity_check' 2>&1)" = ok
     fi

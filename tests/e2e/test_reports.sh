@@ -276,11 +276,10 @@ expect 0 "competencies json" env MCIDCTL_TOKEN="$GA" "$M" report competencies --
 check "competencies json: keys in column order" test "$(json "len(d)==3 and all(','.join(o.keys())=='$COMP_COLS' for o in d)" <<<"$OUT")" = True
 
 echo "== competency status kept current: db check, db rebuild, a store from schema 1"
-sq() { if [[ $MCIDCTL_DB == postgres* ]]; then store_sql "$1"; else sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$@"; fi; }
 rep_at "$D4" "$T/comp_kept.csv" "$GA" competencies --format csv
 expect 0 "db check on a sound store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
 check "db check json: competency status is current" test "$(json "d['competency_status']" <<<"$OUT")" = current
-check "periods are kept for the linked individuals" test "$(sq 'SELECT count(DISTINCT user_id) FROM competency_periods')" -ge 3
+check "periods are kept for the linked individuals" test "$(store_sql 'SELECT count(DISTINCT user_id) FROM competency_periods')" -ge 3
 expect_err 4 'only the operator' "db rebuild by a Global Admin -> 4" env MCIDCTL_TOKEN="$GA" "$M" db rebuild
 expect_err 4 'only the operator' "db rebuild by a user -> 4" env MCIDCTL_TOKEN="$ALICE" "$M" db rebuild
 expect_err 7 'not signed in' "db rebuild signed out -> 7" env -u MCIDCTL_TOKEN MCIDCTL_SESSION="$T/no-session" "$M" db rebuild
@@ -296,8 +295,8 @@ rep_at "$D4" "$T/comp_rebuilt.csv" "$GA" competencies --format csv
 check "a rebuild changes no count" cmp -s "$T/comp_kept.csv" "$T/comp_rebuilt.csv"
 
 # kept rows removed behind mcidctl's back: db check finds it, db rebuild repairs it
-ALICE_ID=$(sq "SELECT id FROM users WHERE email = 'alice@contoso.com'")
-sq "DELETE FROM competency_periods WHERE user_id = $ALICE_ID;
+ALICE_ID=$(store_sql "SELECT id FROM users WHERE email = 'alice@contoso.com'")
+store_sql "DELETE FROM competency_periods WHERE user_id = $ALICE_ID;
     DELETE FROM competency_ends WHERE org_id = 1 AND ends_at = 4071686400"  # 2099-01-10
 expect_err 9 'failed its check \(2 findings\)' "db check finds kept status that disagrees -> 9" at "$D4" env MCIDCTL_TOKEN="$GA" "$M" db check
 check "db check: the hint is db rebuild, not a restore" has "^hint: run 'mcidctl db rebuild'" "$ERR"
@@ -308,7 +307,7 @@ check "... for each competency that disagrees" \
 expect 0 "db rebuild repairs it" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
 expect 0 "db check passes again" at "$D4" env MCIDCTL_TOKEN="$GA" "$M" db check
 check "db check prints ok" test "$OUT" = ok
-sq "UPDATE competency_ends SET periods = 7 WHERE org_id = 2"
+store_sql "UPDATE competency_ends SET periods = 7 WHERE org_id = 2"
 expect_err 9 'failed its check' "db check finds per-expiry counts that disagree with the periods -> 9" env MCIDCTL_TOKEN="$GA" "$M" db check
 check "db check names competency_ends" has '^competency_ends: [0-9]+ rows disagree with competency_periods$' "$OUT"
 expect 0 "db rebuild repairs that too" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
@@ -316,11 +315,11 @@ expect 0 "db check passes after the second repair" env MCIDCTL_TOKEN="$GA" "$M" 
 
 # what a store written by schema 1 looks like (schema 3 undone, the schema-2 tables gone, user_version 1):
 # SQLite only, as only SQLite stores were ever written by schema 1.
-if [[ $MCIDCTL_DB != postgres* ]]; then
+if ! on_server; then
 downgrade_to_schema2 "$MCIDCTL_DB"
-sq "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
+store_sql "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
 rep_at "$D4" "$T/comp_v1.csv" "$GA" competencies --format csv
-check "a schema-1 store is migrated when opened (user_version 5)" test "$(sq 'PRAGMA user_version')" = 5
+check "a schema-1 store is migrated when opened (user_version 5)" test "$(store_sql 'PRAGMA user_version')" = 5
 check "... and until rebuilt counts from the credentials: the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v1.csv"
 expect 0 "db check on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
 check "db check json: competency status not built" test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/not built"

@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 
 as() { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
 q()  { store_sql "$1"; }
-on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
 # dump_table TABLE: one table's rows as SQL text
 dump_table() { if on_server; then pg_dump -a -t "$1" "$MCIDCTL_DB"; else sqlite3 "$MCIDCTL_DB" ".dump $1"; fi; }
 later() { date -u -d "+$1" '+%F %T'; }
