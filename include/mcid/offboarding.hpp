@@ -79,9 +79,10 @@ private:
     };
     // The acting account read afresh: a Global Admin's, or PermissionDenied.
     Actor checked_admin(const Actor& actor);
-    // The outcome of every target (duplicates once), in target order, filling `plan`.
-    PurgeReport plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets, Plan& plan,
-                             const Progress& progress);
+    // The outcome of every target (duplicates once), in target order, filling `plan`; the
+    // report carries `batch`, the id its audit rows will share.
+    PurgeReport plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets, const std::string& batch,
+                             Plan& plan, const Progress& progress);
     // Fills plan.emails with one store lookup for the whole batch.
     void look_up_emails(const std::vector<PurgeTarget>& targets, Plan& plan);
     // In the write transaction: brings plan.emails up to date, by id where it can.

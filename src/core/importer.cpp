@@ -333,8 +333,9 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
         auto tx = m_store.begin_read();
         require_operator(refresh_actor(m_store, actor), "import into the registry");
         RowErrors errors;
-        // Credentials' profiles are looked up together, for every 50,000 rows (one query on a
-        // server store): (line, MCID) of the rows not checked yet.
+        // Credentials' profiles are looked up together, for every kProfileLookupRows rows (one
+        // query on a server store): (line, MCID) of the rows not checked yet.
+        constexpr std::size_t kProfileLookupRows = 50000;
         std::vector<std::pair<std::size_t, std::int64_t>> unchecked;
         const auto check_profiles = [&] {
             std::vector<std::int64_t> mcids;
@@ -363,7 +364,7 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
                 const RegistryRow r = parse_registry_row(kind, cols, row);
                 if (kind == ImportKind::credentials) {
                     unchecked.emplace_back(line, r.credential.mcid);
-                    if (unchecked.size() >= 50000) {
+                    if (unchecked.size() >= kProfileLookupRows) {
                         check_profiles();
                     }
                 }

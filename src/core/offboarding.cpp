@@ -211,9 +211,10 @@ Actor Offboarding::checked_admin(const Actor& actor) {
     return me;
 }
 
-PurgeReport Offboarding::plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets, Plan& plan,
-                                      const Progress& progress) {
+PurgeReport Offboarding::plan_targets(const Actor& me, const std::vector<PurgeTarget>& targets,
+                                      const std::string& batch, Plan& plan, const Progress& progress) {
     PurgeReport report;
+    report.batch = batch;
     std::unordered_set<std::string> seen;
     report.rows.reserve(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -250,8 +251,7 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                                Atomic atomic, const Progress& progress) {
     const std::string batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
     // The last report of progress comes before a commit: Ctrl-C there still rolls back.
-    const auto finish = [&](PurgeReport& report) {
-        report.batch = batch;
+    const auto finish = [&]() {
         if (progress) {
             progress(targets.size(), targets.size());
         }
@@ -262,6 +262,7 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     // that plan; otherwise it reads those accounts again by id and plans afresh under the lock.
     // Planning is most of a batch's work: the lock is held for the writes only.
     Plan planned;
+    bool planned_kept = true;  // false once a run has used `planned` (a later run looks up afresh)
     PurgeReport planned_report;
     std::optional<Store::ChangeStamp> planned_at;
     Actor planned_by = actor;
@@ -271,11 +272,12 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         look_up_emails(targets, planned);
         planned_at = m_store.change_stamp();
         if (dry_run == DryRun::yes || planned_at) {
-            planned_report = plan_targets(planned_by, targets, planned, dry_run == DryRun::yes ? progress : Progress{});
+            planned_report =
+                plan_targets(planned_by, targets, batch, planned, dry_run == DryRun::yes ? progress : Progress{});
         }
     }
     if (dry_run == DryRun::yes) {
-        finish(planned_report);
+        finish();
         return planned_report;
     }
     if (progress) {
@@ -291,16 +293,16 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
             plan = std::move(planned);  // used once: a run after this one looks everything up again
             report = std::move(planned_report);
             planned_at.reset();
-            planned.emails.clear();
+            planned_kept = false;
         } else {
             me = checked_admin(actor);
-            if (planned.emails.size() == targets.size()) {
+            if (planned_kept) {
                 plan.emails = planned.emails;
                 recheck_emails(plan);
             } else {
                 look_up_emails(targets, plan);
             }
-            report = plan_targets(me, targets, plan, progress);
+            report = plan_targets(me, targets, batch, plan, progress);
         }
         if (atomic == Atomic::yes && !report.complete()) {
             for (auto& row : report.rows) {
@@ -308,12 +310,11 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                     row.detail = "not applied: --atomic batch rolled back";
                 }
             }
-            finish(report);
+            finish();
             return report;  // the transaction rolls back
         }
-        report.batch = batch;
         apply(me, report, plan);
-        finish(report);
+        finish();
         tx->commit();
         report.applied = true;
         return report;
