@@ -839,10 +839,12 @@ void PgStore::for_each_skill_source(std::optional<std::int64_t> org_id,
     if (org_id) {
         params.push_back(param(*org_id));
     }
+    // The SQLite store's order (its tables' keys), which docs/cli-decisions.md promises: a plan
+    // here without ORDER BY streams in whatever order its joins make.
     auto snapshot = begin_read();  // both parts from one snapshot
-    each(org_id ? learning + " WHERE l.org_id = $1" : learning, params,
+    each((org_id ? learning + " WHERE l.org_id = $1" : learning) + " ORDER BY l.mcid, c.code", params,
          [&](const Row& r) { fn(read_skill(r, AccountKind::profile)); });
-    each(org_id ? university + " WHERE ul.org_id = $1" : university, params,
+    each((org_id ? university + " WHERE ul.org_id = $1" : university) + " ORDER BY ul.account_id, a.title", params,
          [&](const Row& r) { fn(read_skill(r, AccountKind::university)); });
     snapshot->commit();
 }

@@ -7,6 +7,7 @@
 #include <mcid/reports.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace mcid;
 using namespace mcid::test;
@@ -177,4 +178,56 @@ TEST_CASE("users report lists invitation and link state") {
     CHECK(by["pat@contoso.com"].at("university_login") == "pat@university.example");
     CHECK(by["ga@contoso.com"].at("role") == "global-admin");
     CHECK_THROWS_AS(Reports(*w.store, w.clock).users(w.op, std::nullopt, sink), UsageError);
+}
+
+TEST_CASE(
+    "skills report rows come in key order on every store: learning by MCID and code, then accounts by id and title") {
+    // docs/cli-decisions.md promises this order. Rows are stored against it here (MCIDs, codes
+    // and titles descending, two organizations interleaved), so an order that follows storage
+    // or a join's hash tables instead of the keys shows.
+    World w;
+    w.clock.set(at("2026-03-01"));
+    Linking linking(*w.store, w.clock);
+    const std::vector<std::pair<std::int64_t, Actor>> holders = {
+        {40000009, w.add(w.ga, "c9@contoso.com", Role::user)},
+        {40000008, w.add(w.gb, "f8@fabrikam.com", Role::user)},
+        {40000007, w.add(w.ga, "c7@contoso.com", Role::user)},
+        {40000006, w.add(w.gb, "f6@fabrikam.com", Role::user)}};
+    for (const auto& [mcid, who] : holders) {
+        const std::string login = fmt::format("p{}@outlook.com", mcid);
+        add_profile(*w.store, mcid, login);
+        for (const char* code : {"SC-900", "MS-900", "AZ-900"}) {
+            add_credential(*w.store, mcid, code, "2025-01-10");
+        }
+        linking.link(who, ProfileChoice{login}, k_profile_password, Replace::no);
+    }
+    std::vector<std::int64_t> accounts;
+    for (const char* login : {"u2@university.example", "u1@university.example"}) {
+        accounts.push_back(add_university(*w.store, login));
+        for (const char* title : {"Zeta", "Alpha"}) {
+            w.store->upsert_assessment(Assessment{accounts.back(), title, "", Date::parse("2025-05-05")});
+        }
+    }
+    linking.associate(w.bo, "u2@university.example", k_profile_password);
+    linking.associate(w.alice, "u1@university.example", k_profile_password);
+
+    const auto keys = [&](const Actor& who, std::optional<MpnId> org) {
+        CollectSink sink;
+        Reports(*w.store, w.clock).skills(who, org, IncludePending::yes, sink);
+        std::vector<std::string> out;
+        for (const auto& r : sink.rows) {
+            out.push_back(r.at("source") == "learning" ? r.at("mcid") + " " + r.at("credential_code")
+                                                       : r.at("user_email") + " " + r.at("credential_title"));
+        }
+        return out;
+    };
+    CHECK(keys(w.op, std::nullopt) == std::vector<std::string>{"40000006 AZ-900", "40000006 MS-900", "40000006 SC-900",
+                                                               "40000007 AZ-900", "40000007 MS-900", "40000007 SC-900",
+                                                               "40000008 AZ-900", "40000008 MS-900", "40000008 SC-900",
+                                                               "40000009 AZ-900", "40000009 MS-900", "40000009 SC-900",
+                                                               "bo@fabrikam.com Alpha", "bo@fabrikam.com Zeta",
+                                                               "alice@contoso.com Alpha", "alice@contoso.com Zeta"});
+    CHECK(keys(w.ga, std::nullopt) == std::vector<std::string>{"40000007 AZ-900", "40000007 MS-900", "40000007 SC-900",
+                                                               "40000009 AZ-900", "40000009 MS-900", "40000009 SC-900",
+                                                               "alice@contoso.com Alpha", "alice@contoso.com Zeta"});
 }
