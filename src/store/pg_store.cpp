@@ -1175,6 +1175,59 @@ void PgStore::copy_finished() {
 }  // namespace mcid::store
 
 namespace mcid {
+namespace {
+
+// Before the rows of a copy: drops the copied tables' indexes, keys and foreign keys, and returns
+// the statements that build them again, in the order they need (indexes, then primary and unique
+// keys, then the foreign keys that refer to them). Each is then built once from all the rows, as
+// pg_dump's output does, rather than kept up to date row by row. Tables the copy does not write
+// (org_user_counts, which triggers keep with ON CONFLICT) keep theirs.
+std::vector<std::string> defer_indexes(store::pg::Connection& c) {
+    std::string tables;
+    for (const store::CopyTable& t : store::copy_tables()) {
+        tables += (tables.empty() ? "" : ",") + t.name;
+    }
+    const std::string ours =
+        "c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(string_to_array($1, ','))";
+    std::vector<std::string> drop;
+    std::vector<std::string> build;
+    const auto constraints = [&](const char* types) {
+        const auto found = c.query_once(fmt::format("SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) "
+                                                    "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                                                    "WHERE k.contype = ANY('{{{}}}') AND {} ORDER BY k.oid",
+                                                    types, ours),
+                                        {store::pg::param(tables)});
+        std::vector<std::string> adds;
+        for (int i = 0; i < found.rows(); ++i) {
+            const auto row = found.row(i);
+            drop.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", row.text(0), row.text(1)));
+            adds.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", row.text(0), row.text(1), row.text(2)));
+        }
+        return adds;
+    };
+    const auto foreign_keys = constraints("f");
+    const auto keys = constraints("p,u");
+    const auto indexes = c.query_once(
+        "SELECT x.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "JOIN pg_class x ON x.oid = i.indexrelid WHERE " +
+            ours +
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', "
+            "'u'))"
+            " ORDER BY i.indexrelid",
+        {store::pg::param(tables)});
+    for (int i = 0; i < indexes.rows(); ++i) {
+        drop.push_back(fmt::format("DROP INDEX {}", indexes.row(i).text(0)));
+        build.emplace_back(indexes.row(i).text(1));
+    }
+    build.insert(build.end(), keys.begin(), keys.end());
+    build.insert(build.end(), foreign_keys.begin(), foreign_keys.end());
+    for (const std::string& sql : drop) {
+        c.exec(sql);
+    }
+    return build;
+}
+
+}  // namespace
 
 void copy_to_server_store(Store& from, const std::string& uri,
                           const std::function<std::optional<std::string>(Store&)>& check) {
@@ -1182,12 +1235,16 @@ void copy_to_server_store(Store& from, const std::string& uri,
     const std::string name = store::pg::display_name(uri);
     connection->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
     store::pg::migrate_in_transaction(*connection, OpenMode::create, name, store::pg::Existing::refuse);
+    const std::vector<std::string> rebuild = defer_indexes(*connection);
     store::PgStore to(std::move(connection), name);
     to.transaction_depth = 1;  // what follows joins the transaction begun above
     {
         auto snapshot = from.begin_read();
         store::copy_rows(from, to);
         snapshot->commit();
+    }
+    for (const std::string& sql : rebuild) {
+        to.connection().exec(sql);
     }
     if (const auto problem = check(to)) {
         throw StoreError(fmt::format("the copy failed its check: {}; {} was left without a store", *problem, name));

@@ -74,6 +74,14 @@ check "the copy's reports are the source's" test "$(views "$PG1")" == "$src_view
 check "the copy's audit rows are the source's" test "$(audit_upto "$PG1" "$src_rows")" == "$(audit_upto "$SRC" "$src_rows")"
 check "the source's log records the copy" has "db\.copy.*postgresql://" "$(MCIDCTL_TOKEN=$OP "$M" audit list --action db.copy --format csv)"
 expect 0 "db check passes on the copy" env MCIDCTL_TOKEN="$OP" "$M" --db "$PG1" db check
+# The copy builds the indexes, keys and foreign keys after the rows: all of them must be back.
+PG0=$(new_db) || bad "create a database"
+printf '%s\n' "$PW_OP" | "$M" --db "$PG0" init --operator op0@example.com --password-stdin -q >/dev/null 2>&1
+schema_of() { pg_dump -s "$1" | grep -Ev '^\\(un)?restrict '; }
+check "the copy's schema is a new store's: every index, key and foreign key" \
+  test "$(schema_of "$PG1" | sha256sum)" == "$(schema_of "$PG0" | sha256sum)"
+check "control: the schema holds foreign keys and indexes to compare" \
+  test "$(schema_of "$PG1" | grep -c -E 'FOREIGN KEY|CREATE (UNIQUE )?INDEX')" -gt 20
 expect 0 "sessions carry over: alice's token works on the copy" env MCIDCTL_TOKEN="$ALICE" "$M" --db "$PG1" whoami
 expect 0 "new rows on the copy get new ids (identities moved past the copy)" \
   env MCIDCTL_TOKEN="$OP" "$M" --db "$PG1" org enroll --mpn-id 5550001 --name Northwind --admin ga@northwind.com
