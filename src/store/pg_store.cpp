@@ -408,7 +408,10 @@ void PgStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at)
     m_c->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id bigint PRIMARY KEY) ON COMMIT DELETE ROWS");
     m_c->exec("DELETE FROM purge_ids");
     m_c->query("INSERT INTO purge_ids(id) SELECT DISTINCT unnest($1::bigint[])", {param(id_array(user_ids))});
-    drop_periods("user_id IN (SELECT id FROM purge_ids)", {});
+    // A temporary table has no statistics until analyzed: the planner would take 100,000 ids for
+    // a few thousand and delete the competency periods by a plan 4x slower (measured at SCALE 1.0).
+    m_c->exec("ANALYZE purge_ids");
+    drop_periods_in_bulk("user_id IN (SELECT id FROM purge_ids)", {});
     m_c->exec("DELETE FROM links WHERE user_id IN (SELECT id FROM purge_ids)");
     m_c->exec("DELETE FROM university_links WHERE user_id IN (SELECT id FROM purge_ids)");
     m_c->exec("DELETE FROM sessions WHERE user_id IN (SELECT id FROM purge_ids)");
@@ -960,7 +963,7 @@ std::vector<std::int64_t> PgStore::users_with_competency_periods(const std::stri
 }
 
 void PgStore::clear_competency_periods_of_users(std::int64_t first, std::int64_t last) {
-    drop_periods("user_id BETWEEN $1 AND $2", {param(first), param(last)});
+    drop_periods_in_bulk("user_id BETWEEN $1 AND $2", {param(first), param(last)});
 }
 
 void PgStore::recount_competency_ends(std::int64_t org_id) {
@@ -984,6 +987,30 @@ void PgStore::drop_periods(const std::string& users, const std::vector<Param>& p
                    "UPDATE competency_ends e SET periods = e.periods - c.n FROM counted c WHERE e.org_id = c.org_id "
                    "AND e.competency = c.competency AND e.ends_at = c.ends_at AND e.periods > c.n",
                params);
+}
+
+void PgStore::drop_periods_in_bulk(const std::string& users, const std::vector<Param>& params) {
+    // In one statement (drop_periods) the planner guesses a tenth of the deleted periods for their
+    // end instants, and joins that guess to all of competency_ends by hashing it, twice: 0.8 s of
+    // a 100,000-target purge at SCALE 1.0 where the key's index takes milliseconds.
+    m_c->exec(
+        "CREATE TEMP TABLE IF NOT EXISTS periods_gone (org_id bigint, competency text, ends_at bigint, n bigint) "
+        "ON COMMIT DELETE ROWS");
+    m_c->exec("DELETE FROM periods_gone");
+    m_c->query("WITH gone AS (DELETE FROM competency_periods WHERE " + users +
+                   " RETURNING org_id, competency, ends_at) INSERT INTO periods_gone "
+                   "SELECT org_id, competency, ends_at, count(*) FROM gone GROUP BY org_id, competency, ends_at",
+               params);
+    m_c->exec("ANALYZE periods_gone");
+    // As drop_periods: a row goes when none of its periods are left (or fewer than counted, a
+    // drift db check reports), else its count drops.
+    m_c->exec(
+        "DELETE FROM competency_ends e USING periods_gone c WHERE e.org_id = c.org_id AND e.competency = c.competency "
+        "AND e.ends_at = c.ends_at AND e.periods <= c.n");
+    m_c->exec(
+        "UPDATE competency_ends e SET periods = e.periods - c.n FROM periods_gone c WHERE e.org_id = c.org_id "
+        "AND e.competency = c.competency AND e.ends_at = c.ends_at");
+    m_c->exec("DELETE FROM periods_gone");
 }
 
 std::vector<std::pair<std::string, std::int64_t>> PgStore::count_qualified(std::int64_t org_id, Instant at) {

@@ -134,6 +134,9 @@ private:
     // Deletes the competency periods of the users matched by `users` (an SQL condition on
     // user_id over `params`), keeping competency_ends in step.
     void drop_periods(const std::string& users, const std::vector<pg::Param>& params);
+    // The same for many users at once (a purge): the end instants' counts go through an analyzed
+    // temporary table, so that the planner updates competency_ends by its key.
+    void drop_periods_in_bulk(const std::string& users, const std::vector<pg::Param>& params);
 
     std::unique_ptr<pg::Connection> m_c;
     std::string m_name;
