@@ -178,6 +178,17 @@ peak_rss_mb() {
     rm -f "$out"
 }
 
+# same_rows A.csv B.csv: "same (N rows)" when both CSV files hold the same rows in any order, else
+# "DIFFERENT (...)" with the first difference (a baseline must give the report's rows).
+same_rows() {
+    python3 - "$1" "$2" <<'EOF'
+import csv, sys
+a, b = (sorted(tuple(r) for r in csv.reader(open(p, newline="", encoding="utf-8"))) for p in sys.argv[1:3])
+print(f"same ({len(a) - 1} rows)" if a == b else f"DIFFERENT ({len(a) - 1} vs {len(b) - 1} rows; first difference: "
+      f"{next(((x, y) for x, y in zip(a, b) if x != y), 'length')})")
+EOF
+}
+
 # table_row CELLS...: one markdown table row.
 table_row() { printf '| %s ' "$@"; echo '|'; }
 

@@ -132,13 +132,7 @@ ROWS_LARGEST_J=$(rows "$(psql_cmd "$J_LARGEST")"); ROWS_ALL_J=$(rows "$(psql_cmd
 A=$RESULTS/pg-skills-small.mcidctl.csv; B=$RESULTS/pg-skills-small.psql.csv
 MCIDCTL_TOKEN=$OPERATOR_TOKEN "$MCIDCTL" --db "$PGB" report skills --org 1000002 --format csv --no-formula-guard >"$A"
 bash -c "$(psql_cmd "$Q_SMALL")" >"$B"
-SAME=$(python3 - "$A" "$B" <<'EOF'
-import csv, sys
-a, b = (sorted(tuple(r) for r in csv.reader(open(p, newline="", encoding="utf-8"))) for p in sys.argv[1:3])
-print(f"same ({len(a) - 1} rows)" if a == b else f"DIFFERENT ({len(a) - 1} vs {len(b) - 1} rows; first difference: "
-      f"{next(((x, y) for x, y in zip(a, b) if x != y), 'length')})")
-EOF
-)
+SAME=$(same_rows "$A" "$B")
 log "baseline check: $SAME"
 time_cmds pg-skills-largest "" "mcidctl=$CMD_LARGEST" "psql=$(psql_cmd "$Q_LARGEST")" "joins=$(psql_cmd "$J_LARGEST")"
 L=("${MEDIAN[@]}"); LS=("${SPREAD[@]}"); LC=("${CPU[@]}")

@@ -55,13 +55,7 @@ log "checking that the baseline gives the report's rows (organization 1000002)"
 A=$RESULTS/skills-small.mcidctl.csv; B=$RESULTS/skills-small.sqlite3.csv
 MCIDCTL_TOKEN=$OPERATOR_TOKEN "$MCIDCTL" --db "$STORE" report skills --org 1000002 --format csv --no-formula-guard >"$A"
 sqlite3 -csv -header "$STORE" <"$Q_SMALL" >"$B"
-SAME=$(python3 - "$A" "$B" <<'EOF'
-import csv, sys
-a, b = (sorted(tuple(r) for r in csv.reader(open(p, newline="", encoding="utf-8"))) for p in sys.argv[1:3])
-print(f"same ({len(a) - 1} rows)" if a == b else f"DIFFERENT ({len(a) - 1} vs {len(b) - 1} rows; first difference: "
-      f"{next(((x, y) for x, y in zip(a, b) if x != y), 'length')})")
-EOF
-)
+SAME=$(same_rows "$A" "$B")
 log "baseline check: $SAME"
 ROWS_SMALL=$(($(wc -l <"$A") - 1))
 
