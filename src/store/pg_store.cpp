@@ -408,8 +408,9 @@ void PgStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at)
     m_c->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id bigint PRIMARY KEY) ON COMMIT DELETE ROWS");
     m_c->exec("DELETE FROM purge_ids");
     m_c->query("INSERT INTO purge_ids(id) SELECT DISTINCT unnest($1::bigint[])", {param(id_array(user_ids))});
-    // A temporary table has no statistics until analyzed: the planner would take 100,000 ids for
-    // a few thousand and delete the competency periods by a plan 4x slower (measured at SCALE 1.0).
+    // A temporary table has no statistics until analyzed, and the planner would take 100,000 ids
+    // for a few thousand (at SCALE 1.0, deleting the purged users' links took 0.19 s without this
+    // and 0.08 s with it).
     m_c->exec("ANALYZE purge_ids");
     drop_periods_in_bulk("user_id IN (SELECT id FROM purge_ids)", {});
     m_c->exec("DELETE FROM links WHERE user_id IN (SELECT id FROM purge_ids)");
@@ -1219,7 +1220,8 @@ std::vector<std::string> defer_indexes(store::pg::Connection& c) {
     std::vector<std::string> drop;
     std::vector<std::string> build;
     const auto constraints = [&](const char* types) {
-        const auto found = c.query_once(fmt::format("SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) "
+        const auto found = c.query_once(fmt::format("SELECT quote_ident(c.relname), quote_ident(k.conname), "
+                                                    "pg_get_constraintdef(k.oid) "
                                                     "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
                                                     "WHERE k.contype = ANY('{{{}}}') AND {} ORDER BY k.oid",
                                                     types, ours),
@@ -1234,13 +1236,13 @@ std::vector<std::string> defer_indexes(store::pg::Connection& c) {
     };
     const auto foreign_keys = constraints("f");
     const auto keys = constraints("p,u");
+    const std::string not_a_key =
+        "NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u'))";
     const auto indexes = c.query_once(
-        "SELECT x.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-        "JOIN pg_class x ON x.oid = i.indexrelid WHERE " +
-            ours +
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', "
-            "'u'))"
-            " ORDER BY i.indexrelid",
+        "SELECT quote_ident(x.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
+        "WHERE " +
+            ours + " AND " + not_a_key + " ORDER BY i.indexrelid",
         {store::pg::param(tables)});
     for (int i = 0; i < indexes.rows(); ++i) {
         drop.push_back(fmt::format("DROP INDEX {}", indexes.row(i).text(0)));
