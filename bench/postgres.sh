@@ -41,20 +41,14 @@ SERVER=$MCIDCTL_BENCH_PG
 
 db_uri() { echo "${SERVER/\/postgres\?/\/$1?}"; }
 admin_sql() { psql -XAtq -v ON_ERROR_STOP=1 -d "$SERVER" -c "$1"; }
-# recreate NAME [TEMPLATE]: an empty database (or a file copy of TEMPLATE) named NAME
-recreate() {
-    admin_sql "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
-    if [[ -n ${2:-} ]]; then
-        admin_sql "CREATE DATABASE $1 TEMPLATE $2 STRATEGY FILE_COPY" >/dev/null
-    else
-        admin_sql "CREATE DATABASE $1" >/dev/null
-    fi
-}
-recreate_cmd() {  # the same, as a shell command line for hyperfine --prepare
+# recreate_cmd NAME [TEMPLATE]: the shell command that makes an empty database (or a file copy of
+# TEMPLATE) named NAME, dropping one of that name first (for hyperfine --prepare, and run here)
+recreate_cmd() {
     local c="psql -XAtq -v ON_ERROR_STOP=1 -d '$SERVER' -c 'DROP DATABASE IF EXISTS $1 WITH (FORCE)' -c 'CREATE DATABASE $1"
     [[ -n ${2:-} ]] && c+=" TEMPLATE $2 STRATEGY FILE_COPY"
     echo "$c'"
 }
+recreate() { bash -c "$(recreate_cmd "$@")" >/dev/null; }
 # once NAME CMD: runs the shell command CMD once; prints "wall cpu peak_rss_mb"
 once() {
     local out
@@ -169,7 +163,8 @@ for c in "${SINGLE_CMDS[@]}" "${SINGLE_SQLITE[@]}"; do
     "${words[@]}" >/dev/null || die "failed (exit $?): $c"
 done
 SAVED_RUNS=$RUNS
-((RUNS < 20)) && RUNS=20
+SINGLE_RUNS=$((RUNS < 20 ? 20 : RUNS))
+RUNS=$SINGLE_RUNS
 HYPERFINE_EXTRA=(-N)
 specs=()
 for i in "${!SINGLE_CMDS[@]}"; do specs+=("pg$i=${SINGLE_CMDS[$i]}" "sqlite$i=${SINGLE_SQLITE[$i]}"); done
@@ -300,7 +295,7 @@ RP=$(ratio "${P[0]}" "${P[1]}"); RI=$(ratio "$IMP_A_WALL" "$IMP_B_WALL")
     echo "Peak RSS, all organizations ($ROWS_ALL_A rows): mcidctl $RSS_ALL MB ($(python3 -c "import sys; print('pass' if float(sys.argv[1]) <= 64 else 'MISS')" "$RSS_ALL") ≤ 64 MB),"
     echo "psql $RSS_ALL_B MB; the largest organization as JSON: $RSS_LARGEST_JSON MB."
     echo
-    echo "### 3. Single commands (median of $((SAVED_RUNS < 20 ? 20 : SAVED_RUNS)) runs, hyperfine -N)"
+    echo "### 3. Single commands (median of $SINGLE_RUNS runs, hyperfine -N)"
     echo
     echo "| command | server store (ms) | min–max (ms) | SQLite store (ms) | target ≤ 20 ms |"
     echo "|---|---:|---:|---:|---|"

@@ -405,8 +405,8 @@ void PgStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at)
     if (user_ids.empty()) {
         return;
     }
+    // Empty at the start: emptied at the end of each use (and a failed one rolls back).
     m_c->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id bigint PRIMARY KEY) ON COMMIT DELETE ROWS");
-    m_c->exec("DELETE FROM purge_ids");
     m_c->query("INSERT INTO purge_ids(id) SELECT DISTINCT unnest($1::bigint[])", {param(id_array(user_ids))});
     // A temporary table has no statistics until analyzed, and the planner would take 100,000 ids
     // for a few thousand (at SCALE 1.0, deleting the purged users' links took 0.19 s without this
@@ -996,8 +996,7 @@ void PgStore::drop_periods_in_bulk(const std::string& users, const std::vector<P
     // a 100,000-target purge at SCALE 1.0 where the key's index takes milliseconds.
     m_c->exec(
         "CREATE TEMP TABLE IF NOT EXISTS periods_gone (org_id bigint, competency text, ends_at bigint, n bigint) "
-        "ON COMMIT DELETE ROWS");
-    m_c->exec("DELETE FROM periods_gone");
+        "ON COMMIT DELETE ROWS");  // empty: emptied at the end of each use, as purge_ids
     m_c->query("WITH gone AS (DELETE FROM competency_periods WHERE " + users +
                    " RETURNING org_id, competency, ends_at) INSERT INTO periods_gone "
                    "SELECT org_id, competency, ends_at, count(*) FROM gone GROUP BY org_id, competency, ends_at",
@@ -1211,12 +1210,12 @@ namespace {
 // pg_dump's output does, rather than kept up to date row by row. Tables the copy does not write
 // (org_user_counts, which triggers keep with ON CONFLICT) keep theirs.
 std::vector<std::string> defer_indexes(store::pg::Connection& c) {
-    std::string tables;
+    std::vector<std::string> names;
     for (const store::CopyTable& t : store::copy_tables()) {
-        tables += (tables.empty() ? "" : ",") + t.name;
+        names.push_back(t.name);
     }
-    const std::string ours =
-        "c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(string_to_array($1, ','))";
+    const std::string tables = store::text_array(names);
+    const std::string ours = "c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1::text[])";
     std::vector<std::string> drop;
     std::vector<std::string> build;
     const auto constraints = [&](const char* types) {

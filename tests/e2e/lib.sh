@@ -52,10 +52,11 @@ on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
 store_sql() {
   if on_server; then psql -XAtq "$MCIDCTL_DB" -c "$1" 2>&1; else sqlite3 -cmd ".timeout 10000" "$MCIDCTL_DB" "$1" 2>&1; fi
 }
+# pg_dump_stable ARGS...: pg_dump without the random \restrict key it marks each dump with
+# (Debian's 15.14 on), so that two dumps of the same data compare equal.
+pg_dump_stable() { pg_dump "$@" 2>&1 | grep -Ev '^\\(un)?restrict '; }
 store_dump() {
-  # pg_dump marks each dump with a random \restrict key (Debian's 15.14 on): left out, so that
-  # two dumps of the same data compare equal.
-  if on_server; then pg_dump "$MCIDCTL_DB" 2>&1 | grep -Ev '^\\(un)?restrict '
+  if on_server; then pg_dump_stable "$MCIDCTL_DB"
   else sqlite3 "$MCIDCTL_DB" .dump 2>&1; fi
 }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
