@@ -1013,14 +1013,24 @@ void PgStore::drop_periods_in_bulk(const std::string& users, const std::vector<P
     m_c->exec("DELETE FROM periods_gone");
 }
 
-std::vector<std::pair<std::string, std::int64_t>> PgStore::count_qualified(std::int64_t org_id, Instant at) {
-    const auto r = m_c->query(
-        "SELECT k.name, "
-        "coalesce((SELECT sum(e.periods) FROM competency_ends e "
-        "          WHERE e.org_id = $1 AND lower(e.competency) = lower(k.name) AND e.ends_at > $2), 0)::bigint "
+// Qualified individuals per competency at `at`: the periods that end after it, less those that
+// start after it. The organization's end rows are summed once, grouped by competency (one range
+// of competency_ends' key); the periods that start later are counted per competency from
+// competency_periods_by_start alone (schema 2 carries the name in it, so no table rows are read).
+PgQuery pg_count_qualified_query(std::int64_t org_id, Instant at) {
+    return {
+        "SELECT k.name, coalesce(e.periods, 0)::bigint "
         "- (SELECT count(*) FROM competency_periods p WHERE p.org_id = $1 AND lower(p.competency) = lower(k.name) "
-        "AND p.starts_at > $2) FROM competencies k ORDER BY lower(k.name), k.name",
-        {param(org_id), param(at)});
+        "AND p.starts_at > $2) "
+        "FROM competencies k LEFT JOIN (SELECT lower(competency) AS competency, sum(periods) AS periods "
+        "FROM competency_ends WHERE org_id = $1 AND ends_at > $2 GROUP BY 1) e ON e.competency = lower(k.name) "
+        "ORDER BY lower(k.name), k.name",
+        {param(org_id), param(at)}};
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgStore::count_qualified(std::int64_t org_id, Instant at) {
+    const PgQuery q = pg_count_qualified_query(org_id, at);
+    const auto r = m_c->query(q.sql, q.params);
     std::vector<std::pair<std::string, std::int64_t>> out;
     for (int i = 0; i < r.rows(); ++i) {
         out.emplace_back(std::string(r.row(i).text(0)), r.row(i).int64(1));

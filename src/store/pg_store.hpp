@@ -142,13 +142,14 @@ private:
     std::string m_name;
 };
 
-// The statement and parameters of a user list or audit list of this filter shape (exposed for
-// the query-plan tests).
+// The statement and parameters of a user list or audit list of this filter shape, and of the
+// count behind `report competencies` (exposed for the query-plan tests).
 struct PgQuery {
     std::string sql;
     std::vector<pg::Param> params;
 };
 PgQuery pg_users_query(const UserFilter& filter);
 PgQuery pg_audit_query(const AuditFilter& filter);
+PgQuery pg_count_qualified_query(std::int64_t org_id, Instant at);
 
 }  // namespace mcid::store

@@ -1,6 +1,7 @@
 // The PostgreSQL layer under the server store: libpq wrapper, SQLSTATE mapping, schema and
 // migrations, and the schema's own rules (append-only audit, counts kept by triggers).
 #include "pg_fixture.hpp"
+#include "store/migrations.hpp"
 #include "store/pg_schema.hpp"
 
 #include <mcid/error.hpp>
@@ -201,6 +202,50 @@ TEST_CASE("the schema is created once, refused when newer, and two first runs do
     } catch (const StoreError& e) {
         CHECK_THAT(e.what(), Catch::Contains("newer than this mcidctl knows"));
     }
+}
+
+namespace {
+// The store's tables, columns and indexes as text, to compare two stores' schemas.
+std::string schema_text(Connection& c) {
+    const Result columns = c.query(
+        "SELECT string_agg(table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable, E'\\n' "
+        "ORDER BY table_name, ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name <> 'mcidctl_schema'");
+    const Result indexes = c.query(
+        "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public' "
+        "AND tablename <> 'mcidctl_schema'");
+    return std::string(columns.row(0).text(0)) + "\n" + std::string(indexes.row(0).text(0));
+}
+}  // namespace
+
+TEST_CASE("a schema-1 server store is migrated to the current schema, its rows kept", "[pg]") {
+    PgDatabase fresh;
+    PgDatabase old;
+    Connection made(fresh.uri);
+    migrate(made, OpenMode::create, "x");
+    Connection c(old.uri);
+    // What the first server stores hold: migration 1 only, with rows in the changed table.
+    c.exec("CREATE TABLE mcidctl_schema (version integer PRIMARY KEY, name text NOT NULL)");
+    c.exec(mcid::store::pg_migrations().front().sql);
+    c.query("INSERT INTO mcidctl_schema(version, name) VALUES (1, $1)",
+            {param(mcid::store::pg_migrations().front().name)});
+    c.exec("INSERT INTO orgs(id, mpn_id, name, created_at) VALUES (1, '1234567', 'Contoso', 0)");
+    c.exec(
+        "INSERT INTO users(email, name, role, org_id, status, invited_at) "
+        "SELECT 'u' || g || '@contoso.com', 'U', 'user', 1, 'active', 0 FROM generate_series(1, 300) g");
+    c.exec(
+        "INSERT INTO competency_periods(user_id, competency, org_id, starts_at, ends_at) "
+        "SELECT id, 'Azure', 1, 1795000000 + id, 1795000000 + 2 * id FROM users");
+    REQUIRE(schema_text(c) != schema_text(made));  // control: the two differ before
+
+    CHECK(migrate(c, OpenMode::open_existing, "x") == 1);
+    CHECK(schema_version(c) == known_schema_version());
+    CHECK(schema_text(c) == schema_text(made));
+    CHECK(c.query("SELECT count(*) FROM competency_periods p JOIN users u ON u.id = p.user_id "
+                  "WHERE p.starts_at = 1795000000 + u.id AND p.ends_at = 1795000000 + 2 * u.id")
+              .row(0)
+              .int64(0) == 300);
+    CHECK(migrate(c, OpenMode::open_existing, "x") == known_schema_version());  // once only
 }
 
 namespace {
