@@ -81,6 +81,18 @@ struct HoldingRow {
     Instant linked_at = 0;
 };
 
+// A credentials import written whole (see Store::begin_credentials_load).
+class CredentialsLoad {
+public:
+    virtual ~CredentialsLoad() = default;  // without commit(), nothing of it is kept
+    virtual void add(const Credential& credential) = 0;
+    // After the last row: builds what the rows need, then takes the store's write lock (waiting
+    // as begin_write does). False when the rows break a key (a key twice in the file, an MCID
+    // with no profile): then nothing of the load will be kept.
+    virtual bool finish() = 0;
+    virtual void commit() = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -183,6 +195,11 @@ public:
             upsert_credential(c);
         }
     }
+    // A credentials import as one load, when the store has a faster way to write a whole file
+    // than upserts in blocks and it applies now (the server store: nothing in the table and
+    // nothing linked yet; see pg_store.cpp); nullptr (the default) otherwise, having changed
+    // nothing. Until the load commits or is dropped, the store's other calls join its transaction.
+    virtual std::unique_ptr<CredentialsLoad> begin_credentials_load() { return nullptr; }
     virtual std::vector<Credential> credentials_of(std::int64_t mcid) = 0;
     virtual std::vector<Assessment> assessments_of(std::int64_t account_id) = 0;
 

@@ -108,6 +108,21 @@ bool CsvReader::next(std::vector<std::string>& fields) {
                     break;
                 }
                 append(c);
+                // The bytes after it in the buffer that cannot end the field or be refused go in
+                // as one run (a NUL, a line end or the delimiter is left to the loop above).
+                std::size_t run = m_pos;
+                while (run < m_end && m_buf[run] != m_delimiter && m_buf[run] != '\n' && m_buf[run] != '\r' &&
+                       m_buf[run] != '\0') {
+                    ++run;
+                }
+                if (run > m_pos) {
+                    size += run - m_pos;
+                    if (size > k_max_record) {
+                        throw fail("record longer than 1 MiB");
+                    }
+                    field.append(m_buf.data() + m_pos, run - m_pos);
+                    m_pos = run;
+                }
                 c = get();
             }
         }

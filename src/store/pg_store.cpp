@@ -19,13 +19,14 @@ using pg::param;
 using pg::Param;
 using pg::Row;
 
-// Begins a write: waits for the store's write lock (pg_advisory_xact_lock of "mcie" in ASCII)
-// for `wait_ms` at most.
+// Waits for the store's write lock (pg_advisory_xact_lock of "mcie" in ASCII) for `wait_ms` at
+// most, in a transaction begun; begin_write_sql begins one and does so.
+std::string take_write_lock_sql(long long wait_ms) {
+    return fmt::format("SET LOCAL lock_timeout = '{}ms'; SELECT pg_advisory_xact_lock(1835231589)",
+                       std::max(1LL, wait_ms));
+}
 std::string begin_write_sql(long long wait_ms) {
-    return fmt::format(
-        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{}ms'; "
-        "SELECT pg_advisory_xact_lock(1835231589)",
-        std::max(1LL, wait_ms));
+    return "BEGIN ISOLATION LEVEL READ COMMITTED; " + take_write_lock_sql(wait_ms);
 }
 constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 
@@ -254,7 +255,7 @@ public:
             pg::append_copy_field(m_block, row[i]);
         }
         m_block += '\n';
-        if (m_block.size() >= 1 << 20) {
+        if (m_block.size() >= 1 << 16) {
             m_c.copy_feed(m_block);
             m_block.clear();
         }
@@ -279,14 +280,17 @@ PgStore::PgStore(std::unique_ptr<pg::Connection> connection, std::string name)
     m_c->cancel_on_signal();
 }
 
-std::unique_ptr<Transaction> PgStore::begin_write() {
-    long long wait_ms = k_busy_budget.count();
-    if (m_busy_deadline) {
-        wait_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*m_busy_deadline - std::chrono::steady_clock::now())
-                .count();
+// What is left of the busy budget for the write lock: all of it, or what a retried unit left.
+long long PgStore::write_wait_ms() const {
+    if (!m_busy_deadline) {
+        return k_busy_budget.count();
     }
-    const std::string begin = begin_write_sql(wait_ms);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*m_busy_deadline - std::chrono::steady_clock::now())
+        .count();
+}
+
+std::unique_ptr<Transaction> PgStore::begin_write() {
+    const std::string begin = begin_write_sql(write_wait_ms());
     return std::make_unique<NestedTransaction>(
         transaction_depth, [this](const char* sql) { m_c->exec(sql); }, begin.c_str());
 }
@@ -619,6 +623,53 @@ void stage_and_merge(pg::Connection& c, const std::string& staging, const std::s
     c.exec("TRUNCATE " + staging);  // the next block of the same transaction starts empty
 }
 
+// Before the rows of a bulk load (db copy, a first credentials import): drops the indexes, keys
+// and foreign keys of the tables named, and returns the statements that build them again, in the
+// order they need (indexes, then primary and unique keys, then the foreign keys that refer to
+// them). Each is then built once from all the rows, as pg_dump's output does, rather than kept
+// up to date row by row. Checks, triggers and grants stay as they are.
+std::vector<std::string> defer_indexes(pg::Connection& c, const std::vector<std::string>& names) {
+    const std::string tables = text_array(names);
+    const std::string ours = "c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1::text[])";
+    std::vector<std::string> drop;
+    std::vector<std::string> build;
+    const auto constraints = [&](const char* types) {
+        const auto found = c.query_once(fmt::format("SELECT quote_ident(c.relname), quote_ident(k.conname), "
+                                                    "pg_get_constraintdef(k.oid) "
+                                                    "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                                                    "WHERE k.contype = ANY('{{{}}}') AND {} ORDER BY k.oid",
+                                                    types, ours),
+                                        {param(tables)});
+        std::vector<std::string> adds;
+        for (int i = 0; i < found.rows(); ++i) {
+            const auto row = found.row(i);
+            drop.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", row.text(0), row.text(1)));
+            adds.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", row.text(0), row.text(1), row.text(2)));
+        }
+        return adds;
+    };
+    const auto foreign_keys = constraints("f");
+    const auto keys = constraints("p,u");
+    const std::string not_a_key =
+        "NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u'))";
+    const auto indexes = c.query_once(
+        "SELECT quote_ident(x.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
+        "WHERE " +
+            ours + " AND " + not_a_key + " ORDER BY i.indexrelid",
+        {param(tables)});
+    for (int i = 0; i < indexes.rows(); ++i) {
+        drop.push_back(fmt::format("DROP INDEX {}", indexes.row(i).text(0)));
+        build.emplace_back(indexes.row(i).text(1));
+    }
+    build.insert(build.end(), keys.begin(), keys.end());
+    build.insert(build.end(), foreign_keys.begin(), foreign_keys.end());
+    for (const std::string& sql : drop) {
+        c.exec(sql);
+    }
+    return build;
+}
+
 }  // namespace
 
 // An account's last login and name in the block, and its last password hash that is not empty
@@ -697,6 +748,102 @@ void PgStore::upsert_credentials(const std::vector<Credential>& credentials) {
         "passed_on = excluded.passed_on, expires_on = excluded.expires_on "
         "WHERE (credentials.title, credentials.type, credentials.passed_on, credentials.expires_on) IS DISTINCT FROM "
         "(excluded.title, excluded.type, excluded.passed_on, excluded.expires_on)");
+}
+
+namespace {
+
+// The load begun by PgStore::begin_credentials_load: the rows go by one COPY into the table with
+// its keys dropped, which are built again from all of them at the end.
+class PgCredentialsLoad final : public CredentialsLoad {
+public:
+    PgCredentialsLoad(pg::Connection& c, std::unique_ptr<Transaction> tx, std::vector<std::string> rebuild,
+                      std::string take_write_lock)
+        : m_c(c), m_tx(std::move(tx)), m_rebuild(std::move(rebuild)), m_take_write_lock(std::move(take_write_lock)) {}
+
+    void add(const Credential& c) override {
+        if (!m_sink) {  // on the first row: the caller may query the store until then
+            m_sink = std::make_unique<CopySink>(
+                m_c, copy_table_of("credentials", "#mcid code title type passed_on expires_on"));
+        }
+        m_sink->add({param(c.mcid), param(c.code), param(c.title), param(to_string(c.type)), date_param(c.passed_on),
+                     date_param(c.expires_on)});
+    }
+
+    bool finish() override {
+        if (m_sink) {
+            m_sink->finish();
+        }
+        try {
+            for (const std::string& sql : m_rebuild) {
+                m_c.exec(sql);
+            }
+        } catch (const pg::ServerError& e) {
+            if (e.sqlstate() == "23505" || e.sqlstate() == "23503") {
+                return false;  // a key twice, or an MCID with no profile: dropped, rolled back
+            }
+            throw;
+        }
+        m_c.exec(m_take_write_lock);
+        return true;
+    }
+
+    void commit() override { m_tx->commit(); }
+
+private:
+    pg::Connection& m_c;
+    std::unique_ptr<Transaction> m_tx;
+    std::vector<std::string> m_rebuild;
+    std::string m_take_write_lock;
+    std::unique_ptr<CopySink> m_sink;
+};
+
+}  // namespace
+
+// A first credentials import is one load with the keys built after the rows (5M rows: about a
+// fifth of the time of upserts in blocks, whose cost is the server keeping the primary key, the
+// code index and the foreign key to profiles up to date row by row; docs/performance.md section
+// 8). It applies when:
+// - this role may alter the table (it owns credentials, or has the rights of its owner) and
+//   refer to profiles;
+// - both tables are free right now: their locks (ACCESS EXCLUSIVE, which dropping the foreign
+//   key takes on profiles anyway) are taken with NOWAIT, and held to the end, so no one reads
+//   half a load, and no link (which reads profiles) can be made meanwhile;
+// - holding them, credentials is empty and nothing is linked, so no competency status changes
+//   (an import in blocks refreshes the status of the linked MCIDs it touches).
+// Otherwise nothing is changed and the import runs in blocks, as it does on every later import.
+// The store's write lock is taken only at the end, for the audit row, so other admins' writes
+// do not queue behind the load.
+std::unique_ptr<CredentialsLoad> PgStore::begin_credentials_load() {
+    if (transaction_depth != 0) {
+        return nullptr;  // a load is a transaction of its own
+    }
+    auto tx = std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, "BEGIN ISOLATION LEVEL READ COMMITTED");
+    const bool may_alter =
+        m_c->query(
+               "SELECT pg_has_role(relowner, 'USAGE') AND has_table_privilege('profiles', 'REFERENCES') "
+               "FROM pg_class WHERE oid = 'credentials'::regclass")
+            .row(0)
+            .boolean(0);
+    if (!may_alter) {
+        return nullptr;
+    }
+    try {
+        m_c->exec("LOCK TABLE credentials, profiles IN ACCESS EXCLUSIVE MODE NOWAIT");
+    } catch (const pg::ServerError& e) {
+        if (e.sqlstate() == "55P03") {
+            return nullptr;  // in use: the import in blocks waits its turn as any write does
+        }
+        throw;
+    }
+    if (!m_c->query("SELECT NOT EXISTS (SELECT 1 FROM credentials) AND NOT EXISTS (SELECT 1 FROM links)")
+             .row(0)
+             .boolean(0)) {
+        return nullptr;
+    }
+    std::vector<std::string> rebuild = defer_indexes(*m_c, {"credentials"});
+    return std::make_unique<PgCredentialsLoad>(*m_c, std::move(tx), std::move(rebuild),
+                                               take_write_lock_sql(write_wait_ms()));
 }
 
 bool PgStore::assessment_exists(std::int64_t account_id, std::string_view title) {
@@ -1214,57 +1361,6 @@ void PgStore::copy_finished() {
 namespace mcid {
 namespace {
 
-// Before the rows of a copy: drops the copied tables' indexes, keys and foreign keys, and returns
-// the statements that build them again, in the order they need (indexes, then primary and unique
-// keys, then the foreign keys that refer to them). Each is then built once from all the rows, as
-// pg_dump's output does, rather than kept up to date row by row. Tables the copy does not write
-// (org_user_counts, which triggers keep with ON CONFLICT) keep theirs.
-std::vector<std::string> defer_indexes(store::pg::Connection& c) {
-    std::vector<std::string> names;
-    for (const store::CopyTable& t : store::copy_tables()) {
-        names.push_back(t.name);
-    }
-    const std::string tables = store::text_array(names);
-    const std::string ours = "c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1::text[])";
-    std::vector<std::string> drop;
-    std::vector<std::string> build;
-    const auto constraints = [&](const char* types) {
-        const auto found = c.query_once(fmt::format("SELECT quote_ident(c.relname), quote_ident(k.conname), "
-                                                    "pg_get_constraintdef(k.oid) "
-                                                    "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
-                                                    "WHERE k.contype = ANY('{{{}}}') AND {} ORDER BY k.oid",
-                                                    types, ours),
-                                        {store::pg::param(tables)});
-        std::vector<std::string> adds;
-        for (int i = 0; i < found.rows(); ++i) {
-            const auto row = found.row(i);
-            drop.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", row.text(0), row.text(1)));
-            adds.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", row.text(0), row.text(1), row.text(2)));
-        }
-        return adds;
-    };
-    const auto foreign_keys = constraints("f");
-    const auto keys = constraints("p,u");
-    const std::string not_a_key =
-        "NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u'))";
-    const auto indexes = c.query_once(
-        "SELECT quote_ident(x.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
-        "WHERE " +
-            ours + " AND " + not_a_key + " ORDER BY i.indexrelid",
-        {store::pg::param(tables)});
-    for (int i = 0; i < indexes.rows(); ++i) {
-        drop.push_back(fmt::format("DROP INDEX {}", indexes.row(i).text(0)));
-        build.emplace_back(indexes.row(i).text(1));
-    }
-    build.insert(build.end(), keys.begin(), keys.end());
-    build.insert(build.end(), foreign_keys.begin(), foreign_keys.end());
-    for (const std::string& sql : drop) {
-        c.exec(sql);
-    }
-    return build;
-}
-
 }  // namespace
 
 void copy_to_server_store(Store& from, const std::string& uri,
@@ -1273,7 +1369,11 @@ void copy_to_server_store(Store& from, const std::string& uri,
     const std::string name = store::pg::display_name(uri);
     connection->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
     store::pg::migrate_in_transaction(*connection, OpenMode::create, name, store::pg::Existing::refuse);
-    const std::vector<std::string> rebuild = defer_indexes(*connection);
+    std::vector<std::string> copied;
+    for (const store::CopyTable& t : store::copy_tables()) {
+        copied.push_back(t.name);  // not org_user_counts, whose key the triggers' ON CONFLICT needs
+    }
+    const std::vector<std::string> rebuild = store::defer_indexes(*connection, copied);
     store::PgStore to(std::move(connection), name);
     to.transaction_depth = 1;  // what follows joins the transaction begun above
     {

@@ -58,6 +58,7 @@ public:
     void upsert_credential(const Credential& credential) override;
     void upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) override;
     void upsert_credentials(const std::vector<Credential>& credentials) override;
+    std::unique_ptr<CredentialsLoad> begin_credentials_load() override;
     std::vector<std::int64_t> missing_profiles(const std::vector<std::int64_t>& mcids) override;
     bool assessment_exists(std::int64_t account_id, std::string_view title) override;
     void upsert_assessment(const Assessment& assessment) override;
@@ -127,6 +128,8 @@ public:
     int transaction_depth = 0;
 
 private:
+    long long write_wait_ms() const;
+
     std::optional<std::chrono::steady_clock::time_point> m_busy_deadline;
     // Runs `sql` through a cursor inside the current transaction (or a snapshot of its own).
     void each(const std::string& sql, const std::vector<pg::Param>& params,

@@ -55,6 +55,39 @@ store_sql() {
 # pg_dump_stable ARGS...: pg_dump without the random \restrict key it marks each dump with
 # (Debian's 15.14 on), so that two dumps of the same data compare equal.
 pg_dump_stable() { pg_dump "$@" 2>&1 | grep -Ev '^\\(un)?restrict '; }
+# signal_midway SIGNAL DB PATTERN CMD...: runs CMD in the background and sends it SIGNAL once the
+# test server shows a statement LIKE PATTERN running in database DB (a name); sets RC and ERR of
+# CMD. Returns 0 when CMD was caught that way (seen running, and it did not end on its own).
+signal_midway() {
+  local signal=$1 db=$2 pattern=$3 pid seen=""
+  shift 3
+  "$@" >/dev/null 2>"$T/midway-err" &
+  pid=$!
+  for _ in $(seq 400); do
+    if psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where datname = '$db' and query like '$pattern'" |
+      grep -q 1; then
+      seen=1
+      break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  kill "-$signal" "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  RC=$?
+  ERR=$(cat "$T/midway-err")
+  [[ -n $seen && $RC != 0 ]]
+}
+# profiles_csv N FIRST: a profiles import file of N profiles, MCIDs from FIRST on (stdout)
+profiles_csv() {
+  python3 -c "
+import sys
+n, first = int(sys.argv[1]), int(sys.argv[2])
+print('mcid,login,name')
+for i in range(n): print(f'{first + i},p{i}@outlook.example,Person {i}')" "$1" "$2"
+}
+# db_name URI: the database a postgresql:///NAME?... URI names
+db_name() { sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$1"; }
 store_dump() {
   if on_server; then pg_dump_stable "$MCIDCTL_DB"
   else sqlite3 "$MCIDCTL_DB" .dump 2>&1; fi

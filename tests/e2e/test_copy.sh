@@ -145,35 +145,16 @@ echo "== db copy: interrupted, the database is left without a store"
 fresh_env
 setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
 # Enough rows that the copy takes a moment: 200,000 profiles through the importer.
-python3 -c "
-print('mcid,login,name')
-for i in range(200000): print(f'{50000000+i},p{i}@outlook.example,Person {i}')" >"$T/profiles.csv"
+profiles_csv 200000 50000000 >"$T/profiles.csv"
 expect 0 "import 200,000 profiles" env MCIDCTL_TOKEN="$OP" "$M" registry import "$T/profiles.csv" --kind profiles
 # copy_killed SIGNAL: starts a db copy into a new database ($PG3) and sends SIGNAL once the
 # server shows its COPY of the profiles (its transaction is open); up to 3 attempts. Sets RC
 # and ERR of the copy; fails when the copy was never caught midway.
 copy_killed() {
-  local signal=$1 attempt name seen pid
+  local signal=$1 attempt
   for attempt in 1 2 3; do
     PG3=$(new_db) || { bad "create a database"; return 1; }
-    name=$(sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$PG3")
-    MCIDCTL_TOKEN=$OP "$M" db copy "$PG3" >/dev/null 2>"$T/copy-err" &
-    pid=$!
-    seen=""
-    for _ in $(seq 400); do
-      if psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where datname = '$name' and query like 'COPY profiles%'" |
-        grep -q 1; then
-        seen=1
-        break
-      fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.01
-    done
-    kill "-$signal" "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    RC=$?
-    ERR=$(cat "$T/copy-err")
-    [[ -n $seen && $RC != 0 ]] && return 0
+    signal_midway "$signal" "$(db_name "$PG3")" 'COPY profiles%' env MCIDCTL_TOKEN="$OP" "$M" db copy "$PG3" && return 0
   done
   bad "the copy was caught midway in 3 attempts ($signal)"
   return 1
@@ -205,7 +186,7 @@ fi
 
 echo "== Ctrl-C on a server store ends the server's side of the command at once"
 if [[ -n ${SERVER_STORE:-} ]]; then
-  name=$(sed 's|^postgresql:///\([^?]*\)?.*|\1|' <<<"$SERVER_STORE")
+  name=$(db_name "$SERVER_STORE")
   # Another session holds the store's write lock; a write waits for it (up to 5 s, lock_timeout).
   fifo=$T/holder
   mkfifo "$fifo"

@@ -149,4 +149,50 @@ IN=$PW_USER expect 0 "login with session.ttl 1h" env MCIDCTL_SESSION="$T/s1h" "$
 expect 0 "session valid 50 minutes later" at "$(later '50 minutes')" env MCIDCTL_SESSION="$T/s1h" "$M" whoami
 expect_err 7 'session expired' "session expired 70 minutes later (session.ttl 1h)" at "$(later '70 minutes')" env MCIDCTL_SESSION="$T/s1h" "$M" whoami
 
+# ---- a first credentials import on a server store: one load, all or nothing ----------------------------------------
+# (A store file writes every import in chunks of 50,000 rows: test_reliability kills those.)
+if on_server; then
+  echo "== a first credentials import on a server store is one load"
+  fresh_env
+  setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
+  profiles_csv 40000 60000000 >"$T/profiles.csv"
+  python3 -c "
+print('mcid,code,title,type,passed_on,expires_on')
+for i in range(40000):
+    for c in ('AZ-104', 'AZ-900', 'AZ-305', 'SC-200', 'MS-700'):
+        print(f'{60000000+i},{c},Title of {c},certification,2025-01-10,2027-01-10')" >"$T/credentials.csv"
+  expect 0 "import 40,000 profiles" as "$OP" registry import "$T/profiles.csv" --kind profiles
+  SCHEMA=$(pg_dump_stable -s "$MCIDCTL_DB")
+  DB=$(db_name "$MCIDCTL_DB")
+  # left_as_before: once the server has rolled the killed load back (it notices a closed
+  # connection on its own time), no credentials and the schema unchanged (the keys are back)
+  left_as_before() {
+    for _ in $(seq 100); do
+      [[ -z $(psql -XAtq "$MCIDCTL_TEST_PG" -c "select 1 from pg_stat_activity where datname = '$DB' and query like 'COPY credentials%'") ]] && break
+      sleep 0.1
+    done
+    [[ $(store_sql "select count(*) from credentials") == 0 && $(pg_dump_stable -s "$MCIDCTL_DB") == "$SCHEMA" ]]
+  }
+  for signal in KILL INT; do
+    caught=""
+    for attempt in 1 2 3; do
+      signal_midway "$signal" "$DB" 'COPY credentials%' env MCIDCTL_TOKEN="$OP" "$M" registry import "$T/credentials.csv" --kind credentials &&
+        { caught=1; break; }
+      # ran to its end before the signal: start again from an empty table
+      store_sql "delete from credentials" >/dev/null
+    done
+    check "SIG$signal caught the load while the server ran its COPY" test -n "$caught"
+    [[ -n $caught ]] || continue
+    check "SIG$signal: exit $([[ $signal == KILL ]] && echo 137 || echo 130) ($RC)" test "$RC" == "$([[ $signal == KILL ]] && echo 137 || echo 130)"
+    check "SIG$signal: no credentials kept, and the table's keys as a new store's" left_as_before
+  done
+  check "Ctrl-C says nothing was changed" has '^mcidctl: error: interrupted; .*nothing was changed' "$ERR"
+  expect 0 "the same import run again" as "$OP" registry import "$T/credentials.csv" --kind credentials
+  check "every row is in ($(store_sql "select count(*) from credentials"))" test "$(store_sql "select count(*) from credentials")" = 200000
+  check "the schema is a new store's after the load" test "$(pg_dump_stable -s "$MCIDCTL_DB")" = "$SCHEMA"
+  expect 0 "db check after the load" as "$OP" db check
+  expect 0 "run again on the full table (in blocks)" as "$OP" registry import "$T/credentials.csv" --kind credentials
+  check "still every row once" test "$(store_sql "select count(*) from credentials")" = 200000
+fi
+
 summary

@@ -30,7 +30,10 @@ struct World {
     Actor gb;        // Global Admin of Fabrikam (7654321)
     Actor bo;        // user of Fabrikam
 
-    World() {
+    World() { enroll(); }
+    // The same world on a store of the test's own (a [pg] test's server store).
+    explicit World(std::unique_ptr<Store> own) : store(std::move(own)) { enroll(); }
+    void enroll() {
         Identity id(*store, clock);
         id.init(Email::parse("op@example.com"), "operator-pass-0001");
         const auto op_user = *store->find_user_by_email("op@example.com");

@@ -52,4 +52,19 @@ struct PgDatabase {
     PgDatabase& operator=(const PgDatabase&) = delete;
 };
 
+// The tables, columns, constraints and indexes of the database `c` is connected to, as text (but
+// the schema-version table), to compare two stores' schemas.
+inline std::string pg_schema_text(store::pg::Connection& c) {
+    const store::pg::Result r = c.query(
+        "SELECT (SELECT string_agg(table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable, "
+        "E'\\n' ORDER BY table_name, ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND table_name <> 'mcidctl_schema') || E'\\n' || "
+        "(SELECT string_agg(c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid), E'\\n' "
+        "ORDER BY c.relname, k.conname) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+        "WHERE c.relnamespace = 'public'::regnamespace AND c.relname <> 'mcidctl_schema') || E'\\n' || "
+        "(SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes "
+        "WHERE schemaname = 'public' AND tablename <> 'mcidctl_schema')");
+    return std::string(r.row(0).text(0));
+}
+
 }  // namespace mcid::test

@@ -1,5 +1,7 @@
 #include "collect_sink.hpp"
 #include "fixture.hpp"
+#include "pg_fixture.hpp"
+#include "store/pg_store.hpp"
 
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
@@ -201,6 +203,10 @@ std::int64_t import_audit_rows(Store& store) {
 TEST_CASE("registry import in chunks: every row checked first, then written a chunk per transaction") {
     World w;
     add_profile(*w.store, 12345678, "alice@outlook.com");
+    // The registry holds credentials already, as for every import but the first (which a server
+    // store may write as one load: the next test cases).
+    add_profile(*w.store, 87654321, "earlier@outlook.com");
+    import(w, ImportKind::credentials, "mcid,code,title,type\n87654321,AZ-900,Fundamentals,exam\n");
     const auto audits = import_audit_rows(*w.store);
 
     SECTION("rows on both sides of chunk boundaries, from a stream that cannot seek (a pipe)") {
@@ -259,6 +265,69 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
         CHECK_THROWS_WITH(Importer(*w.store, w.clock, 50000).import_registry(w.op, ImportKind::credentials, in, stop),
                           "interrupted; nothing was changed");
         CHECK(count_credentials(*w.store, 12345678) == 0);
+    }
+}
+
+TEST_CASE("registry import: a first credentials import, into an empty registry, as the imports after it") {
+    // A server store may write it as one load (pg_store.cpp); the outcome is the same on both.
+    World w;
+    add_profile(*w.store, 30000001, "one@outlook.com");
+    add_profile(*w.store, 30000002, "two@outlook.com");
+    const auto audits = import_audit_rows(*w.store);
+    const auto titles = [&] {
+        std::string out;
+        for (const std::int64_t mcid : {30000001, 30000002}) {
+            for (const Credential& c : w.store->credentials_of(mcid)) {
+                out += fmt::format("{} {} {} {} {};", mcid, c.code, c.title, c.passed_on ? c.passed_on->str() : "-",
+                                   c.expires_on ? c.expires_on->str() : "-");
+            }
+        }
+        return out;
+    };
+    SECTION("every row, one audit row; the same file again changes nothing") {
+        const std::string csv =
+            "mcid,code,title,type,passed_on,expires_on\n30000001,AZ-104,Admin,certification,2025-01-10,2026-01-10\n"
+            "30000001,AZ-900,Fundamentals,exam,,\n30000002,AZ-104,Admin,certification,2025-02-01,\n";
+        CHECK(import(w, ImportKind::credentials, csv).rows == 3);
+        const std::string first = titles();
+        CHECK(first ==
+              "30000001 AZ-104 Admin 2025-01-10 2026-01-10;30000001 AZ-900 Fundamentals - -;"
+              "30000002 AZ-104 Admin 2025-02-01 -;");
+        CHECK(import_audit_rows(*w.store) == audits + 1);
+        CHECK(import(w, ImportKind::credentials, csv).rows == 3);
+        CHECK(titles() == first);
+        CHECK(import_audit_rows(*w.store) == audits + 2);
+    }
+    SECTION("a key twice in the file: its last row") {
+        CHECK(import(w, ImportKind::credentials,
+                     "mcid,code,title,type\n30000001,AZ-104,Old,exam\n30000002,AZ-104,Two,exam\n"
+                     "30000001,AZ-104,New,certification\n")
+                  .rows == 3);
+        CHECK(titles() == "30000001 AZ-104 New - -;30000002 AZ-104 Two - -;");
+    }
+    SECTION("bad rows and missing profiles: each named by its line, nothing imported") {
+        try {
+            import(w, ImportKind::credentials,
+                   "mcid,code,title,type\n30000001,AZ-104,Admin,exam\n99999999,AZ-104,Admin,exam\n"
+                   "30000002,AZ-104,Admin,certificate\n");
+            FAIL("the import went through");
+        } catch (const UsageError& e) {
+            CHECK_THAT(e.what(), Catch::Contains("2 bad rows, nothing was imported: line 3: mcid: no profile 99999999 "
+                                                 "(import profiles first); line 4: type"));
+        }
+        CHECK(titles().empty());
+        CHECK(import_audit_rows(*w.store) == audits);
+    }
+    SECTION("interrupted: nothing imported") {
+        const Progress stop = [](std::size_t done, std::size_t) {
+            if (done == 10000)
+                throw Interrupted("interrupted; nothing was changed");
+        };
+        std::istringstream in(many_credentials(12000, 30000001));
+        CHECK_THROWS_WITH(Importer(*w.store, w.clock).import_registry(w.op, ImportKind::credentials, in, stop),
+                          "interrupted; nothing was changed");
+        CHECK(titles().empty());
+        CHECK(import_audit_rows(*w.store) == audits);
     }
 }
 
@@ -338,4 +407,85 @@ TEST_CASE("registry import: missing profiles are found together and reported in 
         CHECK(m.find("line 6: mcid: no profile 88888888") != std::string::npos);
     }
     CHECK(count_credentials(*w.store, 12345678) == 0);
+}
+
+TEST_CASE("registry import on a server store: a first credentials import is one load, with the keys built after",
+          "[pg]") {
+    PgDatabase db;
+    World w(open_pg_store(db.uri, OpenMode::create));
+    auto& c = dynamic_cast<store::PgStore&>(*w.store).connection();
+    add_profile(*w.store, 30000001, "one@outlook.com");
+    add_profile(*w.store, 30000002, "two@outlook.com");
+    // The load drops the table's keys and builds them again: new objects, new ids.
+    const auto key_id = [&] {
+        return c.query("SELECT 'credentials_pkey'::regclass::oid::bigint").row(0).int64(0);
+    };
+    const auto before = key_id();
+    const std::string csv =
+        "mcid,code,title,type,passed_on\n30000001,AZ-104,Admin,certification,2025-01-10\n"
+        "30000002,AZ-900,Fundamentals,exam,\n";
+    const auto count = [&] {
+        return c.query("SELECT count(*) FROM credentials").row(0).int64(0);
+    };
+
+    SECTION("loaded whole, and the table is then as a new store's; the next import goes in blocks") {
+        CHECK(import(w, ImportKind::credentials, csv).rows == 2);
+        CHECK(count() == 2);
+        const auto loaded = key_id();
+        CHECK(loaded != before);
+        PgDatabase fresh;
+        store::pg::Connection made(fresh.uri);
+        open_pg_store(fresh.uri, OpenMode::create);
+        CHECK(pg_schema_text(c) == pg_schema_text(made));
+        CHECK(import(w, ImportKind::credentials, csv).rows == 2);
+        CHECK(key_id() == loaded);
+        CHECK(count() == 2);
+    }
+    SECTION("a key twice in the file: the load is dropped, and the import in blocks keeps the last row") {
+        CHECK(import(w, ImportKind::credentials, csv + "30000001,AZ-104,Newer,exam,\n").rows == 3);
+        CHECK(key_id() == before);
+        CHECK(w.store->credentials_of(30000001).at(0).title == "Newer");
+    }
+    SECTION("an MCID with no profile: not loaded, and named by its line") {
+        CHECK_THROWS_WITH(import(w, ImportKind::credentials, csv + "99999999,AZ-104,Admin,exam,\n"),
+                          Catch::Contains("line 4: mcid: no profile 99999999"));
+        CHECK(key_id() == before);
+        CHECK(count() == 0);
+    }
+    SECTION("someone has linked: in blocks, which keep the linked people's competency status") {
+        exec_sql(*w.store,
+                 fmt::format("INSERT INTO links(mcid, user_id, org_id, linked_at) VALUES (30000001, {}, {}, 0)",
+                             w.alice.user_id, *w.alice.org_id));
+        CHECK(import(w, ImportKind::credentials, csv).rows == 2);
+        CHECK(key_id() == before);
+        CHECK(count() == 2);
+    }
+    SECTION("the tables in use by another session: in blocks, without waiting for it") {
+        store::pg::Connection other(db.uri);
+        other.exec("BEGIN");
+        other.exec("SELECT count(*) FROM profiles");  // holds its lock on profiles to the end
+        CHECK(import(w, ImportKind::credentials, csv).rows == 2);
+        CHECK(key_id() == before);
+        other.exec("ROLLBACK");
+        CHECK(count() == 2);
+    }
+    SECTION("a role that does not own the tables (docs/operations.md): in blocks") {
+        const std::string role = "app_" + db.name;
+        c.exec(fmt::format("CREATE ROLE {} LOGIN", role));
+        c.exec(fmt::format("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}", role));
+        c.exec(fmt::format("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}", role));
+        std::string uri = db.uri;
+        const auto at = uri.find("user=postgres");
+        REQUIRE(at != std::string::npos);
+        uri.replace(at, 13, "user=" + role);
+        {
+            const auto app = open_pg_store(uri, OpenMode::open_existing);
+            std::istringstream in(csv);
+            CHECK(Importer(*app, w.clock).import_registry(w.op, ImportKind::credentials, in, {}).rows == 2);
+        }
+        CHECK(key_id() == before);
+        CHECK(count() == 2);
+        c.exec(fmt::format("DROP OWNED BY {}", role));
+        c.exec(fmt::format("DROP ROLE {}", role));
+    }
 }

@@ -10,6 +10,7 @@
 
 using namespace mcid;
 using namespace mcid::store::pg;
+using mcid::test::pg_schema_text;
 using mcid::test::PgDatabase;
 
 namespace {
@@ -204,20 +205,6 @@ TEST_CASE("the schema is created once, refused when newer, and two first runs do
     }
 }
 
-namespace {
-// The store's tables, columns and indexes as text, to compare two stores' schemas.
-std::string schema_text(Connection& c) {
-    const Result columns = c.query(
-        "SELECT string_agg(table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable, E'\\n' "
-        "ORDER BY table_name, ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' "
-        "AND table_name <> 'mcidctl_schema'");
-    const Result indexes = c.query(
-        "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public' "
-        "AND tablename <> 'mcidctl_schema'");
-    return std::string(columns.row(0).text(0)) + "\n" + std::string(indexes.row(0).text(0));
-}
-}  // namespace
-
 TEST_CASE("a schema-1 server store is migrated to the current schema, its rows kept", "[pg]") {
     PgDatabase fresh;
     PgDatabase old;
@@ -236,11 +223,11 @@ TEST_CASE("a schema-1 server store is migrated to the current schema, its rows k
     c.exec(
         "INSERT INTO competency_periods(user_id, competency, org_id, starts_at, ends_at) "
         "SELECT id, 'Azure', 1, 1795000000 + id, 1795000000 + 2 * id FROM users");
-    REQUIRE(schema_text(c) != schema_text(made));  // control: the two differ before
+    REQUIRE(pg_schema_text(c) != pg_schema_text(made));  // control: the two differ before
 
     CHECK(migrate(c, OpenMode::open_existing, "x") == 1);
     CHECK(schema_version(c) == known_schema_version());
-    CHECK(schema_text(c) == schema_text(made));
+    CHECK(pg_schema_text(c) == pg_schema_text(made));
     CHECK(c.query("SELECT count(*) FROM competency_periods p JOIN users u ON u.id = p.user_id "
                   "WHERE p.starts_at = 1795000000 + u.id AND p.ends_at = 1795000000 + 2 * u.id")
               .row(0)
