@@ -205,18 +205,25 @@ void Connection::exec(const std::string& sql) {
     PQclear(r);
 }
 
-const std::string& Connection::prepared(const std::string& sql) {
+// A statement is prepared the second time it runs: a command that runs it once (most of a
+// single-record command's statements) pays one round trip for it, not a Parse and then an
+// Execute; a batch that runs it again reuses the plan. nullptr: the first time, run it unnamed.
+const std::string* Connection::prepared(const std::string& sql) {
     auto it = m_statements.find(sql);
-    if (it != m_statements.end()) {
-        return it->second;
+    if (it == m_statements.end()) {
+        m_statements.emplace(sql, std::string());
+        return nullptr;
     }
-    std::string name = fmt::format("s{}", m_statements.size() + 1);
-    pg_result* r = PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fail(r);
+    if (it->second.empty()) {
+        std::string name = fmt::format("s{}", ++m_prepared_count);
+        pg_result* r = PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fail(r);
+        }
+        PQclear(r);
+        it->second = std::move(name);
     }
-    PQclear(r);
-    return m_statements.emplace(sql, std::move(name)).first->second;
+    return &it->second;
 }
 
 namespace {
@@ -231,10 +238,11 @@ std::vector<const char*> values_of(const std::vector<Param>& params) {
 }  // namespace
 
 Result Connection::query(const std::string& sql, const std::vector<Param>& params) {
-    const std::string& name = prepared(sql);
+    const std::string* name = prepared(sql);
     const auto values = values_of(params);
-    pg_result* r =
-        PQexecPrepared(m_conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+    const int n = static_cast<int>(values.size());
+    pg_result* r = name ? PQexecPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                        : PQexecParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
     const auto status = PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
@@ -280,10 +288,11 @@ void Connection::cursor(const std::string& sql, const std::vector<Param>& params
 
 void Connection::stream(const std::string& sql, const std::vector<Param>& params,
                         const std::function<void(const Row&)>& fn) {
-    const std::string& name = prepared(sql);
+    const std::string* name = prepared(sql);
     const auto values = values_of(params);
-    if (!PQsendQueryPrepared(m_conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
-                             0)) {
+    const int n = static_cast<int>(values.size());
+    if (!(name ? PQsendQueryPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
+               : PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0))) {
         fail(nullptr);
     }
     PQsetSingleRowMode(m_conn);

@@ -97,7 +97,8 @@ public:
 
     // Runs one or more statements without parameters (migrations, BEGIN, COMMIT).
     void exec(const std::string& sql);
-    // Runs one statement with parameters ($1, $2, ...), prepared once per connection by its text.
+    // Runs one statement with parameters ($1, $2, ...); prepared by its text the second time it
+    // runs on this connection.
     Result query(const std::string& sql, const std::vector<Param>& params = {});
     // Runs one statement with parameters without preparing it (statements run once).
     Result query_once(const std::string& sql, const std::vector<Param>& params = {});
@@ -128,13 +129,14 @@ public:
 
 private:
     [[noreturn]] void fail(pg_result* result);
-    const std::string& prepared(const std::string& sql);
+    const std::string* prepared(const std::string& sql);
 
     pg_conn* m_conn = nullptr;
     struct Cancel;
     std::unique_ptr<Cancel, void (*)(Cancel*)> m_cancel;
     std::atomic<pg_cancel*>* m_signal_slot = nullptr;
-    std::unordered_map<std::string, std::string> m_statements;  // SQL text -> prepared name
+    std::unordered_map<std::string, std::string> m_statements;  // SQL text -> prepared name ("": run once)
+    std::size_t m_prepared_count = 0;
     int m_cursors = 0;
 };
 

@@ -1,0 +1,57 @@
+#!/bin/bash
+# End-to-end: what only a server store can meet on opening (PRODUCT.md section 7, issue 12). An
+# unreachable server, a missing database, a role the server refuses and a store of a newer schema
+# are exit 9 with the server's reason on one line, nothing touched; a store of an older schema is
+# brought to the current one by the first command that opens it. (A store file's counterparts:
+# test_store.sh.) Every case needs a server: run directly, the suite starts a throwaway one.
+if [[ -z ${MCIDCTL_TEST_PG:-} ]]; then
+  exec bash "$(dirname "$0")/../../scripts/with-postgres.sh" bash "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+export MCIDCTL_E2E_STORE=postgres  # fresh_env: a new database per case
+
+# one_line NAME: the last command printed one 'mcidctl: error: ' line on stderr (and a hint at most)
+one_line() {
+  local n
+  n=$(printf '%s\n' "$ERR" | grep -c '')
+  check "$1: one error line" test "$n" -le 2 -a "$(printf '%s\n' "$ERR" | sed -n 1p | cut -c1-16)" = "mcidctl: error: "
+}
+
+echo "== the server or the database cannot be reached"
+fresh_env
+setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
+expect_err 9 'cannot open the server store: .*No such file or directory' "no server on that socket -> 9" \
+  env MCIDCTL_TOKEN="$OP" "$M" --db "postgresql:///mcid?host=$T/no-server-here" whoami
+one_line "no server"
+expect_err 9 'database "no_such_db" does not exist' "a missing database -> 9" \
+  env MCIDCTL_TOKEN="$OP" "$M" --db "${MCIDCTL_TEST_PG/\/postgres\?/\/no_such_db?}" whoami
+one_line "missing database"
+expect_err 9 'role "nobody_here" does not exist' "a role the server refuses -> 9" \
+  env MCIDCTL_TOKEN="$OP" "$M" --db "${MCIDCTL_DB/user=postgres/user=nobody_here}" whoami
+one_line "refused role"
+expect 0 "the store itself opens (control)" env MCIDCTL_TOKEN="$OP" "$M" whoami
+
+echo "== a store of a newer schema is refused and left as it is"
+store_sql "INSERT INTO mcidctl_schema(version, name) VALUES (999, 'from the future')" >/dev/null
+DUMP=$(pg_dump_stable "$MCIDCTL_DB")
+expect_err 9 'schema 999, newer than this mcidctl knows' "whoami on a newer schema -> 9" env MCIDCTL_TOKEN="$OP" "$M" whoami
+one_line "newer schema"
+check "… with the hint to upgrade" has '^hint: upgrade mcidctl' "$ERR"
+expect_err 9 'newer' "config set on a newer schema -> 9" env MCIDCTL_TOKEN="$OP" "$M" config set association.limit 7
+check "the store is left as it was" test "$(pg_dump_stable "$MCIDCTL_DB")" = "$DUMP"
+store_sql "DELETE FROM mcidctl_schema WHERE version = 999" >/dev/null
+
+echo "== a store of schema 1 is upgraded by the first command"
+SCHEMA=$(pg_dump_stable -s "$MCIDCTL_DB")
+# What schema 1 had where migration 0002 changed it: the periods' index without the name in it.
+store_sql "DROP INDEX competency_periods_by_start;
+  CREATE INDEX competency_periods_by_start ON competency_periods(org_id, lower(competency), starts_at);
+  DELETE FROM mcidctl_schema WHERE version > 1" >/dev/null
+check "control: the schema-1 store differs from a new one" test "$(pg_dump_stable -s "$MCIDCTL_DB")" != "$SCHEMA"
+expect 0 "db check, the first command on it" env MCIDCTL_TOKEN="$OP" "$M" db check
+check "its schema is now a new store's" test "$(pg_dump_stable -s "$MCIDCTL_DB")" = "$SCHEMA"
+check "at version 2" test "$(store_sql "select max(version) from mcidctl_schema")" = 2
+expect 0 "a write after the upgrade" env MCIDCTL_TOKEN="$GA" "$M" user invite nia@contoso.com --name Nia
+expect 0 "the audit log verifies" env MCIDCTL_TOKEN="$OP" "$M" audit verify
+
+summary
