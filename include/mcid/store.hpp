@@ -109,7 +109,8 @@ public:
     }
     // Taken inside a transaction: equal stamps mean nothing was committed in between, by any
     // connection (this one too), so what one transaction read still holds in the next.
-    // nullopt where a store cannot tell cheaply (a server store): callers read again.
+    // nullopt where a store cannot tell (the default; a server store while other transactions
+    // that write are running): callers read again.
     using ChangeStamp = std::pair<std::int64_t, std::int64_t>;
     virtual std::optional<ChangeStamp> change_stamp() { return std::nullopt; }
 

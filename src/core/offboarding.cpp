@@ -258,7 +258,7 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     };
     // The whole batch is planned from one snapshot first, holding no write lock, so other
     // admins' commands go on meanwhile: a dry run stops there. A real run then takes the write
-    // lock and, if nothing was committed since that snapshot (SQLite tells: change_stamp), applies
+    // lock and, if nothing was committed since that snapshot (the store tells: change_stamp), applies
     // that plan; otherwise it reads those accounts again by id and plans afresh under the lock.
     // Planning is most of a batch's work: the lock is held for the writes only.
     Plan planned;

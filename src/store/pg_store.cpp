@@ -295,6 +295,24 @@ std::unique_ptr<Transaction> PgStore::begin_write() {
         transaction_depth, [this](const char* sql) { m_c->exec(sql); }, begin.c_str());
 }
 
+// Every change is made by a transaction with an id, and a snapshot's xmax is one past the
+// highest id that had ended (committed or rolled back) when it was taken; the ids below it that
+// were still running are listed (xip). A transaction that ends later, with an id below xmax, was
+// listed; one with an id at or above xmax moves xmax when it ends. So when a snapshot lists none
+// running, and a later snapshot has the same xmax, no transaction ended in between: nothing was
+// committed, by any connection to the server (ids are the cluster's: a write in another database
+// counts too, so the answer errs towards "changed"). nullopt when some were listed: the caller
+// reads again.
+std::optional<Store::ChangeStamp> PgStore::change_stamp() {
+    const pg::Result r = m_c->query(
+        "SELECT pg_snapshot_xmax(s)::text::bigint, NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(s)) "
+        "FROM pg_current_snapshot() s");
+    if (!r.row(0).boolean(1)) {
+        return std::nullopt;
+    }
+    return ChangeStamp{r.row(0).int64(0), 0};
+}
+
 std::unique_ptr<Transaction> PgStore::begin_read() {
     return std::make_unique<NestedTransaction>(
         transaction_depth, [this](const char* sql) { m_c->exec(sql); }, k_begin_read);

@@ -59,6 +59,7 @@ public:
     void upsert_accounts(AccountKind kind, const std::vector<ExternalAccount>& accounts) override;
     void upsert_credentials(const std::vector<Credential>& credentials) override;
     std::unique_ptr<CredentialsLoad> begin_credentials_load() override;
+    std::optional<ChangeStamp> change_stamp() override;
     std::vector<std::int64_t> missing_profiles(const std::vector<std::int64_t>& mcids) override;
     bool assessment_exists(std::int64_t account_id, std::string_view title) override;
     void upsert_assessment(const Assessment& assessment) override;

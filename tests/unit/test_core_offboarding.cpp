@@ -1,4 +1,6 @@
 #include "fixture.hpp"
+#include "pg_fixture.hpp"
+#include "store/pg_store.hpp"
 
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
@@ -268,8 +270,50 @@ TEST_CASE("a purge plans from what holds once it has the write lock, not from it
     check_plans_from_what_holds(w, *w.store);
 }
 
-// SQLite only: two connections to one file (the unit suite's SQLite stores are in memory, one
-// connection each; a server store's batch always plans again under the lock, test above).
+// The same with two connections to one server database.
+TEST_CASE("a purge on a server store sees what another connection committed between its plan and its lock", "[pg]") {
+    PgDatabase db;
+    World w(open_pg_store(db.uri, OpenMode::create));
+    add_profile(*w.store, 12345678, "pat@outlook.com");
+    auto batch_store = open_pg_store(db.uri, OpenMode::open_existing);
+
+    SECTION("the change stamp: equal while nothing is committed, moved by a commit or a rollback") {
+        const auto stamp = [&] {
+            auto tx = batch_store->begin_read();
+            return batch_store->change_stamp();
+        };
+        const auto first = stamp();
+        REQUIRE(first);
+        CHECK(stamp() == first);
+        auto& other = dynamic_cast<store::PgStore&>(*w.store).connection();
+        other.exec("BEGIN");
+        other.exec("UPDATE orgs SET name = name");  // a row written: the transaction has an id now
+        const auto during = stamp();                // (equal, or nullopt: either way read again)
+        CHECK((!during || during == first));
+        other.exec("COMMIT");
+        const auto after = stamp();
+        REQUIRE(after);
+        CHECK(after != first);
+        other.exec("BEGIN; UPDATE orgs SET name = name; ROLLBACK");
+        CHECK(stamp() != after);  // a rollback moves it too: it errs towards "changed"
+    }
+    SECTION("changes made meanwhile are planned from") {
+        check_plans_from_what_holds(w, *batch_store);
+    }
+    SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
+        const auto r =
+            Offboarding(*batch_store, w.clock)
+                .purge(w.ga, {email("alice@contoso.com"), email("nobody@contoso.com")}, DryRun::no, Atomic::no, {});
+        CHECK(r.applied);
+        CHECK(r.rows.at(0).outcome == "purged");
+        CHECK(r.rows.at(1).outcome == "not-found");
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+        CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+    }
+}
+
+// SQLite: two connections to one file (the unit suite's SQLite stores are in memory, one
+// connection each).
 TEST_CASE("a purge sees what another connection committed between its plan and its write lock", "[sqlite]") {
     World w;
     add_profile(*w.store, 12345678, "pat@outlook.com");
