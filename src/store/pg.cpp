@@ -379,8 +379,11 @@ void append_copy_field(std::string& line, const Param& value) {
         line += "\\N";
         return;
     }
+    append_copy_text(line, *value);
+}
+
+void append_copy_text(std::string& line, std::string_view text) {
     // Runs of bytes that need no escape go in whole (a report's or an import's every field).
-    const std::string& text = *value;
     std::size_t from = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];

@@ -142,6 +142,8 @@ private:
 
 // A field in COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N.
 void append_copy_field(std::string& line, const Param& value);
+// The same for a value that is not NULL.
+void append_copy_text(std::string& line, std::string_view text);
 
 // Whether `conninfo` (a URI or keyword string) carries a password; libpq's own parser decides.
 bool conninfo_has_password(const std::string& conninfo);

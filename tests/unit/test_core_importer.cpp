@@ -423,7 +423,7 @@ TEST_CASE("registry import on a server store: a first credentials import is one 
     const auto before = key_id();
     const std::string csv =
         "mcid,code,title,type,passed_on\n30000001,AZ-104,Admin,certification,2025-01-10\n"
-        "30000002,AZ-900,Fundamentals,exam,\n";
+        "30000002,AZ-900,\"Fundamentals \\\\ of, \"\"Azure\"\"\",exam,\n";
     const auto count = [&] {
         return c.query("SELECT count(*) FROM credentials").row(0).int64(0);
     };
@@ -433,6 +433,11 @@ TEST_CASE("registry import on a server store: a first credentials import is one 
         CHECK(count() == 2);
         const auto loaded = key_id();
         CHECK(loaded != before);
+        const auto two = w.store->credentials_of(30000002);
+        REQUIRE(two.size() == 1);
+        CHECK(two[0].title == "Fundamentals \\\\ of, \"Azure\"");  // COPY's escapes undone
+        CHECK_FALSE(two[0].passed_on);
+        CHECK(w.store->credentials_of(30000001).at(0).passed_on == Date::parse("2025-01-10"));
         PgDatabase fresh;
         store::pg::Connection made(fresh.uri);
         open_pg_store(fresh.uri, OpenMode::create);

@@ -262,6 +262,19 @@ void check_plans_from_what_holds(World& w, Store& batch_store) {
     CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
 }
 
+// With nothing committed between the plan and the lock, the purge through `batch_store` goes
+// through as planned.
+void check_applies_plan(World& w, Store& batch_store) {
+    const auto r =
+        Offboarding(batch_store, w.clock)
+            .purge(w.ga, {email("alice@contoso.com"), email("nobody@contoso.com")}, DryRun::no, Atomic::no, {});
+    CHECK(r.applied);
+    CHECK(r.rows.at(0).outcome == "purged");
+    CHECK(r.rows.at(1).outcome == "not-found");
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+    CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+}
+
 }  // namespace
 
 TEST_CASE("a purge plans from what holds once it has the write lock, not from its earlier email lookup") {
@@ -301,14 +314,7 @@ TEST_CASE("a purge on a server store sees what another connection committed betw
         check_plans_from_what_holds(w, *batch_store);
     }
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
-        const auto r =
-            Offboarding(*batch_store, w.clock)
-                .purge(w.ga, {email("alice@contoso.com"), email("nobody@contoso.com")}, DryRun::no, Atomic::no, {});
-        CHECK(r.applied);
-        CHECK(r.rows.at(0).outcome == "purged");
-        CHECK(r.rows.at(1).outcome == "not-found");
-        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
-        CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+        check_applies_plan(w, *batch_store);
     }
 }
 
@@ -329,14 +335,7 @@ TEST_CASE("a purge sees what another connection committed between its plan and i
         check_plans_from_what_holds(w, *batch_store);
     }
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
-        const auto r =
-            Offboarding(*batch_store, w.clock)
-                .purge(w.ga, {email("alice@contoso.com"), email("nobody@contoso.com")}, DryRun::no, Atomic::no, {});
-        CHECK(r.applied);
-        CHECK(r.rows.at(0).outcome == "purged");
-        CHECK(r.rows.at(1).outcome == "not-found");
-        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
-        CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+        check_applies_plan(w, *batch_store);
     }
     batch_store.reset();
     w.store.reset();
