@@ -260,6 +260,12 @@ public:
             }
             pg::append_copy_field(m_block, row[i]);
         }
+        end_row();
+    }
+
+    // For a caller that writes a row's COPY text itself, into text(), and then ends it.
+    std::string& text() { return m_block; }
+    void end_row() {
         m_block += '\n';
         if (m_block.size() >= k_copy_block) {
             m_c.copy_feed(m_block);
@@ -787,31 +793,26 @@ public:
     // Each row straight into the COPY text, without a row of strings between (5M rows: a tenth of
     // the client's time went to making and freeing those).
     void add(const Credential& c) override {
-        if (!m_copying) {  // on the first row: the caller may query the store until then
-            m_c.copy_begin("COPY credentials (mcid, code, title, type, passed_on, expires_on) FROM STDIN");
-            m_copying = true;
+        if (!m_sink) {  // on the first row: the caller may query the store until then
+            m_sink.emplace(m_c, copy_table_of("credentials", "#mcid code title type passed_on expires_on"));
         }
-        fmt::format_to(std::back_inserter(m_block), "{}\t", c.mcid);
-        pg::append_copy_text(m_block, c.code);
-        m_block += '\t';
-        pg::append_copy_text(m_block, c.title);
-        m_block += '\t';
-        m_block += to_string(c.type);
+        std::string& text = m_sink->text();
+        fmt::format_to(std::back_inserter(text), "{}\t", c.mcid);
+        pg::append_copy_text(text, c.code);
+        text += '\t';
+        pg::append_copy_text(text, c.title);
+        text += '\t';
+        text += to_string(c.type);
         for (const auto& date : {c.passed_on, c.expires_on}) {
-            m_block += '\t';
-            m_block += date ? date->str() : "\\N";
+            text += '\t';
+            text += date ? date->str() : "\\N";
         }
-        m_block += '\n';
-        if (m_block.size() >= k_copy_block) {
-            m_c.copy_feed(m_block);
-            m_block.clear();
-        }
+        m_sink->end_row();
     }
 
     bool finish() override {
-        if (m_copying) {
-            m_c.copy_feed(m_block);
-            m_c.copy_finish();
+        if (m_sink) {
+            m_sink->finish();
         }
         try {
             for (const std::string& sql : m_rebuild) {
@@ -834,8 +835,7 @@ private:
     std::unique_ptr<Transaction> m_tx;
     std::vector<std::string> m_rebuild;
     std::string m_take_write_lock;
-    bool m_copying = false;
-    std::string m_block;
+    std::optional<CopySink> m_sink;
 };
 
 }  // namespace

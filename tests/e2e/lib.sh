@@ -92,6 +92,18 @@ store_dump() {
   if on_server; then pg_dump_stable "$MCIDCTL_DB"
   else sqlite3 "$MCIDCTL_DB" .dump 2>&1; fi
 }
+# err_shape NAME: the last run printed nothing on stdout, and on stderr exactly one
+# 'mcidctl: error: ' line, first, optionally followed by a single 'hint: ' line
+err_shape() {
+  local n first second
+  n=$(printf '%s\n' "$ERR" | grep -c '')
+  first=$(printf '%s\n' "$ERR" | sed -n 1p)
+  second=$(printf '%s\n' "$ERR" | sed -n 2p)
+  if [[ -n $OUT ]]; then bad "$1: stdout empty" "stdout: ${OUT:0:200}"
+  elif [[ $first != 'mcidctl: error: '* ]]; then bad "$1: first stderr line is the error" "stderr: ${ERR:0:300}"
+  elif (( n > 2 )) || { (( n == 2 )) && [[ $second != hint:* ]]; }; then bad "$1: one error line (+ one hint)" "stderr: ${ERR:0:300}"
+  else ok "$1: error shape"; fi
+}
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 has()   { grep -qiE -- "$1" <<<"$2"; }
 lacks() { ! grep -qiE -- "$1" <<<"$2"; }

@@ -183,7 +183,8 @@ for i in range(40000):
     done
     check "SIG$signal caught the load while the server ran its COPY" test -n "$caught"
     [[ -n $caught ]] || continue
-    check "SIG$signal: exit $([[ $signal == KILL ]] && echo 137 || echo 130) ($RC)" test "$RC" == "$([[ $signal == KILL ]] && echo 137 || echo 130)"
+    want=$([[ $signal == KILL ]] && echo 137 || echo 130)
+    check "SIG$signal: exit $want ($RC)" test "$RC" == "$want"
     check "SIG$signal: no credentials kept, and the table's keys as a new store's" left_as_before
   done
   check "Ctrl-C says nothing was changed" has '^mcidctl: error: interrupted; .*nothing was changed' "$ERR"

@@ -10,32 +10,25 @@ fi
 source "$(dirname "$0")/lib.sh"
 export MCIDCTL_E2E_STORE=postgres  # fresh_env: a new database per case
 
-# one_line NAME: the last command printed one 'mcidctl: error: ' line on stderr (and a hint at most)
-one_line() {
-  local n
-  n=$(printf '%s\n' "$ERR" | grep -c '')
-  check "$1: one error line" test "$n" -le 2 -a "$(printf '%s\n' "$ERR" | sed -n 1p | cut -c1-16)" = "mcidctl: error: "
-}
-
 echo "== the server or the database cannot be reached"
 fresh_env
 setup_world 2>/dev/null || { bad "setup_world"; summary; exit; }
 expect_err 9 'cannot open the server store: .*No such file or directory' "no server on that socket -> 9" \
   env MCIDCTL_TOKEN="$OP" "$M" --db "postgresql:///mcid?host=$T/no-server-here" whoami
-one_line "no server"
+err_shape "no server"
 expect_err 9 'database "no_such_db" does not exist' "a missing database -> 9" \
   env MCIDCTL_TOKEN="$OP" "$M" --db "${MCIDCTL_TEST_PG/\/postgres\?/\/no_such_db?}" whoami
-one_line "missing database"
+err_shape "missing database"
 expect_err 9 'role "nobody_here" does not exist' "a role the server refuses -> 9" \
   env MCIDCTL_TOKEN="$OP" "$M" --db "${MCIDCTL_DB/user=postgres/user=nobody_here}" whoami
-one_line "refused role"
+err_shape "refused role"
 expect 0 "the store itself opens (control)" env MCIDCTL_TOKEN="$OP" "$M" whoami
 
 echo "== a store of a newer schema is refused and left as it is"
 store_sql "INSERT INTO mcidctl_schema(version, name) VALUES (999, 'from the future')" >/dev/null
 DUMP=$(pg_dump_stable "$MCIDCTL_DB")
 expect_err 9 'schema 999, newer than this mcidctl knows' "whoami on a newer schema -> 9" env MCIDCTL_TOKEN="$OP" "$M" whoami
-one_line "newer schema"
+err_shape "newer schema"
 check "… with the hint to upgrade" has '^hint: upgrade mcidctl' "$ERR"
 expect_err 9 'newer' "config set on a newer schema -> 9" env MCIDCTL_TOKEN="$OP" "$M" config set association.limit 7
 check "the store is left as it was" test "$(pg_dump_stable "$MCIDCTL_DB")" = "$DUMP"

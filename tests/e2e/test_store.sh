@@ -8,18 +8,6 @@ source "$(dirname "$0")/lib.sh"
 as()    { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
 mode()  { stat -c %a "$1" 2>/dev/null; }
 sum()   { sha256sum "$1" | cut -d' ' -f1; }
-# err_shape NAME: the last run printed nothing on stdout, and on stderr exactly one
-# 'mcidctl: error: ' line, first, optionally followed by a single 'hint: ' line
-err_shape() {
-  local n first second
-  n=$(printf '%s\n' "$ERR" | grep -c '')
-  first=$(printf '%s\n' "$ERR" | sed -n 1p)
-  second=$(printf '%s\n' "$ERR" | sed -n 2p)
-  if [[ -n $OUT ]]; then bad "$1: stdout empty" "stdout: ${OUT:0:200}"
-  elif [[ $first != 'mcidctl: error: '* ]]; then bad "$1: first stderr line is the error" "stderr: ${ERR:0:300}"
-  elif (( n > 2 )) || { (( n == 2 )) && [[ $second != hint:* ]]; }; then bad "$1: one error line (+ one hint)" "stderr: ${ERR:0:300}"
-  else ok "$1: error shape"; fi
-}
 no_esc() { ! printf '%s' "$1" | LC_ALL=C grep -q $'\x1b'; }
 
 # ---- default location: XDG_DATA_HOME ----------------------------------------------
