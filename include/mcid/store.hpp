@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,6 +117,9 @@ public:
 
     // --- config
     virtual std::optional<std::string> config_get(std::string_view key) = 0;
+    // Every key set, in one statement (a command reads its policy once: one round trip to a
+    // server, not one per key).
+    virtual std::map<std::string, std::string, std::less<>> config_all() = 0;
     virtual void config_set(std::string_view key, std::string_view value) = 0;
 
     // --- organizations

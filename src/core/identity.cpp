@@ -150,7 +150,8 @@ Actor Identity::authenticate(std::string_view token) {
     if (token.empty()) {
         throw AuthError("not signed in", k_login_hint);
     }
-    auto tx = m_store.begin_read();
+    // Two statements, no transaction around them (on a server: two round trips, not four): a
+    // user changed between them is read as changed, and one no longer active is refused.
     const auto session = m_store.find_session(crypto::digest_hex(token));
     if (!session || session->expires_at <= m_clock.now()) {
         throw AuthError("session expired or revoked", k_login_hint);

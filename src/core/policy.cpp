@@ -39,11 +39,16 @@ std::string normalize_config_value(std::string_view key, std::string_view value)
 
 Policy Policy::load(Store& store) {
     Policy p;
+    const auto config = store.config_all();  // one statement, not one per key
+    const auto value = [&](std::string_view key) -> const std::string* {
+        const auto it = config.find(key);
+        return it == config.end() ? nullptr : &it->second;
+    };
     const auto duration = [&](std::string_view key, Duration fallback) {
-        const auto v = store.config_get(key);
+        const std::string* v = value(key);
         return v ? Duration::parse(*v, key) : fallback;
     };
-    if (const auto v = store.config_get("association.limit")) {
+    if (const std::string* v = value("association.limit")) {
         p.association_limit = parse_count(*v, "association.limit", 1000);
     }
     p.reflection_existing = duration("reflection.existing", p.reflection_existing);

@@ -129,10 +129,11 @@ std::vector<Competency> Registry::list_competencies() {
 }
 
 std::vector<std::pair<std::string, std::string>> Registry::config_list() {
-    auto tx = m_store.begin_read();
+    const auto config = m_store.config_all();
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& k : config_keys()) {
-        out.emplace_back(std::string(k.key), m_store.config_get(k.key).value_or(std::string(k.default_value)));
+        const auto it = config.find(k.key);
+        out.emplace_back(std::string(k.key), it == config.end() ? std::string(k.default_value) : it->second);
     }
     return out;
 }

@@ -197,7 +197,14 @@ void Connection::fail(pg_result* result) {
 }
 
 void Connection::exec(const std::string& sql) {
-    pg_result* r = PQexec(m_conn, sql.c_str());
+    ++m_round_trips;
+    std::string text;  // what was deferred goes first, in the same request
+    for (const auto& d : m_deferred) {
+        text += d + "; ";
+    }
+    m_deferred.clear();
+    text += sql;
+    pg_result* r = PQexec(m_conn, text.c_str());
     const auto status = PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
@@ -205,25 +212,49 @@ void Connection::exec(const std::string& sql) {
     PQclear(r);
 }
 
+void Connection::defer(std::string_view sql) {
+    // A transaction that ran nothing was never begun: it needs no end, and costs nothing.
+    if ((sql == "ROLLBACK" || sql == "COMMIT") && !m_deferred.empty() && m_deferred.back().starts_with("BEGIN")) {
+        m_deferred.pop_back();
+        return;
+    }
+    m_deferred.emplace_back(sql);
+}
+
+void Connection::flush_deferred() {
+    if (!m_deferred.empty()) {
+        exec("SELECT 1");
+    }
+}
+
 // A statement is prepared the second time it runs: a command that runs it once (most of a
-// single-record command's statements) pays one round trip for it, not a Parse and then an
-// Execute; a batch that runs it again reuses the plan. nullptr: the first time, run it unnamed.
-const std::string* Connection::prepared(const std::string& sql) {
+// single-record command's statements) sends it unnamed; a batch that runs it again reuses the
+// plan. The Prepare goes in the same round trip as the statement's first named run (query()).
+Connection::Statement Connection::statement_for(const std::string& sql) {
     auto it = m_statements.find(sql);
     if (it == m_statements.end()) {
         m_statements.emplace(sql, std::string());
-        return nullptr;
+        return {nullptr, {}};
     }
     if (it->second.empty()) {
-        std::string name = fmt::format("s{}", ++m_prepared_count);
-        pg_result* r = PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            fail(r);
-        }
-        PQclear(r);
-        it->second = std::move(name);
+        return {nullptr, fmt::format("s{}", ++m_prepared_count)};
     }
-    return &it->second;
+    return {&it->second, {}};
+}
+
+const std::string* Connection::prepare_now(const std::string& sql, Statement& s) {
+    if (s.to_prepare.empty()) {
+        return s.name;
+    }
+    ++m_round_trips;
+    pg_result* r = PQprepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail(r);
+    }
+    PQclear(r);
+    auto& name = m_statements[sql];
+    name = std::move(s.to_prepare);
+    return &name;
 }
 
 namespace {
@@ -238,11 +269,15 @@ std::vector<const char*> values_of(const std::vector<Param>& params) {
 }  // namespace
 
 Result Connection::query(const std::string& sql, const std::vector<Param>& params) {
-    const std::string* name = prepared(sql);
+    Statement s = statement_for(sql);
+    if (!m_deferred.empty() || !s.to_prepare.empty()) {
+        return pipelined(sql, params, s);
+    }
     const auto values = values_of(params);
     const int n = static_cast<int>(values.size());
-    pg_result* r = name ? PQexecPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
-                        : PQexecParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    ++m_round_trips;
+    pg_result* r = s.name ? PQexecPrepared(m_conn, s.name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                          : PQexecParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
     const auto status = PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
@@ -251,7 +286,12 @@ Result Connection::query(const std::string& sql, const std::vector<Param>& param
 }
 
 Result Connection::query_once(const std::string& sql, const std::vector<Param>& params) {
+    if (!m_deferred.empty()) {
+        Statement unnamed{nullptr, {}};
+        return pipelined(sql, params, unnamed);
+    }
     const auto values = values_of(params);
+    ++m_round_trips;
     pg_result* r =
         PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     const auto status = PQresultStatus(r);
@@ -259,6 +299,70 @@ Result Connection::query_once(const std::string& sql, const std::vector<Param>& 
         fail(r);
     }
     return Result(r);
+}
+
+// One round trip in pipeline mode: the deferred statements (a read's BEGIN, the end of the last
+// one), the Prepare of a statement's second run, and the statement, then one Sync. After a failure
+// the server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED), as one request would.
+Result Connection::pipelined(const std::string& sql, const std::vector<Param>& params, Statement& s) {
+    const auto values = values_of(params);
+    const int n = static_cast<int>(values.size());
+    ++m_round_trips;
+    if (PQenterPipelineMode(m_conn) != 1) {
+        fail(nullptr);
+    }
+    int requests = 0;
+    bool sent = true;
+    for (const auto& d : m_deferred) {
+        sent = sent && PQsendQueryParams(m_conn, d.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+        ++requests;
+    }
+    m_deferred.clear();
+    const bool preparing = !s.to_prepare.empty();
+    if (preparing) {
+        sent = sent && PQsendPrepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr) == 1;
+        ++requests;
+    }
+    const char* name = preparing ? s.to_prepare.c_str() : s.name ? s.name->c_str() : nullptr;
+    sent = sent && (name ? PQsendQueryPrepared(m_conn, name, n, values.data(), nullptr, nullptr, 0)
+                         : PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)) == 1;
+    ++requests;
+    sent = sent && PQpipelineSync(m_conn) == 1;
+    if (!sent) {
+        const std::string reason = last_error();
+        throw ServerError(PQstatus(m_conn) == CONNECTION_BAD ? "08006" : "", reason);
+    }
+    pg_result* error = nullptr;
+    pg_result* last = nullptr;
+    for (int i = 0; i < requests; ++i) {
+        while (pg_result* r = PQgetResult(m_conn)) {
+            const auto status = PQresultStatus(r);
+            if (status == PGRES_FATAL_ERROR && !error) {
+                error = r;
+            } else if (i == requests - 1 && !last && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)) {
+                last = r;
+            } else {
+                if (preparing && i == requests - 2 && status == PGRES_COMMAND_OK) {
+                    m_statements[sql] = s.to_prepare;  // prepared, whatever its run gives
+                }
+                PQclear(r);
+            }
+        }
+    }
+    if (pg_result* sync = PQgetResult(m_conn)) {  // PGRES_PIPELINE_SYNC
+        PQclear(sync);
+    }
+    PQexitPipelineMode(m_conn);
+    if (error) {
+        if (last) {
+            PQclear(last);
+        }
+        fail(error);
+    }
+    if (!last) {
+        fail(nullptr);
+    }
+    return Result(last);
 }
 
 void Connection::cursor(const std::string& sql, const std::vector<Param>& params,
@@ -288,9 +392,12 @@ void Connection::cursor(const std::string& sql, const std::vector<Param>& params
 
 void Connection::stream(const std::string& sql, const std::vector<Param>& params,
                         const std::function<void(const Row&)>& fn) {
-    const std::string* name = prepared(sql);
+    flush_deferred();
+    Statement s = statement_for(sql);
+    const std::string* name = prepare_now(sql, s);
     const auto values = values_of(params);
     const int n = static_cast<int>(values.size());
+    ++m_round_trips;
     if (!(name ? PQsendQueryPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
                : PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0))) {
         fail(nullptr);
@@ -326,6 +433,8 @@ void Connection::stream(const std::string& sql, const std::vector<Param>& params
 }
 
 void Connection::copy_begin(const std::string& sql) {
+    flush_deferred();
+    ++m_round_trips;
     pg_result* r = PQexec(m_conn, sql.c_str());
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         fail(r);
@@ -340,6 +449,7 @@ void Connection::copy_feed(std::string_view data) {
 }
 
 void Connection::copy_finish() {
+    ++m_round_trips;
     if (PQputCopyEnd(m_conn, nullptr) != 1) {
         fail(nullptr);
     }

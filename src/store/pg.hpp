@@ -97,6 +97,11 @@ public:
 
     // Runs one or more statements without parameters (migrations, BEGIN, COMMIT).
     void exec(const std::string& sql);
+    // Sends `sql` (a statement without parameters and without a result: a read's BEGIN, its
+    // ROLLBACK) with the next request, in the same round trip, rather than on its own. An end
+    // deferred right after its BEGIN cancels both: that transaction never ran a statement.
+    void defer(std::string_view sql);
+    std::size_t deferred() const noexcept { return m_deferred.size(); }
     // Runs one statement with parameters ($1, $2, ...); prepared by its text the second time it
     // runs on this connection.
     Result query(const std::string& sql, const std::vector<Param>& params = {});
@@ -125,11 +130,23 @@ public:
 
     // The server's reason for the last failure, on one line.
     std::string last_error() const;
+    // Requests this connection has sent and waited for (statements, Prepare, COPY start and end):
+    // what a command's fixed cost on a server is counted in (the tests hold it down).
+    std::uint64_t round_trips() const noexcept { return m_round_trips; }
     pg_conn* raw() const { return m_conn; }
 
 private:
     [[noreturn]] void fail(pg_result* result);
-    const std::string* prepared(const std::string& sql);
+    // How a statement runs: by `name` when prepared, else unnamed; `to_prepare` names it when
+    // this run is the one to prepare it (its second).
+    struct Statement {
+        const std::string* name;
+        std::string to_prepare;
+    };
+    Statement statement_for(const std::string& sql);
+    const std::string* prepare_now(const std::string& sql, Statement& s);  // in its own round trip
+    Result pipelined(const std::string& sql, const std::vector<Param>& params, Statement& s);
+    void flush_deferred();
 
     pg_conn* m_conn = nullptr;
     struct Cancel;
@@ -138,6 +155,8 @@ private:
     std::unordered_map<std::string, std::string> m_statements;  // SQL text -> prepared name ("": run once)
     std::size_t m_prepared_count = 0;
     int m_cursors = 0;
+    std::uint64_t m_round_trips = 0;
+    std::vector<std::string> m_deferred;  // see defer()
 };
 
 // A field in COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N.

@@ -29,7 +29,9 @@ std::string take_write_lock_sql(long long wait_ms) {
 std::string begin_write_sql(long long wait_ms) {
     return "BEGIN ISOLATION LEVEL READ COMMITTED; " + take_write_lock_sql(wait_ms);
 }
-constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+// READ ONLY: a read's end is deferred to the next request (pg::Connection::defer), so it must not
+// matter whether that end is a COMMIT, a ROLLBACK, or the connection closing first.
+constexpr const char* k_begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // The first row of a query's result, read by `read`; nullopt when there is none.
 template <class Read>
@@ -327,7 +329,7 @@ std::optional<Store::ChangeStamp> PgStore::change_stamp() {
 
 std::unique_ptr<Transaction> PgStore::begin_read() {
     return std::make_unique<NestedTransaction>(
-        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, k_begin_read);
+        transaction_depth, [this](const char* sql) { m_c->defer(sql); }, k_begin_read);
 }
 
 void PgStore::each(const std::string& sql, const std::vector<Param>& params,
@@ -342,6 +344,15 @@ void PgStore::each(const std::string& sql, const std::vector<Param>& params,
 std::optional<std::string> PgStore::config_get(std::string_view key) {
     return first_row(*m_c, "SELECT value FROM config WHERE key = $1", {param(key)},
                      [](const Row& row) { return std::string(row.text(0)); });
+}
+
+std::map<std::string, std::string, std::less<>> PgStore::config_all() {
+    std::map<std::string, std::string, std::less<>> out;
+    const pg::Result r = m_c->query("SELECT key, value FROM config");
+    for (int i = 0; i < r.rows(); ++i) {
+        out.emplace(r.row(i).text(0), r.row(i).text(1));
+    }
+    return out;
 }
 
 void PgStore::config_set(std::string_view key, std::string_view value) {

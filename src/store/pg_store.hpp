@@ -21,6 +21,7 @@ public:
     std::unique_ptr<Transaction> begin_read() override;
 
     std::optional<std::string> config_get(std::string_view key) override;
+    std::map<std::string, std::string, std::less<>> config_all() override;
     void config_set(std::string_view key, std::string_view value) override;
 
     std::int64_t insert_org(const Org& org) override;

@@ -107,6 +107,15 @@ std::optional<std::string> SqliteStore::config_get(std::string_view key) {
     return q->getColumn(0).getString();
 }
 
+std::map<std::string, std::string, std::less<>> SqliteStore::config_all() {
+    std::map<std::string, std::string, std::less<>> out;
+    auto q = stmt("SELECT key, value FROM config");
+    while (q->executeStep()) {
+        out.emplace(q->getColumn(0).getString(), q->getColumn(1).getString());
+    }
+    return out;
+}
+
 void SqliteStore::config_set(std::string_view key, std::string_view value) {
     auto q = stmt("INSERT INTO config(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     q->bind(1, std::string(key));

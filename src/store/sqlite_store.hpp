@@ -46,6 +46,7 @@ public:
     std::optional<ChangeStamp> change_stamp() override;
 
     std::optional<std::string> config_get(std::string_view key) override;
+    std::map<std::string, std::string, std::less<>> config_all() override;
     void config_set(std::string_view key, std::string_view value) override;
 
     std::int64_t insert_org(const Org& org) override;

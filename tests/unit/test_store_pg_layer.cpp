@@ -96,6 +96,65 @@ TEST_CASE("parameters, NULLs, counts and SQLSTATEs round-trip through the wrappe
     }
 }
 
+TEST_CASE("deferred statements and Prepares go with the next statement, in one round trip", "[pg]") {
+    PgDatabase db;
+    Connection c(db.uri);
+    c.exec("CREATE TABLE t (id bigint PRIMARY KEY)");
+    Connection other(db.uri);
+    const auto others_see = [&] {
+        return other.query("SELECT count(*) FROM t").row(0).int64(0);
+    };
+    const auto trips_before = c.round_trips();
+    c.defer("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    CHECK(c.deferred() == 1);
+    CHECK(c.round_trips() == trips_before);  // nothing sent yet
+    CHECK(c.query("SELECT count(*) FROM t").row(0).int64(0) == 0);
+    CHECK(c.round_trips() == trips_before + 1);  // BEGIN and the SELECT together
+    try {
+        c.query("INSERT INTO t VALUES (1)");  // the deferred BEGIN was READ ONLY
+        FAIL("a read-only transaction wrote");
+    } catch (const ServerError& e) {
+        CHECK(e.sqlstate() == "25006");
+    }
+    c.defer("ROLLBACK");
+    c.query("INSERT INTO t VALUES (1)");  // after the ROLLBACK: autocommit
+    CHECK(others_see() == 1);
+
+    // A transaction that ran nothing costs nothing, before or after.
+    const auto idle = c.round_trips();
+    c.defer("BEGIN");
+    c.defer("COMMIT");
+    CHECK(c.deferred() == 0);  // a loop of empty reads does not grow a pipeline
+    CHECK(c.round_trips() == idle);
+    c.query("INSERT INTO t VALUES (2)");  // autocommit: no BEGIN was left to hold it
+    CHECK(others_see() == 2);
+
+    // A failure in a pipeline skips the rest and leaves the connection usable.
+    c.defer("BEGIN");
+    try {
+        c.query("SELECT 1 / $1::int", {param(std::int64_t{0})});
+        FAIL("a division by zero passed");
+    } catch (const ServerError& e) {
+        CHECK(e.sqlstate() == "22012");
+    }
+    c.exec("ROLLBACK");
+    CHECK(c.query("SELECT 41 + 1").row(0).int64(0) == 42);
+
+    // The second run of a statement prepares it in the same round trip as its run.
+    const std::string sql = "SELECT id FROM t WHERE id = $1";
+    const auto prepared = [&] {
+        return c.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {param(sql)})
+            .row(0)
+            .int64(0);
+    };
+    for (int run = 1; run <= 3; ++run) {
+        const auto before = c.round_trips();
+        CHECK(c.query(sql, {param(std::int64_t{1})}).rows() == 1);
+        CHECK(c.round_trips() == before + 1);
+        CHECK(prepared() == (run == 1 ? 0 : 1));
+    }
+}
+
 TEST_CASE("streaming reads rows one at a time and can stop early", "[pg]") {
     PgDatabase db;
     Connection c(db.uri);
