@@ -7,7 +7,8 @@
 
 #include <array>
 #include <charconv>
-#include <libpq-fe.h>
+#include <dlfcn.h>
+#include <libpq-fe.h>  // its types and constants: the functions are loaded (libpq() below)
 
 namespace mcid::store::pg {
 namespace {
@@ -32,6 +33,75 @@ std::string one_line(std::string_view text) {
 }
 
 void ignore_notice(void*, const char*) {}
+
+// libpq is loaded when a server store is first used, not when mcidctl starts: with the libraries
+// it needs in turn (TLS, Kerberos, LDAP: 25 on Debian 12) it took 3.3 ms of every command's
+// start, 40% of a single command on a store file, which never calls it.
+#define MCID_LIBPQ_FUNCTIONS(X) \
+    X(PQcancel)                 \
+    X(PQclear)                  \
+    X(PQcmdTuples)              \
+    X(PQconnectdbParams)        \
+    X(PQconninfoFree)           \
+    X(PQconninfoParse)          \
+    X(PQenterPipelineMode)      \
+    X(PQerrorMessage)           \
+    X(PQexec)                   \
+    X(PQexecParams)             \
+    X(PQexecPrepared)           \
+    X(PQexitPipelineMode)       \
+    X(PQfinish)                 \
+    X(PQfreeCancel)             \
+    X(PQfreemem)                \
+    X(PQgetCancel)              \
+    X(PQgetResult)              \
+    X(PQgetisnull)              \
+    X(PQgetlength)              \
+    X(PQgetvalue)               \
+    X(PQntuples)                \
+    X(PQpipelineSync)           \
+    X(PQprepare)                \
+    X(PQputCopyData)            \
+    X(PQputCopyEnd)             \
+    X(PQresultErrorField)       \
+    X(PQresultStatus)           \
+    X(PQsendPrepare)            \
+    X(PQsendQueryParams)        \
+    X(PQsendQueryPrepared)      \
+    X(PQsetNoticeProcessor)     \
+    X(PQsetSingleRowMode)       \
+    X(PQstatus)
+
+struct Libpq {
+#define MCID_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;
+    MCID_LIBPQ_FUNCTIONS(MCID_LIBPQ_POINTER)
+#undef MCID_LIBPQ_POINTER
+};
+
+// PQcancel for the signal handler, which must not run the loader's one-time initialization.
+std::atomic<decltype(&::PQcancel)> g_pq_cancel{nullptr};
+
+// The functions, loaded on first use; a missing libpq is the server store being unavailable (9).
+const Libpq& libpq() {
+    static const Libpq loaded = [] {
+        void* handle = ::dlopen("libpq.so.5", RTLD_LAZY | RTLD_LOCAL);
+        if (handle == nullptr) {
+            throw StoreError(fmt::format("the server store needs libpq (Debian package libpq5): {}", ::dlerror()),
+                             "install it: apt-get install libpq5");
+        }
+        Libpq l;
+#define MCID_LIBPQ_LOAD(name)                                                                           \
+    l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name));                                \
+    if (l.name == nullptr) {                                                                            \
+        throw StoreError("the server store needs libpq 14 or later (libpq.so.5 has no " #name ")", ""); \
+    }
+        MCID_LIBPQ_FUNCTIONS(MCID_LIBPQ_LOAD)
+#undef MCID_LIBPQ_LOAD
+        g_pq_cancel.store(l.PQcancel);
+        return l;
+    }();
+    return loaded;
+}
 
 }  // namespace
 
@@ -73,10 +143,11 @@ Param param(const std::string& value) {
 }
 
 bool Row::is_null(int column) const {
-    return PQgetisnull(m_result, m_row, column) != 0;
+    return libpq().PQgetisnull(m_result, m_row, column) != 0;
 }
 std::string_view Row::text(int column) const {
-    return {PQgetvalue(m_result, m_row, column), static_cast<std::size_t>(PQgetlength(m_result, m_row, column))};
+    return {libpq().PQgetvalue(m_result, m_row, column),
+            static_cast<std::size_t>(libpq().PQgetlength(m_result, m_row, column))};
 }
 std::optional<std::string> Row::opt_text(int column) const {
     if (is_null(column)) {
@@ -104,14 +175,14 @@ bool Row::boolean(int column) const {
 
 Result::~Result() {
     if (m_result) {
-        PQclear(m_result);
+        libpq().PQclear(m_result);
     }
 }
 int Result::rows() const {
-    return PQntuples(m_result);
+    return libpq().PQntuples(m_result);
 }
 std::int64_t Result::affected() const {
-    const char* n = PQcmdTuples(m_result);
+    const char* n = libpq().PQcmdTuples(m_result);
     std::int64_t v = 0;
     std::from_chars(n, n + std::char_traits<char>::length(n), v);
     return v;
@@ -124,24 +195,24 @@ struct Connection::Cancel {
 Connection::Connection(const std::string& conninfo)
     : m_cancel(nullptr, [](Cancel* c) {
           if (c) {
-              PQfreeCancel(c->handle);
+              libpq().PQfreeCancel(c->handle);
               delete c;
           }
       }) {
     // Defaults first: the URI's own settings, later in the list, override them.
     const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
     const char* values[] = {"5", "mcidctl", conninfo.c_str(), nullptr};
-    m_conn = PQconnectdbParams(keywords, values, 1);
+    m_conn = libpq().PQconnectdbParams(keywords, values, 1);
     if (m_conn == nullptr) {
         throw StoreError("server store: out of memory while connecting");
     }
-    if (PQstatus(m_conn) != CONNECTION_OK) {
+    if (libpq().PQstatus(m_conn) != CONNECTION_OK) {
         const std::string reason = last_error();
-        PQfinish(m_conn);
+        libpq().PQfinish(m_conn);
         m_conn = nullptr;
         throw StoreError(fmt::format("cannot open the server store: {}", reason));
     }
-    PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
+    libpq().PQsetNoticeProcessor(m_conn, ignore_notice, nullptr);
 }
 
 namespace {
@@ -168,29 +239,29 @@ Connection::~Connection() {
         m_signal_slot->store(nullptr);  // before the handle is freed
     }
     if (m_conn) {
-        PQfinish(m_conn);
+        libpq().PQfinish(m_conn);
     }
 }
 
 std::string Connection::last_error() const {
-    return one_line(PQerrorMessage(m_conn));
+    return one_line(libpq().PQerrorMessage(m_conn));
 }
 
 void Connection::fail(pg_result* result) {
     std::string state, message;
     if (result) {
-        if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
+        if (const char* s = libpq().PQresultErrorField(result, PG_DIAG_SQLSTATE)) {
             state = s;
         }
-        if (const char* m = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+        if (const char* m = libpq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
             message = one_line(m);
         }
-        PQclear(result);
+        libpq().PQclear(result);
     }
     if (message.empty()) {
         message = last_error();
     }
-    if (PQstatus(m_conn) == CONNECTION_BAD && state.empty()) {
+    if (libpq().PQstatus(m_conn) == CONNECTION_BAD && state.empty()) {
         state = "08006";  // the connection was lost
     }
     throw ServerError(state, message);
@@ -204,12 +275,12 @@ void Connection::exec(const std::string& sql) {
     }
     m_deferred.clear();
     text += sql;
-    pg_result* r = PQexec(m_conn, text.c_str());
-    const auto status = PQresultStatus(r);
+    pg_result* r = libpq().PQexec(m_conn, text.c_str());
+    const auto status = libpq().PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
     }
-    PQclear(r);
+    libpq().PQclear(r);
 }
 
 void Connection::defer(std::string_view sql) {
@@ -247,11 +318,11 @@ const std::string* Connection::prepare_now(const std::string& sql, Statement& s)
         return s.name;
     }
     ++m_round_trips;
-    pg_result* r = PQprepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    pg_result* r = libpq().PQprepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr);
+    if (libpq().PQresultStatus(r) != PGRES_COMMAND_OK) {
         fail(r);
     }
-    PQclear(r);
+    libpq().PQclear(r);
     auto& name = m_statements[sql];
     name = std::move(s.to_prepare);
     return &name;
@@ -276,9 +347,9 @@ Result Connection::query(const std::string& sql, const std::vector<Param>& param
     const auto values = values_of(params);
     const int n = static_cast<int>(values.size());
     ++m_round_trips;
-    pg_result* r = s.name ? PQexecPrepared(m_conn, s.name->c_str(), n, values.data(), nullptr, nullptr, 0)
-                          : PQexecParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
-    const auto status = PQresultStatus(r);
+    pg_result* r = s.name ? libpq().PQexecPrepared(m_conn, s.name->c_str(), n, values.data(), nullptr, nullptr, 0)
+                          : libpq().PQexecParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    const auto status = libpq().PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
     }
@@ -292,9 +363,9 @@ Result Connection::query_once(const std::string& sql, const std::vector<Param>& 
     }
     const auto values = values_of(params);
     ++m_round_trips;
-    pg_result* r =
-        PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
-    const auto status = PQresultStatus(r);
+    pg_result* r = libpq().PQexecParams(m_conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                        nullptr, nullptr, 0);
+    const auto status = libpq().PQresultStatus(r);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         fail(r);
     }
@@ -308,35 +379,36 @@ Result Connection::pipelined(const std::string& sql, const std::vector<Param>& p
     const auto values = values_of(params);
     const int n = static_cast<int>(values.size());
     ++m_round_trips;
-    if (PQenterPipelineMode(m_conn) != 1) {
+    if (libpq().PQenterPipelineMode(m_conn) != 1) {
         fail(nullptr);
     }
     int requests = 0;
     bool sent = true;
     for (const auto& d : m_deferred) {
-        sent = sent && PQsendQueryParams(m_conn, d.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+        sent = sent && libpq().PQsendQueryParams(m_conn, d.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
         ++requests;
     }
     m_deferred.clear();
     const bool preparing = !s.to_prepare.empty();
     if (preparing) {
-        sent = sent && PQsendPrepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr) == 1;
+        sent = sent && libpq().PQsendPrepare(m_conn, s.to_prepare.c_str(), sql.c_str(), 0, nullptr) == 1;
         ++requests;
     }
     const char* name = preparing ? s.to_prepare.c_str() : s.name ? s.name->c_str() : nullptr;
-    sent = sent && (name ? PQsendQueryPrepared(m_conn, name, n, values.data(), nullptr, nullptr, 0)
-                         : PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)) == 1;
+    sent = sent &&
+           (name ? libpq().PQsendQueryPrepared(m_conn, name, n, values.data(), nullptr, nullptr, 0)
+                 : libpq().PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)) == 1;
     ++requests;
-    sent = sent && PQpipelineSync(m_conn) == 1;
+    sent = sent && libpq().PQpipelineSync(m_conn) == 1;
     if (!sent) {
         const std::string reason = last_error();
-        throw ServerError(PQstatus(m_conn) == CONNECTION_BAD ? "08006" : "", reason);
+        throw ServerError(libpq().PQstatus(m_conn) == CONNECTION_BAD ? "08006" : "", reason);
     }
     pg_result* error = nullptr;
     pg_result* last = nullptr;
     for (int i = 0; i < requests; ++i) {
-        while (pg_result* r = PQgetResult(m_conn)) {
-            const auto status = PQresultStatus(r);
+        while (pg_result* r = libpq().PQgetResult(m_conn)) {
+            const auto status = libpq().PQresultStatus(r);
             if (status == PGRES_FATAL_ERROR && !error) {
                 error = r;
             } else if (i == requests - 1 && !last && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)) {
@@ -345,17 +417,17 @@ Result Connection::pipelined(const std::string& sql, const std::vector<Param>& p
                 if (preparing && i == requests - 2 && status == PGRES_COMMAND_OK) {
                     m_statements[sql] = s.to_prepare;  // prepared, whatever its run gives
                 }
-                PQclear(r);
+                libpq().PQclear(r);
             }
         }
     }
-    if (pg_result* sync = PQgetResult(m_conn)) {  // PGRES_PIPELINE_SYNC
-        PQclear(sync);
+    if (pg_result* sync = libpq().PQgetResult(m_conn)) {  // PGRES_PIPELINE_SYNC
+        libpq().PQclear(sync);
     }
-    PQexitPipelineMode(m_conn);
+    libpq().PQexitPipelineMode(m_conn);
     if (error) {
         if (last) {
-            PQclear(last);
+            libpq().PQclear(last);
         }
         fail(error);
     }
@@ -398,15 +470,15 @@ void Connection::stream(const std::string& sql, const std::vector<Param>& params
     const auto values = values_of(params);
     const int n = static_cast<int>(values.size());
     ++m_round_trips;
-    if (!(name ? PQsendQueryPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
-               : PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0))) {
+    if (!(name ? libpq().PQsendQueryPrepared(m_conn, name->c_str(), n, values.data(), nullptr, nullptr, 0)
+               : libpq().PQsendQueryParams(m_conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0))) {
         fail(nullptr);
     }
-    PQsetSingleRowMode(m_conn);
+    libpq().PQsetSingleRowMode(m_conn);
     pg_result* error = nullptr;
     std::exception_ptr thrown;
-    while (pg_result* r = PQgetResult(m_conn)) {
-        const auto status = PQresultStatus(r);
+    while (pg_result* r = libpq().PQgetResult(m_conn)) {
+        const auto status = libpq().PQresultStatus(r);
         if (status == PGRES_SINGLE_TUPLE && !thrown && !error) {
             try {
                 fn(Row(r, 0));
@@ -414,16 +486,16 @@ void Connection::stream(const std::string& sql, const std::vector<Param>& params
                 thrown = std::current_exception();
                 cancel();  // the caller stopped: do not read the rest of a million rows
             }
-            PQclear(r);
+            libpq().PQclear(r);
         } else if (status == PGRES_FATAL_ERROR && !error) {
             error = r;
         } else {
-            PQclear(r);
+            libpq().PQclear(r);
         }
     }
     if (thrown) {
         if (error) {
-            PQclear(error);
+            libpq().PQclear(error);
         }
         std::rethrow_exception(thrown);
     }
@@ -435,30 +507,30 @@ void Connection::stream(const std::string& sql, const std::vector<Param>& params
 void Connection::copy_begin(const std::string& sql) {
     flush_deferred();
     ++m_round_trips;
-    pg_result* r = PQexec(m_conn, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
+    pg_result* r = libpq().PQexec(m_conn, sql.c_str());
+    if (libpq().PQresultStatus(r) != PGRES_COPY_IN) {
         fail(r);
     }
-    PQclear(r);
+    libpq().PQclear(r);
 }
 
 void Connection::copy_feed(std::string_view data) {
-    if (PQputCopyData(m_conn, data.data(), static_cast<int>(data.size())) != 1) {
+    if (libpq().PQputCopyData(m_conn, data.data(), static_cast<int>(data.size())) != 1) {
         fail(nullptr);
     }
 }
 
 void Connection::copy_finish() {
     ++m_round_trips;
-    if (PQputCopyEnd(m_conn, nullptr) != 1) {
+    if (libpq().PQputCopyEnd(m_conn, nullptr) != 1) {
         fail(nullptr);
     }
     pg_result* error = nullptr;
-    while (pg_result* r = PQgetResult(m_conn)) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && !error) {
+    while (pg_result* r = libpq().PQgetResult(m_conn)) {
+        if (libpq().PQresultStatus(r) != PGRES_COMMAND_OK && !error) {
             error = r;
         } else {
-            PQclear(r);
+            libpq().PQclear(r);
         }
     }
     if (error) {
@@ -468,7 +540,7 @@ void Connection::copy_finish() {
 
 void Connection::prepare_cancel() {
     if (!m_cancel) {
-        m_cancel.reset(new Cancel{PQgetCancel(m_conn)});
+        m_cancel.reset(new Cancel{libpq().PQgetCancel(m_conn)});
     }
 }
 
@@ -481,7 +553,7 @@ bool Connection::cancel() noexcept {
         }
     }
     char buffer[256];
-    return m_cancel->handle && PQcancel(m_cancel->handle, buffer, sizeof buffer) == 1;
+    return m_cancel->handle && libpq().PQcancel(m_cancel->handle, buffer, sizeof buffer) == 1;
 }
 
 void append_copy_field(std::string& line, const Param& value) {
@@ -513,9 +585,9 @@ namespace {
 // cannot parse it.
 std::optional<std::unordered_map<std::string, std::string>> parse_conninfo(const std::string& conninfo) {
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+    PQconninfoOption* options = libpq().PQconninfoParse(conninfo.c_str(), &error);
     if (error) {
-        PQfreemem(error);
+        libpq().PQfreemem(error);
     }
     if (!options) {
         return std::nullopt;
@@ -526,7 +598,7 @@ std::optional<std::unordered_map<std::string, std::string>> parse_conninfo(const
             values[o->keyword] = o->val;
         }
     }
-    PQconninfoFree(options);
+    libpq().PQconninfoFree(options);
     return values;
 }
 
@@ -588,7 +660,9 @@ void cancel_server_statements() noexcept {
     for (auto& slot : store::pg::g_signal_cancels) {
         if (pg_cancel* handle = slot.load()) {
             char reason[256];
-            PQcancel(handle, reason, sizeof reason);
+            if (const auto cancel = store::pg::g_pq_cancel.load()) {  // set when a connection was made
+                cancel(handle, reason, sizeof reason);
+            }
         }
     }
 }

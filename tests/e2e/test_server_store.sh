@@ -2,7 +2,8 @@
 # End-to-end: what only a server store can meet on opening (PRODUCT.md section 7, issue 12). An
 # unreachable server, a missing database, a role the server refuses and a store of a newer schema
 # are exit 9 with the server's reason on one line, nothing touched; a store of an older schema is
-# brought to the current one by the first command that opens it. (A store file's counterparts:
+# brought to the current one by the first command that opens it; libpq is loaded by a server
+# store alone, and its absence is exit 9 too. (A store file's counterparts:
 # test_store.sh.) Every case needs a server: run directly, the suite starts a throwaway one.
 if [[ -z ${MCIDCTL_TEST_PG:-} ]]; then
   exec bash "$(dirname "$0")/../../scripts/with-postgres.sh" bash "$0" "$@"
@@ -23,6 +24,23 @@ expect_err 9 'role "nobody_here" does not exist' "a role the server refuses -> 9
   env MCIDCTL_TOKEN="$OP" "$M" --db "${MCIDCTL_DB/user=postgres/user=nobody_here}" whoami
 err_shape "refused role"
 expect 0 "the store itself opens (control)" env MCIDCTL_TOKEN="$OP" "$M" whoami
+
+echo "== libpq is loaded for a server store only; without it a server store is exit 9"
+LIBS=$(env MCIDCTL_TOKEN="$OP" LD_DEBUG=libs "$M" whoami 2>&1 >/dev/null)
+check "a command on a server store loads libpq" has 'calling init: .*/libpq\.so\.5' "$LIBS"
+LIBS=$(LD_DEBUG=libs "$M" --db "$T/file-store.db" init --operator op@example.com --password-stdin \
+  <<<"operator-pass-0001" 2>&1 >/dev/null)
+check "control: init of a store file ran (its loader trace is read)" has 'calling init: .*/libsqlite3\.so' "$LIBS"
+check "a command on a store file does not load libpq (3 ms of every start)" lacks 'libpq' "$LIBS"
+# The library hidden in a mount namespace of this command alone (the tests run as root).
+LIBPQ=$(readlink -f "$(ldconfig -p | awk '/libpq\.so\.5 .*x86-64/ {print $NF; exit}')")
+check "control: libpq's file is found ($LIBPQ)" test -f "$LIBPQ"
+expect_err 9 'the server store needs libpq \(Debian package libpq5\): .*libpq\.so\.5' "no libpq -> 9" \
+  unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIBPQ" \
+  env MCIDCTL_TOKEN="$OP" "$M" whoami
+err_shape "no libpq"
+check "… with the package to install" has '^hint: install it: apt-get install libpq5' "$ERR"
+expect 0 "the same command with libpq (control)" env MCIDCTL_TOKEN="$OP" "$M" whoami
 
 echo "== a store of a newer schema is refused and left as it is"
 store_sql "INSERT INTO mcidctl_schema(version, name) VALUES (999, 'from the future')" >/dev/null
