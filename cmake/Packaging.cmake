@@ -150,9 +150,10 @@ loads the certification data. One command-line binary over one SQLite file.")
 find_program(DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-  # libpq is loaded when a server store is first used (dlopen, src/store/pg.cpp), so the binary
-  # does not link it and dpkg-shlibdeps cannot see it: named here, the rest is appended.
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpq5 (>= 14)")
+  # libpq and libxlsxwriter are loaded when first used (dlopen: src/store/pg.cpp, src/cli/xlsx.cpp),
+  # so the binary does not link them and dpkg-shlibdeps cannot see them: named here, the rest is
+  # appended.
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libpq5 (>= 14), libxlsxwriter4")
 else()
   message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): the .deb lists its dependencies by hand")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS

@@ -15,14 +15,60 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <unistd.h>
-#include <xlsxwriter.h>
+#include <xlsxwriter.h>  // its types and constants: the functions are loaded (xlsxwriter() below)
 
 namespace mcid::cli {
 namespace {
+
+// libxlsxwriter is loaded when a workbook is first written, not when mcidctl starts: with the
+// zip libraries it needs it took 1.9 ms of every command's start (a quarter of a command on a
+// store file), and few commands write a workbook.
+#define MCID_XLSXWRITER_FUNCTIONS(X) \
+    X(format_set_bold)               \
+    X(format_set_num_format)         \
+    X(lxw_strerror)                  \
+    X(workbook_add_format)           \
+    X(workbook_add_worksheet)        \
+    X(workbook_close)                \
+    X(workbook_new_opt)              \
+    X(worksheet_autofilter)          \
+    X(worksheet_freeze_panes)        \
+    X(worksheet_set_column)          \
+    X(worksheet_write_datetime)      \
+    X(worksheet_write_number)        \
+    X(worksheet_write_string)
+
+struct XlsxWriterLibrary {
+#define MCID_XLSXWRITER_POINTER(name) decltype(&::name) name = nullptr;
+    MCID_XLSXWRITER_FUNCTIONS(MCID_XLSXWRITER_POINTER)
+#undef MCID_XLSXWRITER_POINTER
+};
+
+const XlsxWriterLibrary& xlsxwriter() {
+    static const XlsxWriterLibrary loaded = [] {
+        void* handle = ::dlopen("libxlsxwriter.so.4", RTLD_LAZY | RTLD_LOCAL);
+        if (handle == nullptr) {
+            throw OutputError(
+                fmt::format("--format xlsx needs libxlsxwriter (Debian package libxlsxwriter4): {}", ::dlerror()),
+                "install it (apt-get install libxlsxwriter4), or use --format csv");
+        }
+        XlsxWriterLibrary l;
+#define MCID_XLSXWRITER_LOAD(name)                                                                \
+    l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name));                          \
+    if (l.name == nullptr) {                                                                      \
+        throw OutputError("--format xlsx: libxlsxwriter.so.4 has no " #name, "use --format csv"); \
+    }
+        MCID_XLSXWRITER_FUNCTIONS(MCID_XLSXWRITER_LOAD)
+#undef MCID_XLSXWRITER_LOAD
+        return l;
+    }();
+    return loaded;
+}
 
 constexpr lxw_row_t k_max_rows = 1048576;  // Excel's limit per sheet, the header included
 constexpr double k_max_width = 60;         // column widths fit the data up to this many characters
@@ -86,7 +132,7 @@ std::string sheet_name(std::string_view name, int part) {
 }
 
 std::string error_text(lxw_error e) {
-    return lxw_strerror(e);
+    return xlsxwriter().lxw_strerror(e);
 }
 
 class XlsxWriter final : public RowSink {
@@ -106,22 +152,22 @@ public:
         lxw_workbook_options opts{};
         opts.constant_memory = LXW_TRUE;
         opts.tmpdir = m_tmpdir.data();
-        m_book = workbook_new_opt(m_path.c_str(), &opts);
+        m_book = xlsxwriter().workbook_new_opt(m_path.c_str(), &opts);
         if (!m_book) {
             ::unlink(m_path.c_str());
             throw OutputError("--format xlsx: cannot start the workbook", "set TMPDIR to a writable directory");
         }
-        m_bold = workbook_add_format(m_book);
-        format_set_bold(m_bold);
-        m_date = workbook_add_format(m_book);
-        format_set_num_format(m_date, "yyyy-mm-dd");
-        m_time = workbook_add_format(m_book);
-        format_set_num_format(m_time, "yyyy-mm-dd hh:mm:ss");
+        m_bold = xlsxwriter().workbook_add_format(m_book);
+        xlsxwriter().format_set_bold(m_bold);
+        m_date = xlsxwriter().workbook_add_format(m_book);
+        xlsxwriter().format_set_num_format(m_date, "yyyy-mm-dd");
+        m_time = xlsxwriter().workbook_add_format(m_book);
+        xlsxwriter().format_set_num_format(m_time, "yyyy-mm-dd hh:mm:ss");
     }
     ~XlsxWriter() override {
         if (m_book) {
             // Not closed: an error or an interrupted report. Closing writes the file, which then goes.
-            workbook_close(m_book);
+            xlsxwriter().workbook_close(m_book);
         }
         if (!m_path.empty()) {
             ::unlink(m_path.c_str());
@@ -150,7 +196,7 @@ public:
 
     void end() override {
         close_sheet();
-        const lxw_error e = workbook_close(m_book);
+        const lxw_error e = xlsxwriter().workbook_close(m_book);
         m_book = nullptr;
         if (e != LXW_NO_ERROR) {
             throw OutputError(fmt::format("--format xlsx: writing the workbook failed: {}", error_text(e)),
@@ -177,16 +223,16 @@ private:
     void new_sheet() {
         ++m_parts;
         const std::string name = sheet_name(m_sheet_title, m_parts);
-        m_sheet = workbook_add_worksheet(m_book, name.c_str());
+        m_sheet = xlsxwriter().workbook_add_worksheet(m_book, name.c_str());
         if (!m_sheet) {
             throw OutputError(fmt::format("--format xlsx: cannot add the sheet '{}'", name));
         }
         m_widths.assign(m_columns.size(), 0);
         for (std::size_t i = 0; i < m_columns.size(); ++i) {
-            worksheet_write_string(m_sheet, 0, static_cast<lxw_col_t>(i), m_columns[i].c_str(), m_bold);
+            xlsxwriter().worksheet_write_string(m_sheet, 0, static_cast<lxw_col_t>(i), m_columns[i].c_str(), m_bold);
             note_width(i, display_width(m_columns[i]));
         }
-        worksheet_freeze_panes(m_sheet, 1, 0);
+        xlsxwriter().worksheet_freeze_panes(m_sheet, 1, 0);
         m_row = 1;
     }
 
@@ -196,10 +242,11 @@ private:
         }
         for (std::size_t i = 0; i < m_widths.size(); ++i) {
             const double w = std::min(k_max_width, static_cast<double>(m_widths[i]) + 2);
-            worksheet_set_column(m_sheet, static_cast<lxw_col_t>(i), static_cast<lxw_col_t>(i), w, nullptr);
+            xlsxwriter().worksheet_set_column(m_sheet, static_cast<lxw_col_t>(i), static_cast<lxw_col_t>(i), w,
+                                              nullptr);
         }
         if (!m_columns.empty()) {
-            worksheet_autofilter(m_sheet, 0, 0, m_row - 1, static_cast<lxw_col_t>(m_columns.size() - 1));
+            xlsxwriter().worksheet_autofilter(m_sheet, 0, 0, m_row - 1, static_cast<lxw_col_t>(m_columns.size() - 1));
         }
         m_sheet = nullptr;
     }
@@ -215,13 +262,14 @@ private:
         // stays text: a 12-digit MCID never becomes 1.23457E+11.
         if (cell.kind == Cell::Kind::integer) {
             note_width(col, std::to_string(cell.integer).size());
-            check(worksheet_write_number(m_sheet, m_row, col, static_cast<double>(cell.integer), nullptr));
+            check(xlsxwriter().worksheet_write_number(m_sheet, m_row, col, static_cast<double>(cell.integer), nullptr));
             return;
         }
         if (kind == Kind::date || kind == Kind::time) {
             if (auto t = parse_datetime(cell.text, kind == Kind::time)) {
                 note_width(col, kind == Kind::date ? 10 : 19);
-                check(worksheet_write_datetime(m_sheet, m_row, col, &*t, kind == Kind::date ? m_date : m_time));
+                check(xlsxwriter().worksheet_write_datetime(m_sheet, m_row, col, &*t,
+                                                            kind == Kind::date ? m_date : m_time));
                 return;
             }
         }
@@ -236,7 +284,7 @@ private:
             ++m_truncated;
         }
         note_width(col, display_width(m_text));
-        check(worksheet_write_string(m_sheet, m_row, col, m_text.c_str(), nullptr));
+        check(xlsxwriter().worksheet_write_string(m_sheet, m_row, col, m_text.c_str(), nullptr));
     }
 
     static void check(lxw_error e) {
