@@ -70,7 +70,8 @@ void ignore_notice(void*, const char*) {}
     X(PQsendQueryPrepared)      \
     X(PQsetNoticeProcessor)     \
     X(PQsetSingleRowMode)       \
-    X(PQstatus)
+    X(PQstatus)                 \
+    X(PQtransactionStatus)
 
 struct Libpq {
 #define MCID_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;
@@ -239,6 +240,10 @@ Connection::~Connection() {
         m_signal_slot->store(nullptr);  // before the handle is freed
     }
     if (m_conn) {
+        try {
+            end_deferred();
+        } catch (...) {  // closing anyway
+        }
         libpq().PQfinish(m_conn);
     }
 }
@@ -290,6 +295,20 @@ void Connection::defer(std::string_view sql) {
         return;
     }
     m_deferred.emplace_back(sql);
+}
+
+void Connection::end_deferred() {
+    if (!m_deferred.empty() && m_deferred.back().starts_with("BEGIN")) {
+        m_deferred.pop_back();  // never used: nothing to begin or end
+    }
+    if (!m_deferred.empty() && libpq().PQstatus(m_conn) == CONNECTION_OK) {
+        exec("SELECT 1");
+    }
+    m_deferred.clear();
+}
+
+bool Connection::idle() const {
+    return libpq().PQtransactionStatus(m_conn) == PQTRANS_IDLE;
 }
 
 void Connection::flush_deferred() {

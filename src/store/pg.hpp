@@ -102,6 +102,13 @@ public:
     // deferred right after its BEGIN cancels both: that transaction never ran a statement.
     void defer(std::string_view sql);
     std::size_t deferred() const noexcept { return m_deferred.size(); }
+    // Sends a deferred end now, and drops a BEGIN that nothing used, so that the session is idle
+    // when it closes (the destructor does it: a command that failed after a read). PostgreSQL
+    // would roll it back anyway, but a pooler (PgBouncer) drops a server connection that its
+    // client left inside a transaction.
+    void end_deferred();
+    // No transaction open on the server (as libpq last heard).
+    bool idle() const;
     // Runs one statement with parameters ($1, $2, ...); prepared by its text the second time it
     // runs on this connection.
     Result query(const std::string& sql, const std::vector<Param>& params = {});

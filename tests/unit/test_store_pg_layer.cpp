@@ -129,6 +129,16 @@ TEST_CASE("deferred statements and Prepares go with the next statement, in one r
     c.query("INSERT INTO t VALUES (2)");  // autocommit: no BEGIN was left to hold it
     CHECK(others_see() == 2);
 
+    // Before closing, a read's deferred end is sent, and a BEGIN nothing used is dropped.
+    c.defer("BEGIN");
+    c.query("SELECT 1");
+    c.defer("ROLLBACK");
+    c.defer("BEGIN");
+    CHECK_FALSE(c.idle());
+    c.end_deferred();
+    CHECK(c.idle());
+    CHECK(c.deferred() == 0);
+
     // A failure in a pipeline skips the rest and leaves the connection usable.
     c.defer("BEGIN");
     try {
