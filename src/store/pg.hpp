@@ -1,8 +1,9 @@
 #pragma once
 // A small RAII layer over libpq (Debian's libpq-dev) for the PostgreSQL store: a connection,
-// results, prepared statements by their SQL text, single-row streaming and COPY FROM STDIN.
-// Only src/store sees libpq. Errors carry the server's SQLSTATE; translate_pg_error() maps them
-// to mcidctl's exit codes by that code, never by message text.
+// results, prepared statements by their SQL text, a read's BEGIN and end sent with its
+// statements (one pipeline), single-row streaming and COPY FROM STDIN. Only src/store sees
+// libpq, and loads it on first use (pg.cpp). Errors carry the server's SQLSTATE;
+// translate_pg_error() maps them to mcidctl's exit codes by that code, never by message text.
 #include <mcid/error.hpp>
 
 #include <atomic>
