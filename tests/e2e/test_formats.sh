@@ -186,12 +186,11 @@ check "control: the loader's trace is read (libsqlite3 started)" has 'calling in
 check "a command that writes no workbook does not load libxlsxwriter" lacks 'libxlsxwriter' "$LIBS"
 LIBS=$(MCIDCTL_TOKEN=$GA LD_DEBUG=libs "$M" org show 1234567 --format xlsx 2>&1 >/dev/null)
 check "--format xlsx loads it" has 'calling init: .*/libxlsxwriter\.so\.4' "$LIBS"
-# The library hidden in a mount namespace of this command alone (the tests run as root).
-LIBXLSX=$(readlink -f "$(ldconfig -p | awk '/libxlsxwriter\.so\.4 .*x86-64/ {print $NF; exit}')")
-check "control: libxlsxwriter's file is found ($LIBXLSX)" test -f "$LIBXLSX"
+# Without libxlsxwriter: an empty file of its name first on the library path, which dlopen
+# cannot load.
+mkdir -p "$T/nolibs" && : >"$T/nolibs/libxlsxwriter.so.4"
 expect_err 1 '--format xlsx needs libxlsxwriter \(Debian package libxlsxwriter4\)' "no libxlsxwriter -> 1" \
-  unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIBXLSX" \
-  env MCIDCTL_TOKEN=$GA "$M" report skills --format xlsx --output "$T/none.xlsx"
+  env LD_LIBRARY_PATH="$T/nolibs" MCIDCTL_TOKEN=$GA "$M" report skills --format xlsx --output "$T/none.xlsx"
 err_shape "no libxlsxwriter"
 check "… with the package to install, or CSV" has '^hint: install it \(apt-get install libxlsxwriter4\), or use --format csv' "$ERR"
 check "… and no file is left" test ! -e "$T/none.xlsx"

@@ -32,12 +32,11 @@ LIBS=$(LD_DEBUG=libs "$M" --db "$T/file-store.db" init --operator op@example.com
   <<<"operator-pass-0001" 2>&1 >/dev/null)
 check "control: init of a store file ran (its loader trace is read)" has 'calling init: .*/libsqlite3\.so' "$LIBS"
 check "a command on a store file does not load libpq (3 ms of every start)" lacks 'libpq' "$LIBS"
-# The library hidden in a mount namespace of this command alone (the tests run as root).
-LIBPQ=$(readlink -f "$(ldconfig -p | awk '/libpq\.so\.5 .*x86-64/ {print $NF; exit}')")
-check "control: libpq's file is found ($LIBPQ)" test -f "$LIBPQ"
+# Without libpq: an empty file of its name first on the library path, which dlopen cannot load
+# (a mount namespace would need a mount point at /, which a chroot does not have).
+mkdir -p "$T/nolibs" && : >"$T/nolibs/libpq.so.5"
 expect_err 9 'the server store needs libpq \(Debian package libpq5\): .*libpq\.so\.5' "no libpq -> 9" \
-  unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIBPQ" \
-  env MCIDCTL_TOKEN="$OP" "$M" whoami
+  env LD_LIBRARY_PATH="$T/nolibs" MCIDCTL_TOKEN="$OP" "$M" whoami
 err_shape "no libpq"
 check "… with the package to install" has '^hint: install it: apt-get install libpq5' "$ERR"
 expect 0 "the same command with libpq (control)" env MCIDCTL_TOKEN="$OP" "$M" whoami
