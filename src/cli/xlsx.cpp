@@ -6,6 +6,8 @@
 // output stream, which for --output is the atomic file.
 #include "cli/xlsx.hpp"
 
+#include "core/library.hpp"
+
 #include <mcid/error.hpp>
 #include <mcid/types.hpp>
 
@@ -15,7 +17,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -51,21 +52,18 @@ struct XlsxWriterLibrary {
 
 const XlsxWriterLibrary& xlsxwriter() {
     static const XlsxWriterLibrary loaded = [] {
-        void* handle = ::dlopen("libxlsxwriter.so.4", RTLD_LAZY | RTLD_LOCAL);
-        if (handle == nullptr) {
+        try {
+            const LoadedLibrary library("libxlsxwriter.so.4");
+            XlsxWriterLibrary l;
+#define MCID_XLSXWRITER_LOAD(name) library.get(l.name, #name);
+            MCID_XLSXWRITER_FUNCTIONS(MCID_XLSXWRITER_LOAD)
+#undef MCID_XLSXWRITER_LOAD
+            return l;
+        } catch (const LibraryUnavailable& e) {
             throw OutputError(
-                fmt::format("--format xlsx needs libxlsxwriter (Debian package libxlsxwriter4): {}", ::dlerror()),
+                fmt::format("--format xlsx needs libxlsxwriter (Debian package libxlsxwriter4): {}", e.what()),
                 "install it (apt-get install libxlsxwriter4), or use --format csv");
         }
-        XlsxWriterLibrary l;
-#define MCID_XLSXWRITER_LOAD(name)                                                                \
-    l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name));                          \
-    if (l.name == nullptr) {                                                                      \
-        throw OutputError("--format xlsx: libxlsxwriter.so.4 has no " #name, "use --format csv"); \
-    }
-        MCID_XLSXWRITER_FUNCTIONS(MCID_XLSXWRITER_LOAD)
-#undef MCID_XLSXWRITER_LOAD
-        return l;
     }();
     return loaded;
 }

@@ -1,13 +1,14 @@
 // The libpq layer of the PostgreSQL store (see pg.hpp).
 #include "store/pg.hpp"
 
+#include "core/library.hpp"
+
 #include <mcid/write_unit.hpp>
 
 #include <fmt/format.h>
 
 #include <array>
 #include <charconv>
-#include <dlfcn.h>
 #include <libpq-fe.h>  // its types and constants: the functions are loaded (libpq() below)
 
 namespace mcid::store::pg {
@@ -85,21 +86,18 @@ std::atomic<decltype(&::PQcancel)> g_pq_cancel{nullptr};
 // The functions, loaded on first use; a missing libpq is the server store being unavailable (9).
 const Libpq& libpq() {
     static const Libpq loaded = [] {
-        void* handle = ::dlopen("libpq.so.5", RTLD_LAZY | RTLD_LOCAL);
-        if (handle == nullptr) {
-            throw StoreError(fmt::format("the server store needs libpq (Debian package libpq5): {}", ::dlerror()),
-                             "install it: apt-get install libpq5");
-        }
-        Libpq l;
-#define MCID_LIBPQ_LOAD(name)                                                                           \
-    l.name = reinterpret_cast<decltype(l.name)>(::dlsym(handle, #name));                                \
-    if (l.name == nullptr) {                                                                            \
-        throw StoreError("the server store needs libpq 14 or later (libpq.so.5 has no " #name ")", ""); \
-    }
-        MCID_LIBPQ_FUNCTIONS(MCID_LIBPQ_LOAD)
+        try {
+            const LoadedLibrary library("libpq.so.5");
+            Libpq l;
+#define MCID_LIBPQ_LOAD(name) library.get(l.name, #name);
+            MCID_LIBPQ_FUNCTIONS(MCID_LIBPQ_LOAD)
 #undef MCID_LIBPQ_LOAD
-        g_pq_cancel.store(l.PQcancel);
-        return l;
+            g_pq_cancel.store(l.PQcancel);
+            return l;
+        } catch (const LibraryUnavailable& e) {
+            throw StoreError(fmt::format("the server store needs libpq (Debian package libpq5): {}", e.what()),
+                             "install it: apt-get install libpq5 (version 14 or later)");
+        }
     }();
     return loaded;
 }
