@@ -37,6 +37,9 @@ struct PurgeReport {
     std::vector<PurgeRow> rows;
     std::string batch;
     bool applied = false;  // false for a dry run or a rolled-back atomic batch
+    // Targets whose accounts were read again under the write lock, to check a plan made before
+    // it (only the ones the plan does not purge, unless the plan had to be made again).
+    std::size_t read_again = 0;
     std::size_t purged = 0, already_deleted = 0, not_found = 0, denied = 0, invalid = 0;
 
     bool complete() const { return not_found + denied + invalid == 0; }
@@ -71,7 +74,7 @@ private:
     struct Plan {
         std::unordered_set<std::int64_t> purged_users;
         std::unordered_set<std::int64_t> unlinked_mcids;
-        std::vector<std::int64_t> users_to_purge;                    // in target order
+        std::vector<PurgeSubject> users_to_purge;                    // as read, in target order
         std::vector<std::pair<std::int64_t, std::int64_t>> unlinks;  // (MCID, user) of --mcid targets
         std::vector<std::pair<std::size_t, AuditNote>> audit;        // (result row, note), in target order
         std::size_t row = 0;                                         // the result row being planned
@@ -89,7 +92,14 @@ private:
     void recheck_emails(Plan& plan);
     PurgeRow plan_email(const Actor& me, const PurgeTarget& target, const LookedUp& found, Plan& plan);
     PurgeRow plan_mcid(const Actor& me, const PurgeTarget& target, Plan& plan);
-    void apply(const Actor& me, const PurgeReport& report, const Plan& plan);
+    // Under the write lock, after other writers committed since the snapshot `plan` was made
+    // from: true when it still holds as far as reads can tell (the acting admin, no MCID
+    // targets, the accounts it does not purge and the emails that named nobody, which it counts
+    // in `read_again`); apply's writes check the accounts it purges.
+    bool snapshot_holds(const Actor& actor, const Actor& planned_by, const std::vector<PurgeTarget>& targets,
+                        const Plan& plan, std::size_t& read_again);
+    // False, with the transaction to be rolled back, when an account to purge is not as read.
+    bool apply(const Actor& me, const PurgeReport& report, const Plan& plan);
 
     Store& m_store;
     const Clock& m_clock;

@@ -55,7 +55,10 @@ PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, con
         return {email, "already-deleted", "deleted " + Date::of(user->deleted_at.value_or(m_clock.now())).str()};
     }
     std::string detail = "account deleted";
-    if (user->mcid && !plan.unlinked_mcids.count(*user->mcid)) {
+    PurgeSubject as_read = *user;
+    if (user->mcid && plan.unlinked_mcids.count(*user->mcid)) {
+        as_read.mcid.reset();  // an earlier --mcid target of the batch ends that link first (apply)
+    } else if (user->mcid) {
         plan.unlinked_mcids.insert(*user->mcid);
         detail += fmt::format(", MCID {} unlinked", *user->mcid);
     }
@@ -63,7 +66,7 @@ PurgeRow Offboarding::plan_email(const Actor& me, const PurgeTarget& target, con
         detail += ", Partner University access ended";
     }
     plan.purged_users.insert(user->user_id);
-    plan.users_to_purge.push_back(user->user_id);
+    plan.users_to_purge.push_back(std::move(as_read));
     plan.audit.emplace_back(plan.row, AuditNote::purged);
     return {email, "purged", detail};
 }
@@ -166,7 +169,7 @@ PurgeRow Offboarding::plan_mcid(const Actor& me, const PurgeTarget& target, Plan
     return {mcid.str(), "purged", detail};
 }
 
-void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& plan) {
+bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& plan) {
     // MCID targets first: their users stay, so their competency status is recomputed. A user of
     // such a target that the batch also purges by email is recomputed to nothing just after.
     CompetencyStatus status(m_store);
@@ -175,7 +178,9 @@ void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
         status.refresh_user(user_id);
     }
     // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
-    m_store.purge_users(plan.users_to_purge, m_clock.now());
+    if (!m_store.purge_users(plan.users_to_purge, m_clock.now())) {
+        return false;  // an account is no longer as the plan read it
+    }
     // One audit row per purged or refused target, in target order, made a few thousand at a time.
     AuditLog audit(m_store, m_clock);
     std::vector<AuditEvent> events;
@@ -200,6 +205,7 @@ void Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
             events.clear();
         }
     }
+    return true;
 }
 
 Actor Offboarding::checked_admin(const Actor& actor) {
@@ -247,6 +253,53 @@ PurgeReport Offboarding::plan_targets(const Actor& me, const std::vector<PurgeTa
     return report;
 }
 
+namespace {
+
+// Thrown in the write unit when its writes find an account changed since the snapshot the plan
+// was made from: the transaction rolls back, and the batch is planned again under the lock.
+struct PlanOutdated {};
+
+}  // namespace
+
+bool Offboarding::snapshot_holds(const Actor& actor, const Actor& planned_by, const std::vector<PurgeTarget>& targets,
+                                 const Plan& plan, std::size_t& read_again) {
+    const Actor me = checked_admin(actor);
+    if (me.user_id != planned_by.user_id || me.org_id != planned_by.org_id || me.role != planned_by.role) {
+        return false;
+    }
+    // An MCID target's outcome rests on links and associations that only a full plan reads again.
+    if (std::any_of(targets.begin(), targets.end(),
+                    [](const PurgeTarget& t) { return t.kind == PurgeTarget::Kind::mcid; })) {
+        return false;
+    }
+    // The accounts the plan purges are checked by the writes themselves (Store::purge_users). The
+    // others (denied, already deleted) are read again by id, and the emails that named nobody
+    // looked up again: typically a few.
+    std::vector<const PurgeSubject*> others;
+    std::vector<std::string> unknown;
+    for (const LookedUp& looked : plan.emails) {
+        if (looked.valid && !looked.subject) {
+            unknown.push_back(looked.email);
+        } else if (looked.valid && !plan.purged_users.count(looked.subject->user_id)) {
+            others.push_back(&*looked.subject);
+        }
+    }
+    read_again = others.size() + unknown.size();
+    std::vector<std::int64_t> ids;
+    ids.reserve(others.size());
+    for (const PurgeSubject* s : others) {
+        ids.push_back(s->user_id);
+    }
+    const auto now = m_store.find_purge_subjects_by_id(ids);
+    for (std::size_t i = 0; i < others.size(); ++i) {
+        if (!now[i] || !(*now[i] == *others[i])) {
+            return false;
+        }
+    }
+    const auto found = m_store.find_purge_subjects(unknown);
+    return std::none_of(found.begin(), found.end(), [](const auto& f) { return f.has_value(); });
+}
+
 PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run,
                                Atomic atomic, const Progress& progress) {
     const std::string batch = "b-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 12);
@@ -258,9 +311,12 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     };
     // The whole batch is planned from one snapshot first, holding no write lock, so other
     // admins' commands go on meanwhile: a dry run stops there. A real run then takes the write
-    // lock and, if nothing was committed since that snapshot (the store tells: change_stamp), applies
-    // that plan; otherwise it reads those accounts again by id and plans afresh under the lock.
-    // Planning is most of a batch's work: the lock is held for the writes only.
+    // lock and applies that plan if it still holds: when nothing was committed since the snapshot
+    // (the store tells: change_stamp), or when what was committed left the batch's accounts as
+    // they were. The accounts it purges are checked by the writes that purge them; the rest (a
+    // few, typically) are read again. If the plan no longer holds, it reads the accounts again
+    // and plans afresh under the lock. Planning is most of a batch's work: the lock is held for
+    // the writes only, also while other admins keep committing.
     Plan planned;
     bool planned_kept = true;  // false once a run has used `planned` (a later run looks up afresh)
     PurgeReport planned_report;
@@ -271,10 +327,8 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         planned_by = checked_admin(actor);
         look_up_emails(targets, planned);
         planned_at = m_store.change_stamp();
-        if (dry_run == DryRun::yes || planned_at) {
-            planned_report =
-                plan_targets(planned_by, targets, batch, planned, dry_run == DryRun::yes ? progress : Progress{});
-        }
+        planned_report =
+            plan_targets(planned_by, targets, batch, planned, dry_run == DryRun::yes ? progress : Progress{});
     }
     if (dry_run == DryRun::yes) {
         finish();
@@ -283,42 +337,58 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     if (progress) {
         progress(0, targets.size());  // before the write lock: other admins' commands still run
     }
-    // One unit from here (run again whole after a server's transient conflict).
-    return run_write_unit(m_store, [&]() -> PurgeReport {
-        auto tx = m_store.begin_write();
-        Actor me = planned_by;
-        Plan plan;
-        PurgeReport report;
-        if (planned_at && m_store.change_stamp() == planned_at) {
-            plan = std::move(planned);  // used once: a run after this one looks everything up again
-            report = std::move(planned_report);
-            planned_at.reset();
-            planned_kept = false;
-        } else {
-            me = checked_admin(actor);
-            if (planned_kept) {
-                plan.emails = planned.emails;
-                recheck_emails(plan);
-            } else {
-                look_up_emails(targets, plan);
-            }
-            report = plan_targets(me, targets, batch, plan, progress);
-        }
-        if (atomic == Atomic::yes && !report.complete()) {
-            for (auto& row : report.rows) {
-                if (row.outcome == "purged") {
-                    row.detail = "not applied: --atomic batch rolled back";
+    bool trust_snapshot = true;  // false once the writes found the snapshot's plan outdated
+    for (;;) {
+        try {
+            // One unit from here (run again whole after a server's transient conflict).
+            return run_write_unit(m_store, [&]() -> PurgeReport {
+                auto tx = m_store.begin_write();
+                Actor me = planned_by;
+                Plan plan;
+                PurgeReport report;
+                std::size_t read_again = 0;
+                if (planned_kept && trust_snapshot &&
+                    ((planned_at && m_store.change_stamp() == planned_at) ||
+                     snapshot_holds(actor, planned_by, targets, planned, read_again))) {
+                    plan = std::move(planned);  // used once: a run after this one looks everything up again
+                    report = std::move(planned_report);
+                    planned_kept = false;
+                } else {
+                    me = checked_admin(actor);
+                    if (planned_kept) {
+                        plan.emails = planned.emails;
+                        recheck_emails(plan);
+                    } else {
+                        look_up_emails(targets, plan);
+                    }
+                    read_again = plan.emails.size();
+                    report = plan_targets(me, targets, batch, plan, progress);
                 }
+                report.read_again = read_again;
+                if (atomic == Atomic::yes && !report.complete()) {
+                    for (auto& row : report.rows) {
+                        if (row.outcome == "purged") {
+                            row.detail = "not applied: --atomic batch rolled back";
+                        }
+                    }
+                    finish();
+                    return report;  // the transaction rolls back
+                }
+                if (!apply(me, report, plan)) {
+                    throw PlanOutdated{};  // the transaction rolls back
+                }
+                finish();
+                tx->commit();
+                report.applied = true;
+                return report;
+            });
+        } catch (const PlanOutdated&) {
+            if (!trust_snapshot) {  // a plan made under the lock always holds there
+                throw InternalError("a purge planned under the write lock found its accounts changed");
             }
-            finish();
-            return report;  // the transaction rolls back
+            trust_snapshot = false;
         }
-        apply(me, report, plan);
-        finish();
-        tx->commit();
-        report.applied = true;
-        return report;
-    });
+    }
 }
 
 std::vector<PurgeTarget> read_purge_targets(std::istream& in) {

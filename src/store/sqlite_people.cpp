@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <tuple>
+#include <unordered_map>
 
 namespace mcid::store {
 
@@ -242,24 +243,51 @@ std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects_by_id(
 
 #undef PURGE_SUBJECT
 
-void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant at) {
-    if (user_ids.empty()) {
-        return;
+bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at) {
+    if (users.empty()) {
+        return true;
     }
+    std::unordered_map<std::int64_t, const PurgeSubject*> read;  // by id, as the caller read them
+    read.reserve(users.size());
     m_db->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY); DELETE FROM temp.purge_ids");
     {
-        auto add = stmt("INSERT OR IGNORE INTO temp.purge_ids(id) VALUES (?)");
-        for (const auto id : user_ids) {
-            add->bind(1, id);
+        auto add = stmt("INSERT INTO temp.purge_ids(id) VALUES (?)");
+        for (const PurgeSubject& u : users) {
+            read.emplace(u.user_id, &u);
+            add->bind(1, u.user_id);
             add->exec();
             add->reset();
         }
     }
+    // Each write below checks its rows against what was read, from what it returns.
+    std::size_t links = 0;
+    std::size_t universities = 0;
+    for (const PurgeSubject& u : users) {
+        links += u.mcid ? 1 : 0;
+        universities += u.university ? 1 : 0;
+    }
     drop_periods("user_id IN temp.purge_ids", [](SQLite::Statement&) {});
-    m_db->exec(
-        "DELETE FROM links WHERE user_id IN temp.purge_ids;"
-        "DELETE FROM university_links WHERE user_id IN temp.purge_ids;"
-        "DELETE FROM sessions WHERE user_id IN temp.purge_ids");
+    // Exactly the links that were read go: as many, each the one read.
+    {
+        SQLite::Statement q(*m_db, "DELETE FROM links WHERE user_id IN temp.purge_ids RETURNING user_id, mcid");
+        while (q.executeStep()) {
+            if (read.at(q.getColumn(0).getInt64())->mcid != q.getColumn(1).getInt64() || links-- == 0) {
+                return false;
+            }
+        }
+    }
+    {
+        SQLite::Statement q(*m_db, "DELETE FROM university_links WHERE user_id IN temp.purge_ids RETURNING user_id");
+        while (q.executeStep()) {
+            if (!read.at(q.getColumn(0).getInt64())->university || universities-- == 0) {
+                return false;
+            }
+        }
+    }
+    if (links != 0 || universities != 0) {
+        return false;
+    }
+    m_db->exec("DELETE FROM sessions WHERE user_id IN temp.purge_ids");
     // org_user_counts moves once per (organization, old status), not per user: the per-row
     // trigger stands aside while count_deferral holds its row (schema 5), inside this
     // transaction only. Users already deleted keep their count.
@@ -269,12 +297,28 @@ void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant
         "INSERT INTO temp.purge_counts SELECT org_id, status, count(*) FROM users "
         "WHERE id IN temp.purge_ids AND status <> 'deleted' AND org_id IS NOT NULL GROUP BY org_id, status;"
         "INSERT INTO count_deferral(only) VALUES (1)");
-    // Only these columns: an UPDATE that names email rewrites its unique index entry too.
-    SQLite::Statement mark(*m_db,
-                           "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "
-                           "invite_expires_at = NULL WHERE id IN temp.purge_ids");
-    mark.bind(1, at);
-    mark.exec();
+    // Only these columns: an UPDATE that names email rewrites its unique index entry too. Every
+    // account must still be undeleted, with the email, organization and role it was read with
+    // (an invitation's address may change; the counts above follow an invitation accepted since).
+    {
+        SQLite::Statement mark(*m_db,
+                               "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "
+                               "invite_expires_at = NULL WHERE id IN temp.purge_ids AND status <> 'deleted' "
+                               "RETURNING id, email, org_id, role");
+        mark.bind(1, at);
+        std::size_t marked = 0;
+        while (mark.executeStep()) {
+            const PurgeSubject& u = *read.at(mark.getColumn(0).getInt64());
+            if (u.email != mark.getColumn(1).getString() || u.org_id != optional_int(mark.getColumn(2)) ||
+                u.role != stored_role(mark.getColumn(3).getString())) {
+                return false;
+            }
+            ++marked;
+        }
+        if (marked != users.size()) {
+            return false;
+        }
+    }
     m_db->exec(
         "DELETE FROM count_deferral;"
         "UPDATE org_user_counts SET n = n - p.c FROM temp.purge_counts AS p "
@@ -283,6 +327,7 @@ void SqliteStore::purge_users(const std::vector<std::int64_t>& user_ids, Instant
         "WHERE true GROUP BY org_id ON CONFLICT(org_id, status) DO UPDATE SET n = n + excluded.n;"
         "DELETE FROM temp.purge_counts;"
         "DELETE FROM temp.purge_ids");
+    return true;
 }
 
 std::vector<std::int64_t> SqliteStore::users_due_for_erasure(Instant deleted_before, std::size_t limit) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # End-to-end: lists stream and batches do not lock other admins out (issue 14). Memory is not
 # timing, so peak RSS belongs in the suite; timing stays in bench/. 100,000 users in one org.
+# On both stores: a server store takes its write lock as pg_advisory_xact_lock (pg_store.cpp).
 source "$(dirname "$0")/lib.sh"
 
 as() { local tok=$1; shift; MCIDCTL_TOKEN=$tok "$M" "$@"; }
@@ -14,6 +15,34 @@ write_during() {
       { FAILED=$((FAILED + 1)); cat "$T/w.err"; }
     WRITES=$((WRITES + 1))
   done
+}
+# try_write_lock: takes the store's write lock as every write does, waiting at most 0.3 s, and
+# lets it go; fails when someone held it all that time.
+try_write_lock() {
+  if on_server; then
+    psql -XAtq -v ON_ERROR_STOP=1 "$MCIDCTL_DB" \
+      -c "BEGIN; SET LOCAL lock_timeout = '300ms'; SELECT pg_advisory_xact_lock(1835231589); ROLLBACK;" >/dev/null 2>&1
+  else
+    sqlite3 -cmd ".timeout 300" "$MCIDCTL_DB" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1
+  fi
+}
+# hold_write_lock SECONDS: holds the store's write lock that long from when $T/held appears, in
+# the background (HOLDER is its pid)
+hold_write_lock() {
+  rm -f "$T/held"
+  if on_server; then
+    psql -XAtq "$MCIDCTL_DB" >/dev/null 2>&1 <<SQL &
+BEGIN; SELECT pg_advisory_xact_lock(1835231589);
+\\! touch $T/held
+SELECT pg_sleep($1); COMMIT;
+SQL
+  else
+    python3 -c "import pathlib, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE')
+pathlib.Path(sys.argv[3]).touch(); time.sleep(float(sys.argv[2]))" "$MCIDCTL_DB" "$1" "$T/held" &
+  fi
+  HOLDER=$!
+  for _ in $(seq 300); do [[ -e $T/held ]] && return; sleep 0.1; done
 }
 peak_kb() { /usr/bin/time -f %M -o "$T/rss" "$@" >/dev/null 2>"$T/err"; RC=$?; RSS_KB=$(tail -n1 "$T/rss"); }
 
@@ -59,12 +88,18 @@ PY
 # phase 1: a writer that waits at most 0.3 s probes the lock for as long as the dry run runs. A
 # moment's wait (the checkpoint of an empty WAL when a connection closes) passes; a batch holding
 # the write lock (0.2.0's dry run held it for its whole pass, seconds here) does not.
-sqlite3 "$MCIDCTL_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+on_server || sqlite3 "$MCIDCTL_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+# control: the probe is refused while someone holds the write lock, and succeeds once they let go
+hold_write_lock 3
+try_write_lock && held=taken || held=refused
+wait "$HOLDER"
+check "control: the lock probe is refused while another process holds the write lock ($held)" test "$held" = refused
+expect 0 "control: the lock probe succeeds once it is let go" try_write_lock
 as "$GA" purge-user --from "$T/targets.csv" --dry-run --format csv >"$T/dry.csv" 2>"$T/dry.err" &
 DRY=$!
 tries=0 refused=0
 while kill -0 "$DRY" 2>/dev/null; do
-  sqlite3 -cmd ".timeout 300" "$MCIDCTL_DB" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || refused=$((refused + 1))
+  try_write_lock || refused=$((refused + 1))
   tries=$((tries + 1))
 done
 wait "$DRY"; DRC=$?
@@ -79,7 +114,7 @@ write_during "$DRY" w
 wait "$DRY"
 check "control: writes ran during the second dry run ($WRITES)" test "$WRITES" -ge 1
 check "every write during the dry run succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
-check "the dry runs changed nothing" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted'")" = 0
+check "the dry runs changed nothing" test "$(store_sql "select count(*) from users where status='deleted'")" = 0
 
 # The batch is one transaction (PRODUCT.md rule 8), planned first and then applied set-wise, so
 # it holds the write lock far shorter than the busy timeout: the other admin's writes wait
@@ -100,9 +135,9 @@ check "the purge finished (exit $PRC)" test "$PRC" = 0
 check "control: writes ran during the purge ($WRITES)" test "$WRITES" -ge 3
 check "every write during the purge succeeded ($FAILED of $WRITES failed)" test "$FAILED" = 0
 check "the purge reported every target purged" test "$(tail -n +2 "$T/real.csv" | grep -c ',purged,')" = "$PURGE_N"
-check "every target is deleted in the store" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where status='deleted' and email like 'bulk%'")" = "$PURGE_N"
-check "the writes are all there" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$WRITES"
+check "every target is deleted in the store" test "$(store_sql "select count(*) from users where status='deleted' and email like 'bulk%'")" = "$PURGE_N"
+check "the writes are all there" test "$(store_sql "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$WRITES"
 expect 0 "the audit chain verifies after the purge and the writes" as "$OP" audit verify
-check "one audit row per purged target" test "$(sqlite3 "$MCIDCTL_DB" "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$PURGE_N"
+check "one audit row per purged target" test "$(store_sql "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$PURGE_N"
 
 summary

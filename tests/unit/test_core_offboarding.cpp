@@ -3,6 +3,7 @@
 #include "store/pg_store.hpp"
 
 #include <mcid/audit.hpp>
+#include <mcid/directory.hpp>
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/linking.hpp>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <unistd.h>
@@ -275,12 +277,117 @@ void check_applies_plan(World& w, Store& batch_store) {
     CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
 }
 
+// Runs the batch `targets` on `batch_store` while another admin, through w.store, runs `change`
+// after the batch planned and before it took the write lock.
+PurgeReport purge_with_change_meanwhile(World& w, Store& batch_store, const std::vector<PurgeTarget>& targets,
+                                        const std::function<void()>& change) {
+    int calls = 0;
+    const Progress meanwhile = [&](std::size_t done, std::size_t) {
+        if (calls++ == 0) {
+            REQUIRE(done == 0);
+            REQUIRE_FALSE(batch_store.in_transaction());
+            change();
+        }
+    };
+    auto r = Offboarding(batch_store, w.clock).purge(w.ga, targets, DryRun::no, Atomic::no, meanwhile);
+    REQUIRE(calls > 0);
+    CHECK(r.applied);
+    CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+    CHECK(w.store->org_user_count_mismatches() == 0);
+    return r;
+}
+
+// Other admins commit while the batch waits for the write lock. A commit that leaves the batch's
+// accounts as they were leaves its plan standing: it is applied, and only the targets it does not
+// purge are read again. A change to an account it purges is caught by the writes that purge it
+// (Store::purge_users): the batch is planned again under the lock, from what holds there.
+void check_writes_check_the_plan(World& w, Store& batch_store) {
+    Linking linking(*w.store, w.clock);
+    const std::vector<PurgeTarget> batch = {email("alice@contoso.com"), email("pat@contoso.com"),
+                                            email("nobody@contoso.com"), email("bo@fabrikam.com")};
+    SECTION("a commit that leaves the batch's accounts alone: the plan stands, its purged accounts unread") {
+        const auto r =
+            purge_with_change_meanwhile(w, batch_store, batch, [&] { w.add(w.ga, "late@contoso.com", Role::user); });
+        CHECK(r.read_again == 2);  // nobody@ and bo@: the accounts purged are checked by the writes
+        CHECK(outcomes(r) == std::map<std::string, std::string>{{"alice@contoso.com", "purged"},
+                                                                {"pat@contoso.com", "purged"},
+                                                                {"nobody@contoso.com", "not-found"},
+                                                                {"bo@fabrikam.com", "denied"}});
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+        CHECK(w.store->find_user_by_email("late@contoso.com")->status != UserStatus::deleted);
+    }
+    SECTION("purged meanwhile: already deleted, and one audit row for it") {
+        const auto r = purge_with_change_meanwhile(w, batch_store, batch, [&] {
+            Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+        });
+        CHECK(r.read_again == 4);  // planned again under the lock
+        CHECK(outcomes(r).at("alice@contoso.com") == "already-deleted");
+        CHECK(outcomes(r).at("pat@contoso.com") == "purged");
+        int alice_purges = 0;
+        w.store->for_each_audit(AuditFilter{}, [&](const AuditRecord& e) {
+            alice_purges += e.action == "purge-user" && e.target == "alice@contoso.com" && e.outcome == "ok";
+        });
+        CHECK(alice_purges == 1);
+    }
+    SECTION("an invitation readdressed meanwhile: its old address names nobody, and the account stays") {
+        Directory dir(*w.store, w.clock);
+        dir.invite(w.ga, {std::nullopt, Email::parse("joiner@contoso.com"), "Joiner", Role::user});
+        const auto r = purge_with_change_meanwhile(
+            w, batch_store, {email("joiner@contoso.com"), email("alice@contoso.com")},
+            [&] { dir.update_email(w.ga, Email::parse("joiner@contoso.com"), Email::parse("joiner2@contoso.com")); });
+        CHECK(outcomes(r).at("joiner@contoso.com") == "not-found");
+        CHECK(outcomes(r).at("alice@contoso.com") == "purged");
+        CHECK(w.store->find_user_by_email("joiner2@contoso.com")->status == UserStatus::invited);
+    }
+    SECTION("an MCID linked meanwhile is unlinked, and said so") {
+        const auto r = purge_with_change_meanwhile(w, batch_store, batch, [&] {
+            linking.link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+        });
+        CHECK(r.rows.at(1).detail == "account deleted, MCID 12345678 unlinked");
+        CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
+    }
+    SECTION("an MCID unlinked meanwhile is not said to be") {
+        linking.link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+        const auto r =
+            purge_with_change_meanwhile(w, batch_store, batch, [&] { linking.unlink(w.pat, AccountKind::profile); });
+        CHECK(r.rows.at(1).detail == "account deleted");
+    }
+    SECTION("another MCID linked meanwhile in place of the one read") {
+        linking.link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+        add_profile(*w.store, 23456789, "pat.two@outlook.com");
+        const auto r = purge_with_change_meanwhile(w, batch_store, batch, [&] {
+            linking.link(w.pat, ProfileChoice{"pat.two@outlook.com"}, k_profile_password, Replace::yes);
+        });
+        CHECK(r.rows.at(1).detail == "account deleted, MCID 23456789 unlinked");
+        CHECK_FALSE(w.store->find_link(AccountKind::profile, 23456789));
+    }
+    SECTION("Partner University access begun meanwhile is ended, and said so") {
+        add_university(*w.store, "pat@outlook.com");
+        const auto r = purge_with_change_meanwhile(
+            w, batch_store, batch, [&] { linking.associate(w.pat, "pat@outlook.com", k_profile_password); });
+        CHECK(r.rows.at(1).detail == "account deleted, Partner University access ended");
+        CHECK_FALSE(w.store->find_link_of_user(AccountKind::university, w.pat.user_id));
+    }
+    SECTION("Partner University access ended meanwhile is not said to be") {
+        add_university(*w.store, "pat@outlook.com");
+        linking.associate(w.pat, "pat@outlook.com", k_profile_password);
+        const auto r =
+            purge_with_change_meanwhile(w, batch_store, batch, [&] { linking.unlink(w.pat, AccountKind::university); });
+        CHECK(r.rows.at(1).detail == "account deleted");
+    }
+}
+
 }  // namespace
 
 TEST_CASE("a purge plans from what holds once it has the write lock, not from its earlier email lookup") {
     World w;
     add_profile(*w.store, 12345678, "pat@outlook.com");
-    check_plans_from_what_holds(w, *w.store);
+    SECTION("changes made meanwhile are planned from") {
+        check_plans_from_what_holds(w, *w.store);
+    }
+    SECTION("what the writes check") {
+        check_writes_check_the_plan(w, *w.store);
+    }
 }
 
 // The same with two connections to one server database.
@@ -316,6 +423,9 @@ TEST_CASE("a purge on a server store sees what another connection committed betw
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
         check_applies_plan(w, *batch_store);
     }
+    SECTION("what the writes check") {
+        check_writes_check_the_plan(w, *batch_store);
+    }
 }
 
 // SQLite: two connections to one file (the unit suite's SQLite stores are in memory, one
@@ -336,6 +446,9 @@ TEST_CASE("a purge sees what another connection committed between its plan and i
     }
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
         check_applies_plan(w, *batch_store);
+    }
+    SECTION("what the writes check") {
+        check_writes_check_the_plan(w, *batch_store);
     }
     batch_store.reset();
     w.store.reset();
