@@ -79,6 +79,7 @@ private:
         std::vector<std::pair<std::size_t, AuditNote>> audit;        // (result row, note), in target order
         std::size_t row = 0;                                         // the result row being planned
         std::vector<LookedUp> emails;                                // by target index
+        bool made_before_commits = false;  // others committed since: the writes check it (apply)
     };
     // The acting account read afresh: a Global Admin's, or PermissionDenied.
     Actor checked_admin(const Actor& actor);

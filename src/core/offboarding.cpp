@@ -178,7 +178,8 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
         status.refresh_user(user_id);
     }
     // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
-    if (!m_store.purge_users(plan.users_to_purge, m_clock.now())) {
+    if (!m_store.purge_users(plan.users_to_purge, m_clock.now(),
+                             plan.made_before_commits ? Store::CheckAsRead::yes : Store::CheckAsRead::no)) {
         return false;  // an account is no longer as the plan read it
     }
     // One audit row per purged or refused target, in target order, made a few thousand at a time.
@@ -347,10 +348,11 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                 Plan plan;
                 PurgeReport report;
                 std::size_t read_again = 0;
-                if (planned_kept && trust_snapshot &&
-                    ((planned_at && m_store.change_stamp() == planned_at) ||
-                     snapshot_holds(actor, planned_by, targets, planned, read_again))) {
+                const bool usable = planned_kept && trust_snapshot;
+                const bool unchanged = usable && planned_at && m_store.change_stamp() == planned_at;
+                if (usable && (unchanged || snapshot_holds(actor, planned_by, targets, planned, read_again))) {
                     plan = std::move(planned);  // used once: a run after this one looks everything up again
+                    plan.made_before_commits = !unchanged;
                     report = std::move(planned_report);
                     planned_kept = false;
                 } else {

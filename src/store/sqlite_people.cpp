@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <tuple>
 #include <unordered_map>
 
@@ -243,48 +244,61 @@ std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects_by_id(
 
 #undef PURGE_SUBJECT
 
-bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at) {
+bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check) {
     if (users.empty()) {
         return true;
     }
+    const bool checked = check == CheckAsRead::yes;
     std::unordered_map<std::int64_t, const PurgeSubject*> read;  // by id, as the caller read them
-    read.reserve(users.size());
+    std::size_t links = 0;
+    std::size_t universities = 0;
     m_db->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY); DELETE FROM temp.purge_ids");
     {
         auto add = stmt("INSERT INTO temp.purge_ids(id) VALUES (?)");
         for (const PurgeSubject& u : users) {
-            read.emplace(u.user_id, &u);
             add->bind(1, u.user_id);
             add->exec();
             add->reset();
+            if (checked) {
+                read.emplace(u.user_id, &u);
+                links += u.mcid ? 1 : 0;
+                universities += u.university ? 1 : 0;
+            }
         }
     }
-    // Each write below checks its rows against what was read, from what it returns.
-    std::size_t links = 0;
-    std::size_t universities = 0;
-    for (const PurgeSubject& u : users) {
-        links += u.mcid ? 1 : 0;
-        universities += u.university ? 1 : 0;
-    }
+    // Runs a write. Checked, it returns its rows (RETURNING `columns`): there must be `expected`
+    // of them, each as read (`as_read`).
+    using Check = std::function<bool(SQLite::Statement&)>;
+    const auto write = [&](std::string sql, const char* columns, std::size_t expected, const Check& as_read,
+                           const std::function<void(SQLite::Statement&)>& bind = {}) {
+        if (checked) {
+            sql += std::string(" RETURNING ") + columns;
+        }
+        SQLite::Statement q(*m_db, sql);
+        if (bind) {
+            bind(q);
+        }
+        if (!checked) {
+            q.exec();
+            return true;
+        }
+        std::size_t n = 0;
+        while (q.executeStep()) {
+            if (++n > expected || !as_read(q)) {
+                return false;
+            }
+        }
+        return n == expected;
+    };
+    const auto subject = [&](SQLite::Statement& q) -> const PurgeSubject& {
+        return *read.at(q.getColumn(0).getInt64());
+    };
     drop_periods("user_id IN temp.purge_ids", [](SQLite::Statement&) {});
     // Exactly the links that were read go: as many, each the one read.
-    {
-        SQLite::Statement q(*m_db, "DELETE FROM links WHERE user_id IN temp.purge_ids RETURNING user_id, mcid");
-        while (q.executeStep()) {
-            if (read.at(q.getColumn(0).getInt64())->mcid != q.getColumn(1).getInt64() || links-- == 0) {
-                return false;
-            }
-        }
-    }
-    {
-        SQLite::Statement q(*m_db, "DELETE FROM university_links WHERE user_id IN temp.purge_ids RETURNING user_id");
-        while (q.executeStep()) {
-            if (!read.at(q.getColumn(0).getInt64())->university || universities-- == 0) {
-                return false;
-            }
-        }
-    }
-    if (links != 0 || universities != 0) {
+    if (!write("DELETE FROM links WHERE user_id IN temp.purge_ids", "user_id, mcid", links,
+               [&](SQLite::Statement& q) { return subject(q).mcid == q.getColumn(1).getInt64(); }) ||
+        !write("DELETE FROM university_links WHERE user_id IN temp.purge_ids", "user_id", universities,
+               [&](SQLite::Statement& q) { return subject(q).university; })) {
         return false;
     }
     m_db->exec("DELETE FROM sessions WHERE user_id IN temp.purge_ids");
@@ -298,26 +312,19 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
         "WHERE id IN temp.purge_ids AND status <> 'deleted' AND org_id IS NOT NULL GROUP BY org_id, status;"
         "INSERT INTO count_deferral(only) VALUES (1)");
     // Only these columns: an UPDATE that names email rewrites its unique index entry too. Every
-    // account must still be undeleted, with the email, organization and role it was read with
-    // (an invitation's address may change; the counts above follow an invitation accepted since).
-    {
-        SQLite::Statement mark(*m_db,
-                               "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, "
-                               "invite_expires_at = NULL WHERE id IN temp.purge_ids AND status <> 'deleted' "
-                               "RETURNING id, email, org_id, role");
-        mark.bind(1, at);
-        std::size_t marked = 0;
-        while (mark.executeStep()) {
-            const PurgeSubject& u = *read.at(mark.getColumn(0).getInt64());
-            if (u.email != mark.getColumn(1).getString() || u.org_id != optional_int(mark.getColumn(2)) ||
-                u.role != stored_role(mark.getColumn(3).getString())) {
-                return false;
-            }
-            ++marked;
-        }
-        if (marked != users.size()) {
-            return false;
-        }
+    // account must still be undeleted, with the email, organization and role it was read with (an
+    // invitation's address may change; the counts above follow an invitation accepted since).
+    if (!write(
+            "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, invite_expires_at = NULL "
+            "WHERE id IN temp.purge_ids AND status <> 'deleted'",
+            "id, email, org_id, role", users.size(),
+            [&](SQLite::Statement& q) {
+                const PurgeSubject& u = subject(q);
+                return u.email == q.getColumn(1).getString() && u.org_id == optional_int(q.getColumn(2)) &&
+                       u.role == stored_role(q.getColumn(3).getString());
+            },
+            [&](SQLite::Statement& q) { q.bind(1, at); })) {
+        return false;
     }
     m_db->exec(
         "DELETE FROM count_deferral;"

@@ -60,7 +60,7 @@ public:
     void update_user(const User& user) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) override;
-    bool purge_users(const std::vector<PurgeSubject>& users, Instant at) override;
+    bool purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
     void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) override;

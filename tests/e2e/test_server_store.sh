@@ -53,14 +53,21 @@ store_sql "DELETE FROM mcidctl_schema WHERE version = 999" >/dev/null
 
 echo "== a store of schema 1 is upgraded by the first command"
 SCHEMA=$(pg_dump_stable -s "$MCIDCTL_DB")
-# What schema 1 had where migration 0002 changed it: the periods' index without the name in it.
+# What schema 1 had where later migrations changed it: the periods' index without the name in it
+# (0002), and the user counts' trigger function as 0001 wrote it (0003).
+MIGRATIONS=$(dirname "$0")/../../src/store/pg_migrations
+COUNTS_V1=$(sed -n '/^CREATE FUNCTION org_user_counts_move/,/^\$\$;/p' "$MIGRATIONS/0001_initial.sql" |
+  sed '1s/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/')
 store_sql "DROP INDEX competency_periods_by_start;
   CREATE INDEX competency_periods_by_start ON competency_periods(org_id, lower(competency), starts_at);
+  $COUNTS_V1
   DELETE FROM mcidctl_schema WHERE version > 1" >/dev/null
+check "control: schema 1's counts function is in place" lacks 'mcid.user_counts_moved' "$(pg_dump_stable -s "$MCIDCTL_DB")"
 check "control: the schema-1 store differs from a new one" test "$(pg_dump_stable -s "$MCIDCTL_DB")" != "$SCHEMA"
 expect 0 "db check, the first command on it" env MCIDCTL_TOKEN="$OP" "$M" db check
 check "its schema is now a new store's" test "$(pg_dump_stable -s "$MCIDCTL_DB")" = "$SCHEMA"
-check "at version 2" test "$(store_sql "select max(version) from mcidctl_schema")" = 2
+LATEST=$(find "$MIGRATIONS" -name '[0-9]*.sql' | wc -l)
+check "at version $LATEST, the last migration's" test "$(store_sql "select max(version) from mcidctl_schema")" = "$LATEST"
 expect 0 "a write after the upgrade" env MCIDCTL_TOKEN="$GA" "$M" user invite nia@contoso.com --name Nia
 expect 0 "the audit log verifies" env MCIDCTL_TOKEN="$OP" "$M" audit verify
 
