@@ -368,6 +368,9 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                 }
                 report.read_again = read_again;
                 if (atomic == Atomic::yes && !report.complete()) {
+                    if (plan.made_before_commits) {
+                        throw PlanOutdated{};  // the rows it reports are unchecked: plan under the lock
+                    }
                     for (auto& row : report.rows) {
                         if (row.outcome == "purged") {
                             row.detail = "not applied: --atomic batch rolled back";

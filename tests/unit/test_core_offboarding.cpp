@@ -316,6 +316,19 @@ void check_writes_check_the_plan(World& w, Store& batch_store) {
         CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
         CHECK(w.store->find_user_by_email("late@contoso.com")->status != UserStatus::deleted);
     }
+    SECTION("an --atomic batch that rolls back reports what holds under the lock") {
+        int calls = 0;
+        const Progress meanwhile = [&](std::size_t, std::size_t) {
+            if (calls++ == 0) {
+                Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
+            }
+        };
+        const auto r = Offboarding(batch_store, w.clock).purge(w.ga, batch, DryRun::no, Atomic::yes, meanwhile);
+        CHECK_FALSE(r.applied);  // nobody@ and bo@ fail it
+        CHECK(outcomes(r).at("alice@contoso.com") == "already-deleted");
+        CHECK(outcomes(r).at("pat@contoso.com") == "purged");
+        CHECK(w.store->find_user(w.pat.user_id)->status != UserStatus::deleted);
+    }
     SECTION("purged meanwhile: already deleted, and one audit row for it") {
         const auto r = purge_with_change_meanwhile(w, batch_store, batch, [&] {
             Offboarding(*w.store, w.clock).purge(w.ga, {email("alice@contoso.com")}, DryRun::no, Atomic::no, {});
