@@ -45,6 +45,8 @@ expect_err() {
   else ok "$name"; fi
 }
 # on_server: true when the case's store is a PostgreSQL database, not a SQLite file
+# The server store's write lock: the pg_advisory_xact_lock key every write takes (pg_store.cpp).
+PG_WRITE_LOCK=1835231589
 on_server() { [[ $MCIDCTL_DB == postgres* ]]; }
 # store_sql QUERY: runs SQL on the case's store, SQLite file or PostgreSQL database alike
 # (columns joined by '|'), waiting out a concurrent writer as a command would; store_dump: the

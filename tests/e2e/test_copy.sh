@@ -193,7 +193,7 @@ if [[ -n ${SERVER_STORE:-} ]]; then
   psql -XAq "$SERVER_STORE" <"$fifo" >/dev/null 2>&1 &
   holder=$!
   exec {hold}>"$fifo"
-  echo "BEGIN; SELECT pg_advisory_xact_lock(1835231589);" >&$hold
+  echo "BEGIN; SELECT pg_advisory_xact_lock($PG_WRITE_LOCK);" >&$hold
   for _ in $(seq 500); do
     [[ -n $(psql -XAtq "$SERVER_STORE" -c "select 1 from pg_locks where locktype = 'advisory' and granted") ]] && break
     sleep 0.01

@@ -184,7 +184,7 @@ if [[ ${MCIDCTL_E2E_STORE:-} == postgres ]]; then
 
   echo "== PostgreSQL: another session holds the write lock past the budget"
   store_dump >"$T/before.sql"
-  psql -XAq "$MCIDCTL_DB" -c "select pg_advisory_lock(1835231589); select pg_sleep(8)" >/dev/null &
+  psql -XAq "$MCIDCTL_DB" -c "select pg_advisory_lock($PG_WRITE_LOCK); select pg_sleep(8)" >/dev/null &
   HOLDER=$!
   for _ in $(seq 100); do
     [[ $(store_sql "select count(*) from pg_locks where locktype = 'advisory' and granted") == 1 ]] && break

@@ -21,7 +21,7 @@ write_during() {
 try_write_lock() {
   if on_server; then
     psql -XAtq -v ON_ERROR_STOP=1 "$MCIDCTL_DB" \
-      -c "BEGIN; SET LOCAL lock_timeout = '300ms'; SELECT pg_advisory_xact_lock(1835231589); ROLLBACK;" >/dev/null 2>&1
+      -c "BEGIN; SET LOCAL lock_timeout = '300ms'; SELECT pg_advisory_xact_lock($PG_WRITE_LOCK); ROLLBACK;" >/dev/null 2>&1
   else
     sqlite3 -cmd ".timeout 300" "$MCIDCTL_DB" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1
   fi
@@ -32,7 +32,7 @@ hold_write_lock() {
   rm -f "$T/held"
   if on_server; then
     psql -XAtq "$MCIDCTL_DB" >/dev/null 2>&1 <<SQL &
-BEGIN; SELECT pg_advisory_xact_lock(1835231589);
+BEGIN; SELECT pg_advisory_xact_lock($PG_WRITE_LOCK);
 \\! touch $T/held
 SELECT pg_sleep($1); COMMIT;
 SQL
