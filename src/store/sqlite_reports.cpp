@@ -142,18 +142,19 @@ void SqliteStore::insert_audit(const std::vector<AuditRecord>& records) {
     for (const AuditRecord& r : records) {
         q->bind(1, r.id);
         q->bind(2, r.at);
-        q->bind(3, r.actor);
+        q->bindNoCopy(3, r.actor);
         bind_optional(*q, 4, r.org_id);
-        q->bind(5, r.action);
-        q->bind(6, r.target);
-        q->bind(7, r.outcome);
-        q->bind(8, r.detail);
-        q->bind(9, r.batch);
-        q->bind(10, r.prev_hash);
-        q->bind(11, r.hash);
+        q->bindNoCopy(5, r.action);
+        q->bindNoCopy(6, r.target);
+        q->bindNoCopy(7, r.outcome);
+        q->bindNoCopy(8, r.detail);
+        q->bindNoCopy(9, r.batch);
+        q->bindNoCopy(10, r.prev_hash);
+        q->bindNoCopy(11, r.hash);
         q->exec();
         q->reset();
     }
+    q->clearBindings();  // bound without copies: the cached statement keeps no pointer into `records`
 }
 
 void SqliteStore::seal_audit(const AuditRecord& r) {
