@@ -22,8 +22,11 @@ struct StoreCheck {
     // Departed users past the restore window whose data is not erased yet (a store that stayed
     // read-only or busy since): the next command that can write erases them.
     std::vector<std::string> overdue;
-    // A store migrated from schema 1 whose competency status was never built: correct, slower.
+    // Competency status marked stale (reports count from the credentials: correct, slower):
+    // never built (a store migrated from schema 1), or jobs rewriting it are under way or stopped
+    // part-way (their names; "" for never built).
     bool competency_status_stale = false;
+    std::vector<std::string> stale_jobs;
     bool ok() const { return damage.empty() && derived.empty() && overdue.empty(); }
 };
 

@@ -11,6 +11,7 @@
 #include <istream>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace mcid {
@@ -40,6 +41,10 @@ struct PurgeReport {
     // Targets whose accounts were read again under the write lock, to check a plan made before
     // it (only the ones the plan does not purge, unless the plan had to be made again).
     std::size_t read_again = 0;
+    // Set when the batch committed but dropping its users' competency periods afterwards (a
+    // batch of more than one step of users) stopped part-way: why. The periods stay marked
+    // stale (reports count from the credentials) until `db rebuild`.
+    std::string periods_error;
     std::size_t purged = 0, already_deleted = 0, not_found = 0, denied = 0, invalid = 0;
 
     bool complete() const { return not_found + denied + invalid == 0; }
@@ -52,10 +57,17 @@ using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
 class Offboarding {
 public:
-    Offboarding(Store& store, const Clock& clock) : m_store(store), m_clock(clock) {}
+    // `periods`: a batch that purges more than periods.users accounts drops their competency
+    // periods after its commit, in steps of that many (each its own write transaction, with
+    // periods.between_steps called between them), with competency status marked stale until the
+    // last step; a smaller batch drops them in its own transaction.
+    Offboarding(Store& store, const Clock& clock, RebuildSteps periods = {})
+        : m_store(store), m_clock(clock), m_periods(std::move(periods)) {}
 
     // Global Admins only (others: PermissionDenied for the whole batch). Duplicate targets are
-    // processed once. Commits unless DryRun::yes, or Atomic::yes and some target failed.
+    // processed once. Commits unless DryRun::yes, or Atomic::yes and some target failed. A crash
+    // or Ctrl-C before the commit leaves the store as it was; after it (while a large batch drops
+    // its users' periods) the batch stands and the stale mark stays until `db rebuild`.
     PurgeReport purge(const Actor& actor, const std::vector<PurgeTarget>& targets, DryRun dry_run, Atomic atomic,
                       const Progress& progress);
 
@@ -101,9 +113,15 @@ private:
                         const Plan& plan, std::size_t& read_again);
     // False, with the transaction to be rolled back, when an account to purge is not as read.
     bool apply(const Actor& me, const PurgeReport& report, const Plan& plan);
+    // Whether the batch drops its users' periods after its commit rather than in it.
+    bool periods_after_commit(const Plan& plan) const;
+    // After the commit: drops the periods of `users` in steps, the last clearing the batch's
+    // stale mark. A step that fails ends it, with the reason in report.periods_error.
+    void drop_purged_periods(std::vector<std::int64_t> users, PurgeReport& report);
 
     Store& m_store;
     const Clock& m_clock;
+    RebuildSteps m_periods;
 };
 
 // Reads purge targets from a CSV with an `email` and/or `mcid` column (any case; BOM, spaces,

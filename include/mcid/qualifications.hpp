@@ -77,10 +77,11 @@ private:
 // write transaction: other writers wait for one step at most, never for the whole rebuild. The
 // periods are marked stale from the first step until the last (reports and `db check` count from
 // the credentials meanwhile, as on a store migrated from schema 1), so a rebuild that stops
-// part-way leaves correct answers and `db rebuild` completes it. When another rebuild starts
-// before this one ends, the later one clears the stale mark. `finish` runs inside the last
-// step's transaction, with the totals; `between_steps` outside any transaction after each step
-// but the last, with the last user id done and the last id when the rebuild began.
+// part-way leaves correct answers and `db rebuild` completes it. Its last step clears its own
+// mark and the marks that stood when it began (jobs whose changes it rewrote every user after,
+// or that stopped part-way), never a mark made since. `finish` runs inside the last step's
+// transaction, with the totals; `between_steps` outside any transaction after each step but the
+// last, with the last user id done and the last id when the rebuild began.
 struct RebuildSteps {
     std::int64_t users = 5000;  // per step: at SCALE 1.0 about 0.3 s of work
     std::function<void(std::int64_t done, std::int64_t last)> between_steps;
@@ -88,8 +89,10 @@ struct RebuildSteps {
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish = {},
                                         const RebuildSteps& steps = {});
 
-// Starts a rebuild in steps, inside the caller's write transaction: marks the periods stale and
-// returns the token that lets this rebuild, and no earlier one, clear the mark at its end.
+// Starts a job that rewrites periods in steps, inside the caller's write transaction: marks the
+// periods stale under a new job name, which it returns. Only that job's end clears that mark
+// (Store::clear_competency_periods_stale), so it lasts until the job is done whatever other jobs
+// start or end meanwhile.
 std::string mark_rebuild_started(Store& store);
 
 // After a competency's definition changed (committed together with mark_rebuild_started's

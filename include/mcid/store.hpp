@@ -145,7 +145,7 @@ public:
     virtual std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(
         const std::vector<std::int64_t>& ids) = 0;
     // A batch purge, set-wise, of accounts as the caller read them: ends their links and
-    // university links, deletes their sessions and competency periods, and marks them deleted at
+    // university links, deletes their sessions, and marks them deleted at
     // `at` with no pending invitation. With CheckAsRead::yes (they were read before this write
     // transaction, and others have committed since) the writes check on the way that each account
     // still is as read: undeleted, with its email, organization and role, its MCID link or none,
@@ -271,12 +271,21 @@ public:
     virtual void recount_competency_ends(std::int64_t org_id) = 0;
     // Deletes the periods of the users with ids first..last.
     virtual void clear_competency_periods_of_users(std::int64_t first, std::int64_t last) = 0;
+    // Deletes the periods of these users (any order; ids without periods are ignored).
+    virtual void clear_competency_periods_of(const std::vector<std::int64_t>& user_ids) = 0;
     // For each competency (by name, as list_competencies): individuals of the organization with a
     // period that contains `at`.
     virtual std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) = 0;
-    // Whether the periods must be rebuilt before they can be used (a store migrated from schema
-    // 1), and marking them rebuilt.
+    // Whether the periods must not be used yet: some job has marked them stale and not cleared
+    // its mark (schema 6, see migrations/0006_stale_mark_per_job.sql).
     virtual bool competency_periods_stale() = 0;
+    // The jobs whose marks stand. "" is the mark of no job, which only a full rebuild clears (a
+    // store migrated from schema 1: periods never built).
+    virtual std::vector<std::string> competency_periods_stale_jobs() = 0;
+    // Each job marks the periods stale under a name of its own and clears only that mark, so one
+    // job's end leaves another's mark standing.
+    virtual void mark_competency_periods_stale(const std::string& job) = 0;
+    virtual void clear_competency_periods_stale(const std::string& job) = 0;
     // Rows of competency_ends that do not match a count of competency_periods (0 when sound).
     virtual std::int64_t competency_ends_mismatches() = 0;
     // The organizations with such rows, ascending.
@@ -285,7 +294,6 @@ public:
     // when sound), and recounting them.
     virtual std::int64_t org_user_count_mismatches() = 0;
     virtual void recount_org_users() = 0;
-    virtual void set_competency_periods_stale(bool stale) = 0;
 
     // --- audit
     // The last row's position and hash (nullopt for an empty log).

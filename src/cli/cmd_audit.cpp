@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -190,13 +191,24 @@ void register_audit(CLI::App& app, Context& ctx) {
                         ? "run 'mcidctl db rebuild' (operator) to recompute competency status"
                         : "any command that can write the store erases them (is it read-only or always busy?)");
             }
-            const char* status = check.competency_status_stale ? "not built" : "current";
+            const bool never_built =
+                std::find(check.stale_jobs.begin(), check.stale_jobs.end(), std::string()) != check.stale_jobs.end();
+            const char* status = !check.competency_status_stale ? "current"
+                                 : never_built                  ? "not built"
+                                                                : "being rewritten";
             if (ctx.format() == Format::table) {
                 ctx.out() << "ok\n";
-                if (check.competency_status_stale) {
+                if (never_built) {
                     ctx.info(
                         "competency status is not built yet (a store from an older mcidctl): reports count from "
                         "the credentials; run 'mcidctl db rebuild' to make them fast");
+                } else if (check.competency_status_stale) {
+                    const std::size_t n = check.stale_jobs.size();
+                    ctx.info(fmt::format(
+                        "competency status is being rewritten by {} job{} (a rebuild, a competency define, a large "
+                        "purge): reports count from the credentials until {} ends; if none is running (one "
+                        "stopped part-way), run 'mcidctl db rebuild'",
+                        n, n == 1 ? "" : "s", n == 1 ? "it" : "they"));
                 }
             } else {
                 print_object(ctx, Json{{"status", "ok"}, {"findings", Json::array()}, {"competency_status", status}});

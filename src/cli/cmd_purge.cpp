@@ -114,6 +114,12 @@ void register_purge(CLI::App& app, Context& ctx) {
             writer->row(cells);
         }
         writer->end();
+        if (!report.periods_error.empty()) {  // the batch stands; reports are right, only slower
+            std::cerr << fmt::format(
+                "mcidctl: warning: the batch is committed, but {}: reports count competency status from the "
+                "credentials (slower) until the operator runs 'mcidctl db rebuild'\n",
+                report.periods_error);
+        }
         std::string line = summary_line(report);
         if (o->dry_run) {
             line = "dry run: nothing was changed; " + line;

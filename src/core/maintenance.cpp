@@ -57,7 +57,8 @@ StoreCheck check_store(Store& store, const Clock& clock) {
                                             overdue, overdue == 1 ? "" : "s"));
     }
     auto tx = store.begin_read();
-    check.competency_status_stale = store.competency_periods_stale();
+    check.stale_jobs = store.competency_periods_stale_jobs();
+    check.competency_status_stale = !check.stale_jobs.empty();
     if (check.competency_status_stale) {
         return check;  // reports count from the credentials; nothing kept to compare
     }

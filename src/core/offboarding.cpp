@@ -23,6 +23,24 @@ bool same_email(std::string_view a, std::string_view b) {  // as the store compa
            });
 }
 
+// The stale mark of a batch that drops its users' periods after its commit.
+std::string periods_job(const std::string& batch) {
+    return "purge-" + batch;
+}
+
+std::size_t step_users(const RebuildSteps& steps) {
+    return static_cast<std::size_t>(std::max<std::int64_t>(steps.users, 1));
+}
+
+std::vector<std::int64_t> purged_ids(const std::vector<PurgeSubject>& users) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(users.size());
+    for (const PurgeSubject& u : users) {
+        ids.push_back(u.user_id);
+    }
+    return ids;
+}
+
 }  // namespace
 
 namespace {
@@ -182,6 +200,13 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
                              plan.made_before_commits ? Store::CheckAsRead::yes : Store::CheckAsRead::no)) {
         return false;  // an account is no longer as the plan read it
     }
+    // Their competency periods: a third of a 100,000-account batch's time in the write lock. A
+    // large batch marks them stale here and drops them after its commit, in steps.
+    if (periods_after_commit(plan)) {
+        m_store.mark_competency_periods_stale(periods_job(report.batch));
+    } else if (!plan.users_to_purge.empty()) {
+        m_store.clear_competency_periods_of(purged_ids(plan.users_to_purge));
+    }
     // One audit row per purged or refused target, in target order, made a few thousand at a time.
     AuditLog audit(m_store, m_clock);
     std::vector<AuditEvent> events;
@@ -207,6 +232,51 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
         }
     }
     return true;
+}
+
+bool Offboarding::periods_after_commit(const Plan& plan) const {
+    return plan.users_to_purge.size() > step_users(m_periods);
+}
+
+void Offboarding::drop_purged_periods(std::vector<std::int64_t> users, PurgeReport& report) {
+    std::sort(users.begin(), users.end());  // a step's users are near each other in the periods' key
+    const std::size_t size = step_users(m_periods);
+    std::size_t done = 0;
+    try {
+        for (;;) {
+            const std::size_t end = std::min(done + size, users.size());
+            const std::vector<std::int64_t> step(users.begin() + static_cast<std::ptrdiff_t>(done),
+                                                 users.begin() + static_cast<std::ptrdiff_t>(end));
+            run_write_unit(m_store, [&]() -> void {
+                auto tx = m_store.begin_write();
+                m_store.clear_competency_periods_of(step);
+                if (end == users.size()) {
+                    m_store.clear_competency_periods_stale(periods_job(report.batch));
+                }
+                tx->commit();
+            });
+            done = end;
+            if (done == users.size()) {
+                return;
+            }
+            pause_for_other_writers();
+            if (m_periods.between_steps) {
+                m_periods.between_steps(static_cast<std::int64_t>(done), static_cast<std::int64_t>(users.size()));
+            }
+        }
+    } catch (...) {
+        try {
+            std::rethrow_exception(translate_store_exception(std::current_exception()));
+        } catch (const Error& e) {
+            std::string why = e.what();
+            const std::string nothing = "nothing was changed";
+            if (const auto at = why.find(nothing); at != std::string::npos) {
+                why.replace(at, nothing.size(), "that step was not made");
+            }
+            report.periods_error =
+                fmt::format("{} of {} purged users' competency periods dropped ({})", done, users.size(), why);
+        }
+    }
 }
 
 Actor Offboarding::checked_admin(const Actor& actor) {
@@ -339,10 +409,11 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         progress(0, targets.size());  // before the write lock: other admins' commands still run
     }
     bool trust_snapshot = true;  // false once the writes found the snapshot's plan outdated
+    std::vector<std::int64_t> periods_to_drop;  // a large batch's users, after its commit
     for (;;) {
         try {
             // One unit from here (run again whole after a server's transient conflict).
-            return run_write_unit(m_store, [&]() -> PurgeReport {
+            PurgeReport done = run_write_unit(m_store, [&]() -> PurgeReport {
                 auto tx = m_store.begin_write();
                 Actor me = planned_by;
                 Plan plan;
@@ -385,8 +456,15 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
                 finish();
                 tx->commit();
                 report.applied = true;
+                if (periods_after_commit(plan)) {
+                    periods_to_drop = purged_ids(plan.users_to_purge);
+                }
                 return report;
             });
+            if (!periods_to_drop.empty()) {
+                drop_purged_periods(std::move(periods_to_drop), done);
+            }
+            return done;
         } catch (const PlanOutdated&) {
             if (!trust_snapshot) {  // a plan made under the lock always holds there
                 throw InternalError("a purge planned under the write lock found its accounts changed");

@@ -148,14 +148,9 @@ private:
     RebuildResult m_result;
 };
 
-constexpr std::string_view k_rebuild_token_key = "derived.rebuild";
-
-// The last step of a rebuild, in its transaction: clears the stale mark unless a later rebuild
-// started meanwhile (that one clears it when it ends).
+// The last step of a job, in its transaction: clears the job's own stale mark (others' stand).
 void mark_rebuild_done(Store& store, const std::string& token) {
-    if (store.config_get(k_rebuild_token_key) == token) {
-        store.set_competency_periods_stale(false);
-    }
+    store.clear_competency_periods_stale(token);
 }
 
 // The ids of `a` and `b` (each ascending), ascending and without repeats.
@@ -170,9 +165,8 @@ std::vector<std::int64_t> merged_ids(const std::vector<std::int64_t>& a, const s
 }  // namespace
 
 std::string mark_rebuild_started(Store& store) {
-    std::string token = crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
-    store.config_set(k_rebuild_token_key, token);
-    store.set_competency_periods_stale(true);
+    std::string token = "rebuild-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
+    store.mark_competency_periods_stale(token);
     return token;
 }
 
@@ -238,9 +232,11 @@ RebuildResult rebuild_competency_status(Store& store, const std::function<void(c
                                         const RebuildSteps& steps) {
     const std::int64_t size = std::max<std::int64_t>(steps.users, 1);
     std::string token;
+    std::vector<std::string> earlier;  // the marks standing now: this rebuild's steps all come after their changes
     std::int64_t last = 0;
     {
         auto tx = store.begin_write();
+        earlier = store.competency_periods_stale_jobs();
         token = mark_rebuild_started(store);
         last = store.last_user_id();
         tx->commit();
@@ -274,6 +270,9 @@ RebuildResult rebuild_competency_status(Store& store, const std::function<void(c
         result.periods += step.periods;
         if (final_step) {
             mark_rebuild_done(store, token);
+            for (const auto& job : earlier) {
+                store.clear_competency_periods_stale(job);
+            }
             if (finish) {
                 finish(result);
             }

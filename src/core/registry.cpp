@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mcid {
 namespace {
 
@@ -98,7 +100,7 @@ void Registry::add_assessment(const Actor& actor, const std::string& login, Asse
 }
 
 void Registry::define_competency(const Actor& actor, const Competency& c, const RebuildSteps& steps) {
-    std::string token;  // empty: the periods were stale already, so every competency is rebuilt
+    std::string token;  // empty: the periods were never built, so every competency is rebuilt
     {
         auto tx = m_store.begin_write();
         require_operator(refresh_actor(m_store, actor), "define competencies");
@@ -107,8 +109,9 @@ void Registry::define_competency(const Actor& actor, const Competency& c, const 
             codes += (codes.empty() ? "" : ",") + code;
         }
         m_store.replace_competency(c);
-        if (!m_store.competency_periods_stale()) {
-            token = mark_rebuild_started(m_store);
+        const auto marks = m_store.competency_periods_stale_jobs();
+        if (std::find(marks.begin(), marks.end(), std::string()) == marks.end()) {
+            token = mark_rebuild_started(m_store);  // this define's own mark, whatever other jobs run
         }
         AuditLog(m_store, m_clock)
             .record({actor.email, std::nullopt, "competency.define", c.name, "ok",
@@ -117,7 +120,7 @@ void Registry::define_competency(const Actor& actor, const Competency& c, const 
     }
     // Other writers go on between the steps; reports count from the credentials until the last.
     if (token.empty()) {
-        rebuild_competency_status(m_store, {}, steps);  // a store from schema 1, or a rebuild under way
+        rebuild_competency_status(m_store, {}, steps);  // a store from schema 1
     } else {
         rebuild_competency_holders(m_store, c.name, token, steps);
     }
@@ -160,7 +163,7 @@ void Registry::config_set(const Actor& actor, std::string_view key, std::string_
         const bool delays_changed = now.reflection_existing.seconds != was.reflection_existing.seconds ||
                                     now.reflection_new.seconds != was.reflection_new.seconds;
         if (delays_changed) {
-            m_store.set_competency_periods_stale(true);  // until the rebuild below has been through every user
+            mark_rebuild_started(m_store);  // until the rebuild below, which clears it, has been through every user
         }
         AuditLog(m_store, m_clock)
             .record({actor.email, std::nullopt, "config.set", std::string(key), "ok",

@@ -479,7 +479,6 @@ bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, Ch
     // for a few thousand (at SCALE 1.0, deleting the purged users' links took 0.19 s without this
     // and 0.08 s with it).
     m_c->exec("ANALYZE purge_plan");
-    drop_periods_in_bulk("user_id IN (SELECT id FROM purge_plan)", {});
     // Exactly the links that were read go: as many, and none other than the one read.
     const auto gone_as_read = [](const pg::Result& r, std::int64_t read) {
         return r.row(0).int64(0) == read && r.row(0).int64(1) == 0;
@@ -1217,6 +1216,12 @@ void PgStore::clear_competency_periods_of_users(std::int64_t first, std::int64_t
     drop_periods_in_bulk("user_id BETWEEN $1 AND $2", {param(first), param(last)});
 }
 
+void PgStore::clear_competency_periods_of(const std::vector<std::int64_t>& user_ids) {
+    if (!user_ids.empty()) {
+        drop_periods_in_bulk("user_id = ANY($1::bigint[])", {param(id_array(user_ids))});
+    }
+}
+
 void PgStore::recount_competency_ends(std::int64_t org_id) {
     m_c->query("DELETE FROM competency_ends WHERE org_id = $1", {param(org_id)});
     m_c->query(
@@ -1289,7 +1294,7 @@ std::vector<std::pair<std::string, std::int64_t>> PgStore::count_qualified(std::
 }
 
 bool PgStore::competency_periods_stale() {
-    return m_c->query("SELECT 1 FROM derived_stale WHERE name = 'competency_periods'").rows() > 0;
+    return m_c->query("SELECT 1 FROM derived_stale WHERE " MCID_STALE_MARKS " LIMIT 1").rows() > 0;
 }
 
 #define MCID_ENDS_MISMATCHES                                                                            \
@@ -1331,9 +1336,21 @@ void PgStore::recount_org_users() {
         "WHERE org_id IS NOT NULL GROUP BY org_id, status");
 }
 
-void PgStore::set_competency_periods_stale(bool stale) {
-    m_c->exec(stale ? "INSERT INTO derived_stale(name) VALUES ('competency_periods') ON CONFLICT DO NOTHING"
-                    : "DELETE FROM derived_stale WHERE name = 'competency_periods'");
+std::vector<std::string> PgStore::competency_periods_stale_jobs() {
+    const auto r = m_c->query("SELECT name FROM derived_stale WHERE " MCID_STALE_MARKS " ORDER BY name");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(stale_mark_job(std::string(r.row(i).text(0))));
+    }
+    return out;
+}
+
+void PgStore::mark_competency_periods_stale(const std::string& job) {
+    m_c->query("INSERT INTO derived_stale(name) VALUES ($1) ON CONFLICT DO NOTHING", {param(stale_mark_name(job))});
+}
+
+void PgStore::clear_competency_periods_stale(const std::string& job) {
+    m_c->query("DELETE FROM derived_stale WHERE name = $1", {param(stale_mark_name(job))});
 }
 
 // --- audit

@@ -248,9 +248,42 @@ std::vector<std::pair<std::string, std::int64_t>> SqliteStore::count_qualified(s
     return out;
 }
 
+void SqliteStore::clear_competency_periods_of(const std::vector<std::int64_t>& user_ids) {
+    m_db->exec("CREATE TEMP TABLE IF NOT EXISTS period_users(id INTEGER PRIMARY KEY); DELETE FROM temp.period_users");
+    auto add = stmt("INSERT OR IGNORE INTO temp.period_users(id) VALUES (?)");
+    for (const std::int64_t id : user_ids) {
+        add->bind(1, id);
+        add->exec();
+        add->reset();
+    }
+    drop_periods("user_id IN temp.period_users", [](SQLite::Statement&) {});
+    m_db->exec("DELETE FROM temp.period_users");
+}
+
 bool SqliteStore::competency_periods_stale() {
-    auto q = stmt("SELECT 1 FROM derived_stale WHERE name = 'competency_periods'");
+    auto q = stmt("SELECT 1 FROM derived_stale WHERE " MCID_STALE_MARKS);
     return q->executeStep();
+}
+
+std::vector<std::string> SqliteStore::competency_periods_stale_jobs() {
+    auto q = stmt("SELECT name FROM derived_stale WHERE " MCID_STALE_MARKS " ORDER BY name");
+    std::vector<std::string> out;
+    while (q->executeStep()) {
+        out.push_back(stale_mark_job(q->getColumn(0).getString()));
+    }
+    return out;
+}
+
+void SqliteStore::mark_competency_periods_stale(const std::string& job) {
+    auto q = stmt("INSERT OR IGNORE INTO derived_stale(name) VALUES (?)");
+    q->bind(1, stale_mark_name(job));
+    q->exec();
+}
+
+void SqliteStore::clear_competency_periods_stale(const std::string& job) {
+    auto q = stmt("DELETE FROM derived_stale WHERE name = ?");
+    q->bind(1, stale_mark_name(job));
+    q->exec();
 }
 
 // The competency_ends rows that a count of competency_periods does not give, and the counts
@@ -277,13 +310,5 @@ std::vector<std::int64_t> SqliteStore::orgs_with_competency_ends_mismatches() {
 }
 
 #undef MCID_ENDS_MISMATCHES
-
-void SqliteStore::set_competency_periods_stale(bool stale) {
-    if (stale) {
-        stmt("INSERT OR IGNORE INTO derived_stale(name) VALUES ('competency_periods')")->exec();
-    } else {
-        stmt("DELETE FROM derived_stale WHERE name = 'competency_periods'")->exec();
-    }
-}
 
 }  // namespace mcid::store

@@ -293,7 +293,6 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
     const auto subject = [&](SQLite::Statement& q) -> const PurgeSubject& {
         return *read.at(q.getColumn(0).getInt64());
     };
-    drop_periods("user_id IN temp.purge_ids", [](SQLite::Statement&) {});
     // Exactly the links that were read go: as many, each the one read.
     if (!write("DELETE FROM links WHERE user_id IN temp.purge_ids", "user_id, mcid", links,
                [&](SQLite::Statement& q) { return subject(q).mcid == q.getColumn(1).getInt64(); }) ||

@@ -119,14 +119,17 @@ public:
     std::vector<std::int64_t> users_with_competency_periods(const std::string& competency, std::int64_t first,
                                                             std::int64_t last) override;
     void clear_competency_periods_of_users(std::int64_t first, std::int64_t last) override;
+    void clear_competency_periods_of(const std::vector<std::int64_t>& user_ids) override;
     void recount_competency_ends(std::int64_t org_id) override;
     std::vector<std::pair<std::string, std::int64_t>> count_qualified(std::int64_t org_id, Instant at) override;
     bool competency_periods_stale() override;
+    std::vector<std::string> competency_periods_stale_jobs() override;
+    void mark_competency_periods_stale(const std::string& job) override;
+    void clear_competency_periods_stale(const std::string& job) override;
     std::int64_t competency_ends_mismatches() override;
     std::vector<std::int64_t> orgs_with_competency_ends_mismatches() override;
     std::int64_t org_user_count_mismatches() override;
     void recount_org_users() override;
-    void set_competency_periods_stale(bool stale) override;
 
     std::optional<AuditHead> audit_head() override;
     void insert_audit(const std::vector<AuditRecord>& records) override;

@@ -354,8 +354,8 @@ downgrade_to_schema2 "$MCIDCTL_DB"
 check "control: the downgraded store is schema 2" test "$(store_sql 'PRAGMA user_version')" = 2
 expect 0 "a schema-2 store: verify after the migration" as "$OP" audit verify
 check "migrated: every old row verifies" has "^ok: $ALL rows" "$OUT"
-check "migrated: schema 5 now, the switch row recorded" \
-  test "$(store_sql 'PRAGMA user_version')/$(store_sql "select value from config where key='audit.rule2_from'")" = "5/$((ALL + 1))"
+check "migrated: schema 6 now, the switch row recorded" \
+  test "$(store_sql 'PRAGMA user_version')/$(store_sql "select value from config where key='audit.rule2_from'")" = "6/$((ALL + 1))"
 expect 0 "migrated: a write after the migration" as "$GA" user invite gina@contoso.com --name Gina
 expect 0 "migrated: verify old and new rows" as "$OP" audit verify
 check "migrated: all rows" has "^ok: $((ALL + 1)) rows" "$OUT"

@@ -313,13 +313,30 @@ check "db check names competency_ends" has '^competency_ends: [0-9]+ rows disagr
 expect 0 "db rebuild repairs that too" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
 expect 0 "db check passes after the second repair" env MCIDCTL_TOKEN="$GA" "$M" db check
 
+# a job that rewrites competency status in steps and stopped part-way (killed after its first
+# step) leaves its own stale mark (schema 6): reports count from the credentials, db check says
+# so and names the way out, and db rebuild clears it. On both stores.
+store_sql "INSERT INTO derived_stale(name) VALUES ('competency_periods/purge-b-0123456789ab')"
+rep_at "$D4" "$T/comp_marked.csv" "$GA" competencies --format csv
+check "a job's stale mark: the report counts from the credentials, the same report" cmp -s "$T/comp_kept.csv" "$T/comp_marked.csv"
+expect 0 "db check with a job's mark standing" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
+check "db check json: competency status being rewritten" \
+  test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/being rewritten"
+expect 0 "db check (table) with a job's mark standing" env MCIDCTL_TOKEN="$GA" "$M" db check
+check "db check says a job rewrites it, and db rebuild if none runs" \
+  has "being rewritten by 1 job .*if none is running .*run 'mcidctl db rebuild'" "$ERR"
+expect 0 "db rebuild clears the marks that stood when it began" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
+check "no mark left" test "$(store_sql "SELECT count(*) FROM derived_stale")" = 0
+expect 0 "db check after it" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
+check "db check json: competency status current again" test "$(json "d['competency_status']" <<<"$OUT")" = current
+
 # what a store written by schema 1 looks like (schema 3 undone, the schema-2 tables gone, user_version 1):
 # SQLite only, as only SQLite stores were ever written by schema 1.
 if ! on_server; then
 downgrade_to_schema2 "$MCIDCTL_DB"
 store_sql "DROP TABLE competency_periods; DROP TABLE competency_ends; DROP TABLE derived_stale; PRAGMA user_version = 1;"
 rep_at "$D4" "$T/comp_v1.csv" "$GA" competencies --format csv
-check "a schema-1 store is migrated when opened (user_version 5)" test "$(store_sql 'PRAGMA user_version')" = 5
+check "a schema-1 store is migrated when opened (user_version 6)" test "$(store_sql 'PRAGMA user_version')" = 6
 check "... and until rebuilt counts from the credentials: the same report" cmp -s "$T/comp_kept.csv" "$T/comp_v1.csv"
 expect 0 "db check on the migrated store" env MCIDCTL_TOKEN="$GA" "$M" db check --format json
 check "db check json: competency status not built" test "$(json "d['status']+'/'+d['competency_status']" <<<"$OUT")" = "ok/not built"

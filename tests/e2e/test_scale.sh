@@ -139,5 +139,9 @@ check "every target is deleted in the store" test "$(store_sql "select count(*) 
 check "the writes are all there" test "$(store_sql "select count(*) from users where email like 'p%@contoso.com' and status='invited'")" = "$WRITES"
 expect 0 "the audit chain verifies after the purge and the writes" as "$OP" audit verify
 check "one audit row per purged target" test "$(store_sql "select count(*) from audit where action='purge-user' and outcome='ok'")" = "$PURGE_N"
+# A batch of more than 5,000 accounts marks competency status stale in its transaction and drops
+# the purged users' periods after its commit, in steps; the last step clears its mark.
+check "the batch's stale mark is gone once it exits: competency status current" \
+  test "$(as "$OP" db check --format json | json "d['competency_status']")" = current
 
 summary

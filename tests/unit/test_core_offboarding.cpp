@@ -1,3 +1,4 @@
+#include "collect_sink.hpp"
 #include "fixture.hpp"
 #include "pg_fixture.hpp"
 #include "store/pg_store.hpp"
@@ -7,7 +8,11 @@
 #include <mcid/error.hpp>
 #include <mcid/identity.hpp>
 #include <mcid/linking.hpp>
+#include <mcid/maintenance.hpp>
 #include <mcid/offboarding.hpp>
+#include <mcid/qualifications.hpp>
+#include <mcid/registry.hpp>
+#include <mcid/reports.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -466,4 +471,137 @@ TEST_CASE("a purge sees what another connection committed between its plan and i
     batch_store.reset();
     w.store.reset();
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a batch of more than one step drops its users' competency periods after its commit, in steps") {
+    World w;
+    // Six Contoso users hold AZ-305 through a link; the batch purges five, keeping frank.
+    std::vector<Actor> people = {w.alice, w.pat};
+    for (const char* name : {"carol", "dave", "erin", "frank"}) {
+        people.push_back(w.add(w.ga, std::string(name) + "@contoso.com", Role::user));
+    }
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        const std::int64_t mcid = 60000000 + static_cast<std::int64_t>(i);
+        const std::string login = "p" + std::to_string(i) + "@outlook.com";
+        add_profile(*w.store, mcid, login);
+        add_credential(*w.store, mcid, "AZ-305", "2025-06-01");
+        Linking(*w.store, w.clock).link(people[i], ProfileChoice{login}, k_profile_password, Replace::no);
+    }
+    Registry(*w.store, w.clock).define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
+    w.clock.advance(4 * 86400);
+    const std::int64_t contoso = w.ga.org_id.value();
+    // What reports say (from the kept periods, or from the credentials while marked stale) and
+    // what the credentials say, for Contoso now.
+    const auto qualified = [&] {
+        CollectSink sink;
+        Reports(*w.store, w.clock).competencies(w.ga, std::nullopt, sink);
+        return sink.rows.at(0).at("individuals_qualified");
+    };
+    const auto kept_agrees = [&] {
+        return w.store->competency_ends_mismatches() == 0 &&
+               w.store->count_qualified(contoso, w.clock.now()) ==
+                   count_qualified_from_holdings(*w.store, contoso, w.clock.now());
+    };
+    REQUIRE(qualified() == "6");
+    REQUIRE(kept_agrees());
+    const std::vector<PurgeTarget> targets = {email("alice@contoso.com"), email("pat@contoso.com"),
+                                              email("carol@contoso.com"), email("dave@contoso.com"),
+                                              email("erin@contoso.com")};
+    const auto holders = [&] {
+        return w.store->users_with_competency_periods("Azure", 1, w.store->last_user_id());
+    };
+    const std::vector<std::int64_t> frank_only = {people[5].user_id};
+
+    SECTION("more than one step: marked stale in the batch, dropped after it in steps, the mark cleared by the last") {
+        RebuildSteps steps;
+        steps.users = 2;
+        std::vector<std::int64_t> between;
+        steps.between_steps = [&](std::int64_t done, std::int64_t total) {
+            between.push_back(done);
+            CHECK(total == 5);
+            CHECK(w.store->competency_periods_stale());
+            CHECK(qualified() == "1");                          // frank, counted from the credentials meanwhile
+            CHECK(w.store->competency_ends_mismatches() == 0);  // each step keeps the end counts in step
+            CHECK(holders().size() == static_cast<std::size_t>(6 - done));
+        };
+        bool checked_before_commit = false;
+        const auto progress = [&](std::size_t done, std::size_t total) {
+            if (done == total && total == 5) {  // in the batch's transaction, just before its commit
+                checked_before_commit = true;
+                CHECK(w.store->competency_periods_stale());
+                CHECK(holders().size() == 6);  // nothing dropped in the batch's own transaction
+            }
+        };
+        const auto r = Offboarding(*w.store, w.clock, steps).purge(w.ga, targets, DryRun::no, Atomic::no, progress);
+        CHECK(r.applied);
+        CHECK(r.purged == 5);
+        CHECK(r.periods_error.empty());
+        CHECK(checked_before_commit);
+        CHECK(between == std::vector<std::int64_t>{2, 4});  // three steps: 2, 2 and 1 users
+        CHECK_FALSE(w.store->competency_periods_stale());
+        CHECK(holders() == frank_only);
+        CHECK(kept_agrees());
+        CHECK(qualified() == "1");
+    }
+    SECTION("one step's worth: dropped in the batch's own transaction, never marked stale") {
+        RebuildSteps steps;
+        steps.users = 5;
+        int between = 0;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            ++between;
+        };
+        bool checked_before_commit = false;
+        const auto progress = [&](std::size_t done, std::size_t total) {
+            if (done == total && total == 5) {
+                checked_before_commit = true;
+                CHECK_FALSE(w.store->competency_periods_stale());
+                CHECK(holders() == frank_only);  // already gone, before the commit
+            }
+        };
+        const auto r = Offboarding(*w.store, w.clock, steps).purge(w.ga, targets, DryRun::no, Atomic::no, progress);
+        CHECK(r.purged == 5);
+        CHECK(checked_before_commit);
+        CHECK(between == 0);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        CHECK(holders() == frank_only);
+        CHECK(kept_agrees());
+    }
+    SECTION("a drop that stops part-way: the batch stands, the mark stays, reports stay right, db rebuild ends it") {
+        RebuildSteps steps;
+        steps.users = 2;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            throw Interrupted("stopped");
+        };
+        const auto r = Offboarding(*w.store, w.clock, steps).purge(w.ga, targets, DryRun::no, Atomic::no, {});
+        CHECK(r.applied);
+        CHECK(r.purged == 5);
+        CHECK(r.periods_error.find("2 of 5 purged users' competency periods dropped (stopped)") != std::string::npos);
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+        CHECK(w.store->competency_periods_stale_jobs() == std::vector<std::string>{"purge-" + r.batch});
+        CHECK(holders().size() == 4);  // frank and the three of the steps not made
+        CHECK(qualified() == "1");     // from the credentials: the purged hold nothing
+        CHECK(check_store(*w.store, w.clock).ok());
+        rebuild_derived(*w.store, w.op, w.clock);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        CHECK(holders() == frank_only);
+        CHECK(kept_agrees());
+        CHECK(qualified() == "1");
+    }
+    SECTION("another job's end leaves the batch's mark standing") {
+        RebuildSteps steps;
+        steps.users = 2;
+        int calls = 0;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            if (++calls == 1) {  // a competency define, start to end, between two of the batch's steps
+                Registry(*w.store, w.clock).define_competency(w.op, Competency{"Other", {"AZ-900"}, 1});
+                CHECK(w.store->competency_periods_stale());
+                CHECK(qualified() == "1");
+            }
+        };
+        Offboarding(*w.store, w.clock, steps).purge(w.ga, targets, DryRun::no, Atomic::no, {});
+        CHECK(calls == 2);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        CHECK(holders() == frank_only);
+        CHECK(kept_agrees());
+    }
 }

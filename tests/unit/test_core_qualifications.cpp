@@ -265,7 +265,7 @@ TEST_CASE("a store without kept competency status counts from the credentials un
 
     // What a store migrated from schema 1 looks like: stale, and nothing kept.
     w.store->clear_competency_periods("Azure");
-    w.store->set_competency_periods_stale(true);
+    w.store->mark_competency_periods_stale("");  // the mark of no job
     CHECK(qualified() == "1");  // counted from the credentials
     CHECK(check_store(*w.store, w.clock).ok());
     CHECK(check_store(*w.store, w.clock).competency_status_stale);
@@ -370,21 +370,61 @@ TEST_CASE("a full rebuild goes in steps: writes between them, a rebuild that sto
         require_agreement(w, "db rebuild after one that stopped");
     }
     SECTION("a rebuild that ends while a later one is under way leaves the mark to the later one") {
+        std::string later;
         RebuildSteps steps;
         steps.users = 2;
         steps.between_steps = [&](std::int64_t done, std::int64_t) {
             if (done == 2) {  // what another process's rebuild does in its first step
                 auto tx = w.store->begin_write();
-                w.store->config_set("derived.rebuild", "another");
-                w.store->set_competency_periods_stale(true);
+                later = mark_rebuild_started(*w.store);
                 tx->commit();
             }
         };
         rebuild_competency_status(*w.store, {}, steps);
-        CHECK(w.store->competency_periods_stale());
+        CHECK(w.store->competency_periods_stale_jobs() == std::vector<std::string>{later});
         rebuild_competency_status(*w.store);  // the later one, to its end
         CHECK_FALSE(w.store->competency_periods_stale());
         require_agreement(w, "two rebuilds");
+    }
+    SECTION("a job that starts later and ends sooner leaves the earlier one's mark standing") {
+        // A competency define (its holders only) runs whole between two steps of the rebuild.
+        // With one mark for all jobs, the define's end cleared it while the rebuild was halfway,
+        // and reports trusted periods not all rewritten yet.
+        w.store->clear_competency_periods("Azure");  // what the rebuild is there to repair
+        int calls = 0;
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            if (++calls == 1) {
+                Registry(*w.store, w.clock).define_competency(w.op, Competency{"Other", {"AZ-900"}, 1});
+                CHECK(w.store->competency_periods_stale());  // the rebuild's mark stands
+                CollectSink sink;
+                Reports(*w.store, w.clock).competencies(w.ga, std::nullopt, sink);
+                CHECK(sink.rows.at(0).at("individuals_qualified") == "2");  // alice and pat, from the credentials
+            }
+        };
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(calls > 1);
+        CHECK_FALSE(w.store->competency_periods_stale());
+        require_agreement(w, "a define inside a rebuild");
+    }
+    SECTION("a full rebuild clears the marks that stood when it began, not those made since") {
+        auto tx = w.store->begin_write();
+        w.store->mark_competency_periods_stale("");  // never built
+        w.store->mark_competency_periods_stale("stopped-job");
+        tx->commit();
+        RebuildSteps steps;
+        steps.users = 2;
+        steps.between_steps = [&](std::int64_t done, std::int64_t) {
+            if (done == 2) {
+                w.store->mark_competency_periods_stale("started-since");
+            }
+        };
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(w.store->competency_periods_stale_jobs() == std::vector<std::string>{"started-since"});
+        w.store->clear_competency_periods_stale("started-since");
+        CHECK_FALSE(w.store->competency_periods_stale());
+        CHECK(w.store->competency_periods_stale_jobs().empty());
     }
 }
 
@@ -480,7 +520,7 @@ TEST_CASE("competency define recomputes its holders in steps: writes between the
     }
     SECTION("a define on a stale store rebuilds every competency") {
         w.store->clear_competency_periods("Other");
-        w.store->set_competency_periods_stale(true);
+        w.store->mark_competency_periods_stale("");  // never built: a store from schema 1
         registry.define_competency(w.op, Competency{"Azure", {"AZ-305"}, 1});
         CHECK_FALSE(w.store->competency_periods_stale());
         require_agreement(w, "a define on a stale store");
@@ -501,5 +541,19 @@ TEST_CASE("competency define recomputes its holders in steps: writes between the
         rebuild_competency_status(*w.store);
         CHECK_FALSE(w.store->competency_periods_stale());
         require_agreement(w, "a define and a rebuild");
+    }
+    SECTION("a define while another job's mark stands rewrites its holders only, and leaves that mark") {
+        w.store->mark_competency_periods_stale("another-job");
+        int calls = 0;
+        RebuildSteps steps;
+        steps.users = 1;
+        steps.between_steps = [&](std::int64_t, std::int64_t) {
+            ++calls;
+        };
+        registry.define_competency(w.op, Competency{"Azure", {"AZ-204"}, 1}, steps);
+        CHECK(calls == 3);  // its four holders, one per step (a full rebuild: one step per user id)
+        CHECK(w.store->competency_periods_stale_jobs() == std::vector<std::string>{"another-job"});
+        w.store->clear_competency_periods_stale("another-job");
+        CHECK_FALSE(w.store->competency_periods_stale());
     }
 }

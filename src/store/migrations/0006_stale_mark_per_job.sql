@@ -1,0 +1,18 @@
+-- mcidctl store, schema 6: one stale mark per job on the competency periods.
+--
+-- Until schema 5, derived_stale held one row, 'competency_periods', for every job that rewrites
+-- periods in steps (a rebuild, a competency define): each set it at its start and cleared it at
+-- its end unless a later job had started meanwhile (config 'derived.rebuild' named the latest).
+-- So a job that started later and ended sooner cleared the mark while the other was halfway, and
+-- reports trusted periods that were not all rewritten yet.
+--
+-- Now each job marks the periods stale with a row of its own, 'competency_periods/<job>', and
+-- clears only that row; the periods are stale while any such row stands. The row without a job,
+-- 'competency_periods' (periods never built: a store from schema 1), goes only at the end of a
+-- full rebuild, which also clears the marks that stood when it began (its steps rewrite every
+-- user after those jobs' changes were committed). A batch purge of more than one step of users
+-- is such a job too: it drops the purged users' periods after its commit, in steps.
+--
+-- A job of an older mcidctl cannot be under way: it refuses a store of a newer schema. A mark it
+-- left stands as the mark of no job.
+DELETE FROM config WHERE key = 'derived.rebuild';
