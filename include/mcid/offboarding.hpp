@@ -92,6 +92,7 @@ private:
         std::size_t row = 0;                                         // the result row being planned
         std::vector<LookedUp> emails;                                // by target index
         bool made_before_commits = false;  // others committed since: the writes check it (apply)
+        bool staged = false;               // users_to_purge are loaded on the store's connection
     };
     // The acting account read afresh: a Global Admin's, or PermissionDenied.
     Actor checked_admin(const Actor& actor);

@@ -197,7 +197,8 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
     }
     // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
     if (!m_store.purge_users(plan.users_to_purge, m_clock.now(),
-                             plan.made_before_commits ? Store::CheckAsRead::yes : Store::CheckAsRead::no)) {
+                             plan.made_before_commits ? Store::CheckAsRead::yes : Store::CheckAsRead::no,
+                             plan.staged ? Store::Staged::yes : Store::Staged::no)) {
         return false;  // an account is no longer as the plan read it
     }
     // Their competency periods: a third of a 100,000-account batch's time in the write lock. A
@@ -404,6 +405,12 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
     if (dry_run == DryRun::yes) {
         finish();
         return planned_report;
+    }
+    // The accounts to purge go to the store's connection before the write lock: loading them
+    // takes none, and the writes read them there.
+    if (!planned.users_to_purge.empty()) {
+        m_store.stage_purge(planned.users_to_purge);
+        planned.staged = true;
     }
     if (progress) {
         progress(0, targets.size());  // before the write lock: other admins' commands still run

@@ -449,18 +449,13 @@ std::vector<std::optional<PurgeSubject>> PgStore::find_purge_subjects_by_id(cons
 
 #undef PURGE_SUBJECT
 
-bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead) {
-    // Checked always: the checks ride on statements that run anyway, as aggregates on the server.
-    if (users.empty()) {
-        return true;
-    }
-    // The accounts as the caller read them, which each write below checks against what holds.
-    // Empty at the start: emptied at the end of each use (and a failed one rolls back).
+void PgStore::fill_purge_plan(const std::vector<PurgeSubject>& users) {
+    // Kept across transactions (stage_purge fills it before the write transaction): purge_users
+    // empties it at its end, and a rollback that puts rows back is undone by the next fill.
     m_c->exec(
         "CREATE TEMP TABLE IF NOT EXISTS purge_plan (id bigint PRIMARY KEY, email text NOT NULL, org_id bigint, "
-        "role text NOT NULL, status text NOT NULL, mcid bigint, university boolean NOT NULL) ON COMMIT DELETE ROWS");
-    std::int64_t links = 0;
-    std::int64_t universities = 0;
+        "role text NOT NULL, status text NOT NULL, mcid bigint, university boolean NOT NULL)");
+    m_c->exec("DELETE FROM purge_plan");
     {
         static const CopyTable table = copy_table_of("purge_plan", "#id email #org_id role status #mcid university");
         CopySink sink(*m_c, table);
@@ -470,8 +465,6 @@ bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, Ch
         for (const PurgeSubject& u : users) {
             sink.add({std::to_string(u.user_id), u.email, text(u.org_id), std::string(to_string(u.role)),
                       std::string(to_string(u.status)), text(u.mcid), std::string(u.university ? "t" : "f")});
-            links += u.mcid ? 1 : 0;
-            universities += u.university ? 1 : 0;
         }
         sink.finish();
     }
@@ -479,6 +472,27 @@ bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, Ch
     // for a few thousand (at SCALE 1.0, deleting the purged users' links took 0.19 s without this
     // and 0.08 s with it).
     m_c->exec("ANALYZE purge_plan");
+}
+
+void PgStore::stage_purge(const std::vector<PurgeSubject>& users) {
+    fill_purge_plan(users);  // outside any transaction: no advisory lock is taken
+}
+
+bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead, Staged staged) {
+    // Checked always: the checks ride on statements that run anyway, as aggregates on the server.
+    if (users.empty()) {
+        return true;
+    }
+    // The accounts as the caller read them, which each write below checks against what holds.
+    if (staged == Staged::no) {
+        fill_purge_plan(users);
+    }
+    std::int64_t links = 0;
+    std::int64_t universities = 0;
+    for (const PurgeSubject& u : users) {
+        links += u.mcid ? 1 : 0;
+        universities += u.university ? 1 : 0;
+    }
     // Exactly the links that were read go: as many, and none other than the one read.
     const auto gone_as_read = [](const pg::Result& r, std::int64_t read) {
         return r.row(0).int64(0) == read && r.row(0).int64(1) == 0;

@@ -35,7 +35,8 @@ public:
     void update_user(const User& user) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects(const std::vector<std::string>& emails) override;
     std::vector<std::optional<PurgeSubject>> find_purge_subjects_by_id(const std::vector<std::int64_t>& ids) override;
-    bool purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check) override;
+    bool purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check, Staged staged) override;
+    void stage_purge(const std::vector<PurgeSubject>& users) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
     void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) override;
@@ -142,6 +143,8 @@ private:
     // Deletes the competency periods of the users matched by `users` (an SQL condition on
     // user_id over `params`), keeping competency_ends in step.
     void drop_periods(const std::string& users, const std::vector<pg::Param>& params);
+    // Loads the temporary table purge_plan (stage_purge, purge_users) with the accounts as read.
+    void fill_purge_plan(const std::vector<PurgeSubject>& users);
     // The same for many users at once (a purge): the end instants' counts go through an analyzed
     // temporary table, so that the planner updates competency_ends by its key.
     void drop_periods_in_bulk(const std::string& users, const std::vector<pg::Param>& params);

@@ -244,44 +244,64 @@ std::vector<std::optional<PurgeSubject>> SqliteStore::find_purge_subjects_by_id(
 
 #undef PURGE_SUBJECT
 
-bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check) {
+void SqliteStore::fill_purge_plan(const std::vector<PurgeSubject>& users) {
+    m_db->exec(
+        "CREATE TEMP TABLE IF NOT EXISTS purge_plan(id INTEGER PRIMARY KEY, email TEXT NOT NULL, org_id INTEGER, "
+        "role TEXT NOT NULL); DELETE FROM temp.purge_plan");
+    auto add = stmt("INSERT INTO temp.purge_plan(id, email, org_id, role) VALUES (?, ?, ?, ?)");
+    for (const PurgeSubject& u : users) {
+        add->bind(1, u.user_id);
+        add->bindNoCopy(2, u.email);
+        bind_optional(*add, 3, u.org_id);
+        add->bind(4, std::string(to_string(u.role)));
+        add->exec();
+        add->reset();
+    }
+    add->clearBindings();
+}
+
+void SqliteStore::stage_purge(const std::vector<PurgeSubject>& users) {
+    // A deferred transaction that writes only the connection's temporary table takes no lock on
+    // the store: other writers go on.
+    auto tx = begin_read();
+    fill_purge_plan(users);
+    tx->commit();
+}
+
+bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check, Staged staged) {
     if (users.empty()) {
         return true;
     }
+    if (staged == Staged::no) {
+        fill_purge_plan(users);
+    }
     const bool checked = check == CheckAsRead::yes;
-    std::unordered_map<std::int64_t, const PurgeSubject*> read;  // by id, as the caller read them
+    // The accounts with a link or a Partner University link, by id, as the caller read them.
+    std::unordered_map<std::int64_t, const PurgeSubject*> linked;
     std::size_t links = 0;
     std::size_t universities = 0;
-    m_db->exec("CREATE TEMP TABLE IF NOT EXISTS purge_ids(id INTEGER PRIMARY KEY); DELETE FROM temp.purge_ids");
-    {
-        auto add = stmt("INSERT INTO temp.purge_ids(id) VALUES (?)");
+    if (checked) {
         for (const PurgeSubject& u : users) {
-            add->bind(1, u.user_id);
-            add->exec();
-            add->reset();
-            if (checked) {
-                read.emplace(u.user_id, &u);
-                links += u.mcid ? 1 : 0;
-                universities += u.university ? 1 : 0;
+            links += u.mcid ? 1 : 0;
+            universities += u.university ? 1 : 0;
+            if (u.mcid || u.university) {
+                linked.emplace(u.user_id, &u);
             }
         }
     }
-    // Runs a write. Checked, it returns its rows (RETURNING `columns`): there must be `expected`
-    // of them, each as read (`as_read`).
-    using Check = std::function<bool(SQLite::Statement&)>;
-    const auto write = [&](std::string sql, const char* columns, std::size_t expected, const Check& as_read,
-                           const std::function<void(SQLite::Statement&)>& bind = {}) {
-        if (checked) {
-            sql += std::string(" RETURNING ") + columns;
-        }
-        SQLite::Statement q(*m_db, sql);
-        if (bind) {
-            bind(q);
-        }
+    const auto subject = [&](SQLite::Statement& q) -> const PurgeSubject* {
+        const auto it = linked.find(q.getColumn(0).getInt64());
+        return it == linked.end() ? nullptr : it->second;
+    };
+    // Runs a deletion. Checked, it returns its rows (RETURNING `columns`): there must be
+    // `expected` of them, each as read (`as_read`).
+    const auto remove = [&](std::string sql, const char* columns, std::size_t expected,
+                            const std::function<bool(SQLite::Statement&)>& as_read) {
         if (!checked) {
-            q.exec();
+            m_db->exec(sql);
             return true;
         }
+        SQLite::Statement q(*m_db, sql + " RETURNING " + columns);
         std::size_t n = 0;
         while (q.executeStep()) {
             if (++n > expected || !as_read(q)) {
@@ -290,17 +310,20 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
         }
         return n == expected;
     };
-    const auto subject = [&](SQLite::Statement& q) -> const PurgeSubject& {
-        return *read.at(q.getColumn(0).getInt64());
-    };
     // Exactly the links that were read go: as many, each the one read.
-    if (!write("DELETE FROM links WHERE user_id IN temp.purge_ids", "user_id, mcid", links,
-               [&](SQLite::Statement& q) { return subject(q).mcid == q.getColumn(1).getInt64(); }) ||
-        !write("DELETE FROM university_links WHERE user_id IN temp.purge_ids", "user_id", universities,
-               [&](SQLite::Statement& q) { return subject(q).university; })) {
+    if (!remove("DELETE FROM links WHERE user_id IN (SELECT id FROM temp.purge_plan)", "user_id, mcid", links,
+                [&](SQLite::Statement& q) {
+                    const PurgeSubject* u = subject(q);
+                    return u && u->mcid == q.getColumn(1).getInt64();
+                }) ||
+        !remove("DELETE FROM university_links WHERE user_id IN (SELECT id FROM temp.purge_plan)", "user_id",
+                universities, [&](SQLite::Statement& q) {
+                    const PurgeSubject* u = subject(q);
+                    return u && u->university;
+                })) {
         return false;
     }
-    m_db->exec("DELETE FROM sessions WHERE user_id IN temp.purge_ids");
+    m_db->exec("DELETE FROM sessions WHERE user_id IN (SELECT id FROM temp.purge_plan)");
     // org_user_counts moves once per (organization, old status), not per user: the per-row
     // trigger stands aside while count_deferral holds its row (schema 5), inside this
     // transaction only. Users already deleted keep their count.
@@ -308,22 +331,22 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
         "CREATE TEMP TABLE IF NOT EXISTS purge_counts(org_id INTEGER, status TEXT, c INTEGER);"
         "DELETE FROM temp.purge_counts;"
         "INSERT INTO temp.purge_counts SELECT org_id, status, count(*) FROM users "
-        "WHERE id IN temp.purge_ids AND status <> 'deleted' AND org_id IS NOT NULL GROUP BY org_id, status;"
+        "WHERE id IN (SELECT id FROM temp.purge_plan) AND status <> 'deleted' AND org_id IS NOT NULL "
+        "GROUP BY org_id, status;"
         "INSERT INTO count_deferral(only) VALUES (1)");
     // Only these columns: an UPDATE that names email rewrites its unique index entry too. Every
-    // account must still be undeleted, with the email, organization and role it was read with (an
-    // invitation's address may change; the counts above follow an invitation accepted since).
-    if (!write(
+    // account must still be undeleted, with the email (exactly), organization and role it was
+    // read with (an invitation's address may change; the counts above follow an invitation
+    // accepted since): compared here, in the statement, whether or not others committed.
+    {
+        auto q = stmt(
             "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, invite_expires_at = NULL "
-            "WHERE id IN temp.purge_ids AND status <> 'deleted'",
-            "id, email, org_id, role", users.size(),
-            [&](SQLite::Statement& q) {
-                const PurgeSubject& u = subject(q);
-                return u.email == q.getColumn(1).getString() && u.org_id == optional_int(q.getColumn(2)) &&
-                       u.role == stored_role(q.getColumn(3).getString());
-            },
-            [&](SQLite::Statement& q) { q.bind(1, at); })) {
-        return false;
+            "FROM temp.purge_plan AS p WHERE users.id = p.id AND users.status <> 'deleted' "
+            "AND users.email = p.email COLLATE BINARY AND users.org_id IS p.org_id AND users.role = p.role");
+        q->bind(1, at);
+        if (q->exec() != static_cast<int>(users.size())) {
+            return false;
+        }
     }
     m_db->exec(
         "DELETE FROM count_deferral;"
@@ -332,7 +355,7 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
         "INSERT INTO org_user_counts(org_id, status, n) SELECT org_id, 'deleted', sum(c) FROM temp.purge_counts "
         "WHERE true GROUP BY org_id ON CONFLICT(org_id, status) DO UPDATE SET n = n + excluded.n;"
         "DELETE FROM temp.purge_counts;"
-        "DELETE FROM temp.purge_ids");
+        "DELETE FROM temp.purge_plan");
     return true;
 }
 

@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -282,6 +283,32 @@ void check_applies_plan(World& w, Store& batch_store) {
     CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
 }
 
+// A batch loads its plan onto its connection without the write lock: while another connection
+// holds it, and then purges from what it loaded once it has the lock.
+void check_stages_without_lock(World& w, Store& batch_store) {
+    std::vector<PurgeSubject> subjects;
+    {
+        auto snapshot = batch_store.begin_read();
+        for (const auto& found : batch_store.find_purge_subjects({"alice@contoso.com", "pat@contoso.com"})) {
+            REQUIRE(found);
+            subjects.push_back(*found);
+        }
+    }
+    {
+        auto held = w.store->begin_write();  // another admin's write transaction, open
+        w.store->last_user_id();             // (a server store's begins with its first statement)
+        batch_store.set_busy_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+        CHECK_NOTHROW(batch_store.stage_purge(subjects));
+        batch_store.set_busy_deadline(std::nullopt);
+    }  // rolled back
+    auto tx = batch_store.begin_write();
+    CHECK(batch_store.purge_users(subjects, w.clock.now(), Store::CheckAsRead::yes, Store::Staged::yes));
+    tx->commit();
+    CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+    CHECK(w.store->find_user(w.pat.user_id)->status == UserStatus::deleted);
+    CHECK(w.store->org_user_count_mismatches() == 0);
+}
+
 // Runs the batch `targets` on `batch_store` while another admin, through w.store, runs `change`
 // after the batch planned and before it took the write lock.
 PurgeReport purge_with_change_meanwhile(World& w, Store& batch_store, const std::vector<PurgeTarget>& targets,
@@ -441,6 +468,9 @@ TEST_CASE("a purge on a server store sees what another connection committed betw
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
         check_applies_plan(w, *batch_store);
     }
+    SECTION("the plan is loaded onto the batch's connection without the write lock") {
+        check_stages_without_lock(w, *batch_store);
+    }
     SECTION("what the writes check") {
         check_writes_check_the_plan(w, *batch_store);
     }
@@ -464,6 +494,9 @@ TEST_CASE("a purge sees what another connection committed between its plan and i
     }
     SECTION("with nothing committed meanwhile, the plan made before the lock is applied") {
         check_applies_plan(w, *batch_store);
+    }
+    SECTION("the plan is loaded onto the batch's connection without the write lock") {
+        check_stages_without_lock(w, *batch_store);
     }
     SECTION("what the writes check") {
         check_writes_check_the_plan(w, *batch_store);
