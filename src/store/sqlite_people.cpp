@@ -268,6 +268,12 @@ void SqliteStore::stage_purge(const std::vector<PurgeSubject>& users) {
     tx->commit();
 }
 
+const char* const k_purge_mark_deleted =
+    "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, invite_expires_at = NULL "
+    "WHERE id IN (SELECT id FROM temp.purge_plan) AND status <> 'deleted' AND EXISTS (SELECT 1 FROM "
+    "temp.purge_plan p WHERE p.id = users.id AND users.email = p.email COLLATE BINARY "
+    "AND users.org_id IS p.org_id AND users.role = p.role)";
+
 bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check, Staged staged) {
     if (users.empty()) {
         return true;
@@ -337,12 +343,10 @@ bool SqliteStore::purge_users(const std::vector<PurgeSubject>& users, Instant at
     // Only these columns: an UPDATE that names email rewrites its unique index entry too. Every
     // account must still be undeleted, with the email (exactly), organization and role it was
     // read with (an invitation's address may change; the counts above follow an invitation
-    // accepted since): compared here, in the statement, whether or not others committed.
+    // accepted since): compared here, in the statement, whether or not others committed. (As
+    // UPDATE ... FROM purge_plan, SQLite scans every user: 0.65 s instead of 0.45 s at SCALE 1.0.)
     {
-        auto q = stmt(
-            "UPDATE users SET status = 'deleted', deleted_at = ?, invite_code_hash = NULL, invite_expires_at = NULL "
-            "FROM temp.purge_plan AS p WHERE users.id = p.id AND users.status <> 'deleted' "
-            "AND users.email = p.email COLLATE BINARY AND users.org_id IS p.org_id AND users.role = p.role");
+        auto q = stmt(k_purge_mark_deleted);
         q->bind(1, at);
         if (q->exec() != static_cast<int>(users.size())) {
             return false;

@@ -173,6 +173,8 @@ const std::string& audit_query(const AuditFilter& filter);
 extern const char* const k_code_holders_query;
 // The operator's skills report, learning credentials of every organization.
 extern const char* const k_skills_all_learning_query;
+// A batch purge's UPDATE of its users (purge_users), for the query-plan tests.
+extern const char* const k_purge_mark_deleted;
 
 // Reads a users row selected with k_user_columns.
 User read_user(SQLite::Statement& statement, int first = 0);
