@@ -108,14 +108,20 @@ std::string new_invitation_code() {
     return raw.substr(0, 4) + "-" + raw.substr(4, 4) + "-" + raw.substr(8, 4) + "-" + raw.substr(12, 4);
 }
 
-std::string digest_hex(std::string_view text) {
+void digest_hex_into(std::string& out, std::string_view text) {
     ensure_sodium();
-    std::array<unsigned char, 32> out{};
-    crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+    std::array<unsigned char, 32> digest{};
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(text.data()), text.size(),
                        nullptr, 0);
     std::array<char, 65> hex{};
-    sodium_bin2hex(hex.data(), hex.size(), out.data(), out.size());
-    return std::string(hex.data());
+    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+    out.assign(hex.data(), 64);
+}
+
+std::string digest_hex(std::string_view text) {
+    std::string out;
+    digest_hex_into(out, text);
+    return out;
 }
 
 }  // namespace mcid::crypto

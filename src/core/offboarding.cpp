@@ -208,28 +208,38 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
     } else if (!plan.users_to_purge.empty()) {
         m_store.clear_competency_periods_of(purged_ids(plan.users_to_purge));
     }
-    // One audit row per purged or refused target, in target order, made a few thousand at a time.
+    // One audit row per purged or refused target, in target order, made a few thousand at a time
+    // (each block's events written over the last one's: nothing allocated per row).
     AuditLog audit(m_store, m_clock);
-    std::vector<AuditEvent> events;
+    std::vector<AuditEvent> events(std::min<std::size_t>(plan.audit.size(), 4096));
+    std::size_t n = 0;
     for (std::size_t i = 0; i < plan.audit.size(); ++i) {
         const auto& [row_index, note] = plan.audit[i];
         const PurgeRow& row = report.rows[row_index];
+        AuditEvent& e = events[n++];
+        e.actor = me.email;
+        e.org_id = me.org_id;
+        e.action = "purge-user";
+        e.target = row.target;
+        e.outcome = "denied";
+        e.batch = report.batch;
         switch (note) {
             case AuditNote::purged:
-                events.push_back({me.email, me.org_id, "purge-user", row.target, "ok", row.detail, report.batch});
+                e.outcome = "ok";
+                e.detail = row.detail;
                 break;
             case AuditNote::not_ours:
-                events.push_back({me.email, me.org_id, "purge-user", row.target, "denied",
-                                  "not in the admin's organization", report.batch});
+                e.detail = "not in the admin's organization";
                 break;
             case AuditNote::mcid_elsewhere:  // no organization: the operator's eyes only (rule 7)
-                events.push_back({me.email, std::nullopt, "purge-user", row.target, "denied",
-                                  "MCID linked to another organization", report.batch});
+                e.org_id = std::nullopt;
+                e.detail = "MCID linked to another organization";
                 break;
         }
-        if (events.size() == 4096 || i + 1 == plan.audit.size()) {
+        if (n == events.size() || i + 1 == plan.audit.size()) {
+            events.resize(n);
             audit.record_all(events);
-            events.clear();
+            n = 0;
         }
     }
     return true;

@@ -327,7 +327,7 @@ std::optional<Store::ChangeStamp> PgStore::change_stamp() {
     if (!r.row(0).boolean(1)) {
         return std::nullopt;
     }
-    return ChangeStamp{r.row(0).int64(0), 0};
+    return ChangeStamp{r.row(0).int64(0) - m_staging_xids, 0};
 }
 
 std::unique_ptr<Transaction> PgStore::begin_read() {
@@ -475,7 +475,22 @@ void PgStore::fill_purge_plan(const std::vector<PurgeSubject>& users) {
 }
 
 void PgStore::stage_purge(const std::vector<PurgeSubject>& users) {
-    fill_purge_plan(users);  // outside any transaction: no advisory lock is taken
+    // Its own transaction, without the advisory lock. Writing the temporary table takes it one
+    // transaction id (pg_snapshot_xmax moves by one), which change_stamp then leaves out: a
+    // change by anyone else moves xmax further.
+    m_c->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+    try {
+        fill_purge_plan(users);
+        const bool took_xid = !m_c->query("SELECT txid_current_if_assigned()").row(0).is_null(0);
+        m_c->exec("COMMIT");
+        m_staging_xids += took_xid ? 1 : 0;
+    } catch (...) {
+        try {
+            m_c->exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+    }
 }
 
 bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead, Staged staged) {

@@ -151,6 +151,9 @@ private:
 
     std::unique_ptr<pg::Connection> m_c;
     std::string m_name;
+    // Transaction ids this connection took for stage_purge: change_stamp leaves them out, so
+    // that loading a plan does not read as a change made since it was planned.
+    std::int64_t m_staging_xids = 0;
 };
 
 // The statement and parameters of a user list or audit list of this filter shape, and of the

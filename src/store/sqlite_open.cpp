@@ -170,8 +170,9 @@ std::unique_ptr<Transaction> SqliteStore::begin_read() {
 }
 
 std::optional<Store::ChangeStamp> SqliteStore::change_stamp() {
-    // data_version moves when another connection commits; total_changes when this one writes.
-    return ChangeStamp{m_db->execAndGet("PRAGMA data_version").getInt64(), m_db->getTotalChanges()};
+    // data_version moves when another connection commits; total_changes when this one writes
+    // (but for the rows of its own temporary table that stage_purge wrote).
+    return ChangeStamp{m_db->execAndGet("PRAGMA data_version").getInt64(), m_db->getTotalChanges() - m_staged_changes};
 }
 
 void SqliteStore::migrate() {

@@ -263,9 +263,11 @@ void SqliteStore::fill_purge_plan(const std::vector<PurgeSubject>& users) {
 void SqliteStore::stage_purge(const std::vector<PurgeSubject>& users) {
     // A deferred transaction that writes only the connection's temporary table takes no lock on
     // the store: other writers go on.
+    const std::int64_t before = m_db->getTotalChanges();
     auto tx = begin_read();
     fill_purge_plan(users);
     tx->commit();
+    m_staged_changes += m_db->getTotalChanges() - before;
 }
 
 const char* const k_purge_mark_deleted =

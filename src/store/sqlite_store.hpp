@@ -164,6 +164,9 @@ private:
     std::unique_ptr<SQLite::Database> m_db;
     std::string m_path;
     std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> m_statements;
+    // Rows stage_purge wrote to its temporary table: change_stamp leaves them out, so that
+    // loading a plan does not read as a change made since it was planned.
+    std::int64_t m_staged_changes = 0;
 };
 
 // The statement text serving each filter shape (exposed for the query-plan tests).

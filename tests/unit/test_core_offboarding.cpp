@@ -279,6 +279,7 @@ void check_applies_plan(World& w, Store& batch_store) {
     CHECK(r.applied);
     CHECK(r.rows.at(0).outcome == "purged");
     CHECK(r.rows.at(1).outcome == "not-found");
+    CHECK(r.read_again == 0);  // nothing read again: loading the plan (stage_purge) is no change
     CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
     CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
 }
