@@ -15,7 +15,26 @@
 #   db rebuild                                   (steps of 5,000 users)
 #   registry import --kind credentials           (the generator's 5,000,000 rows: chunks of 50,000)
 # With PATTERN (a grep -E pattern), only the batches whose name matches, and the control.
+#
+# contention.sh --postgres STORE [PATTERN]: the same on the server store. STORE is copied once
+# (`db copy`, then VACUUM ANALYZE) into the database mcidctl_contention_template of the server
+# MCIDCTL_BENCH_PG (a libpq URI of its `postgres` database, as a role that may create databases;
+# without it, a throwaway cluster of scripts/with-postgres.sh, fsync off); each batch runs on a
+# fresh CREATE DATABASE ... TEMPLATE copy of it. The template is kept between runs: drop it to
+# copy the store again (a binary of an older schema cannot open a template a newer one made). The
+# set-based SQL script is SQLite's and is left out.
 set -euo pipefail
+SERVER=""
+if [[ ${1:-} == --postgres ]]; then
+    shift
+    if [[ -z ${MCIDCTL_BENCH_PG:-} ]]; then
+        if [[ -z ${MCIDCTL_TEST_PG:-} ]]; then
+            exec "$(dirname "$0")/../scripts/with-postgres.sh" "$0" --postgres "$@"
+        fi
+        MCIDCTL_BENCH_PG=$MCIDCTL_TEST_PG
+    fi
+    SERVER=$MCIDCTL_BENCH_PG
+fi
 source "$(dirname "$0")/lib.sh"
 open_bench_store "${1:-}"
 ONLY=${2:-}
@@ -31,6 +50,26 @@ WRITER_EMAIL=$(sqlite3 "$STORE" "SELECT u.email FROM users u JOIN orgs o ON o.id
 WRITER_TOKEN=$(token_for "$WRITER_EMAIL" "$BENCH_PASSWORD" "$WORK/writer.token")
 
 fresh_copy() { rm -f "$RUN" "$RUN-wal" "$RUN-shm" && cp --sparse=never "$STORE" "$RUN" && sync; }
+KIND="a store file (SQLite)"
+if [[ -n $SERVER ]]; then
+    need psql
+    [[ $SERVER == *"/postgres?"* ]] || die "MCIDCTL_BENCH_PG must name the postgres database: postgresql:///postgres?host=..."
+    db_uri() { echo "${SERVER/\/postgres\?/\/$1?}"; }
+    TEMPLATE=$(db_uri mcidctl_contention_template)
+    RUN=$(db_uri mcidctl_contention_run)
+    if [[ -z $(psql -XAtq -d "$SERVER" -c "SELECT 1 FROM pg_database WHERE datname = 'mcidctl_contention_template'") ]]; then
+        log "copying $STORE to the server (once; kept as mcidctl_contention_template)"
+        psql -XAq -v ON_ERROR_STOP=1 -d "$SERVER" -c "CREATE DATABASE mcidctl_contention_template"
+        MCIDCTL_TOKEN=$OPERATOR_TOKEN "$MCIDCTL" --db "$STORE" db copy "$TEMPLATE" -q ||
+            { psql -XAq -d "$SERVER" -c "DROP DATABASE mcidctl_contention_template"; die "db copy failed"; }
+        psql -XAq -v ON_ERROR_STOP=1 -d "$TEMPLATE" -c "VACUUM (ANALYZE)"
+    fi
+    KIND="the server store (PostgreSQL $(psql -XAtq -d "$SERVER" -c 'SHOW server_version'))"
+    fresh_copy() {
+        psql -XAq -v ON_ERROR_STOP=1 -d "$SERVER" -c "DROP DATABASE IF EXISTS mcidctl_contention_run" \
+            -c "CREATE DATABASE mcidctl_contention_run TEMPLATE mcidctl_contention_template"
+    }
+fi
 
 # writer_loop STOPFILE: invites until STOPFILE exists; one line per invite: "ms rc".
 writer_loop() {
@@ -53,6 +92,7 @@ measure() {
     if [[ -n $ONLY && $name != idle* ]] && ! grep -qE -- "$ONLY" <<<"$name"; then
         return
     fi
+    [[ -n $SERVER && $name == set-based* ]] && return  # SQLite's script
     fresh_copy
     rm -f "$stop"
     writer_loop "$stop" &
@@ -83,8 +123,8 @@ PY
 DEFINITION=$(sqlite3 "$STORE" "SELECT k.name || '|' || group_concat(c.code, ',') || '|' || k.individuals
   FROM competencies k JOIN competency_codes c ON c.competency = k.name WHERE k.name = 'Azure Developer' GROUP BY k.name")
 IFS='|' read -r C_NAME C_CODES C_N <<<"$DEFINITION"
-A="MCIDCTL_TOKEN=$ADMIN_TOKEN $MCIDCTL --db $RUN -q"
-O="MCIDCTL_TOKEN=$OPERATOR_TOKEN $MCIDCTL --db $RUN -q"
+A="MCIDCTL_TOKEN=$ADMIN_TOKEN $MCIDCTL --db '$RUN' -q"
+O="MCIDCTL_TOKEN=$OPERATOR_TOKEN $MCIDCTL --db '$RUN' -q"
 
 measure "idle store (control: sleep 5)" "sleep 5"
 measure "purge-user --from FILE --yes (100,000)" "$A purge-user --from $TARGETS --yes --format csv"
@@ -97,10 +137,14 @@ measure "purge-user --from FILE --dry-run (100,000)" "$A purge-user --from $TARG
 measure "competency define (same definition)" "$O competency define '$C_NAME' --requires $C_CODES --individuals $C_N"
 measure "db rebuild" "$O db rebuild"
 measure "registry import --kind credentials (5,000,000)" "$O registry import $CSV_DIR/credentials.csv --kind credentials"
-rm -f "$RUN" "$RUN-wal" "$RUN-shm"
+if [[ -n $SERVER ]]; then
+    psql -XAq -d "$SERVER" -c "DROP DATABASE IF EXISTS mcidctl_contention_run"
+else
+    rm -f "$RUN" "$RUN-wal" "$RUN-shm"
+fi
 
 {
-    echo "## Other writers during batches (SCALE ${SCALE:-?})"
+    echo "## Other writers during batches (SCALE ${SCALE:-?}, $KIND)"
     echo
     echo "While each batch runs, another process runs \`user invite\` back to back (a Global Admin of another"
     echo "organization) and records each one's wall time. Target (issue 14): none fails, none waits over 1.5 s."
@@ -110,4 +154,4 @@ rm -f "$RUN" "$RUN-wal" "$RUN-shm"
     printf '%s\n' "${ROWS[@]}"
     echo
     machine_info
-} | tee "$RESULTS/contention.md"
+} | tee "$RESULTS/contention${SERVER:+-postgres}.md"

@@ -83,7 +83,9 @@ private:
 // transaction, with the totals; `between_steps` outside any transaction after each step but the
 // last, with the last user id done and the last id when the rebuild began.
 struct RebuildSteps {
-    std::int64_t users = 5000;  // per step: at SCALE 1.0 about 0.3 s of work
+    // The users of a step: `users`, or the store's own size when it is 0 (or less).
+    std::int64_t users_for(const Store& store) const { return users > 0 ? users : store.rewrite_step_users(); }
+    std::int64_t users = 0;  // per step; 0: the store's Store::rewrite_step_users()
     std::function<void(std::int64_t done, std::int64_t last)> between_steps;
 };
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish = {},

@@ -28,8 +28,8 @@ std::string periods_job(const std::string& batch) {
     return "purge-" + batch;
 }
 
-std::size_t step_users(const RebuildSteps& steps) {
-    return static_cast<std::size_t>(std::max<std::int64_t>(steps.users, 1));
+std::size_t step_users(const RebuildSteps& steps, const Store& store) {
+    return static_cast<std::size_t>(std::max<std::int64_t>(steps.users_for(store), 1));
 }
 
 std::vector<std::int64_t> purged_ids(const std::vector<PurgeSubject>& users) {
@@ -246,12 +246,12 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
 }
 
 bool Offboarding::periods_after_commit(const Plan& plan) const {
-    return plan.users_to_purge.size() > step_users(m_periods);
+    return plan.users_to_purge.size() > step_users(m_periods, m_store);
 }
 
 void Offboarding::drop_purged_periods(std::vector<std::int64_t> users, PurgeReport& report) {
     std::sort(users.begin(), users.end());  // a step's users are near each other in the periods' key
-    const std::size_t size = step_users(m_periods);
+    const std::size_t size = step_users(m_periods, m_store);
     std::size_t done = 0;
     try {
         for (;;) {

@@ -186,7 +186,7 @@ RebuildResult rebuild_competency_holders(Store& store, const std::string& compet
         });
         users = merged_ids(holders, store.users_with_competency_periods(competency, 1, store.last_user_id()));
     }
-    const std::size_t size = static_cast<std::size_t>(std::max<std::int64_t>(steps.users, 1));
+    const std::size_t size = static_cast<std::size_t>(std::max<std::int64_t>(steps.users_for(store), 1));
     RebuildResult result;
     std::int64_t first = 1;  // the steps' ranges of user ids are contiguous, from 1 to the end
     for (std::size_t at = 0;; at += size) {
@@ -230,7 +230,7 @@ RebuildResult CompetencyStatus::rebuild_users(std::int64_t first, std::int64_t l
 
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish,
                                         const RebuildSteps& steps) {
-    const std::int64_t size = std::max<std::int64_t>(steps.users, 1);
+    const std::int64_t size = std::max<std::int64_t>(steps.users_for(store), 1);
     std::string token;
     std::vector<std::string> earlier;  // the marks standing now: this rebuild's steps all come after their changes
     std::int64_t last = 0;

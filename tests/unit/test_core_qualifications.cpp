@@ -2,6 +2,7 @@
 // count straight from the credentials, after every kind of change and at many instants.
 #include "collect_sink.hpp"
 #include "fixture.hpp"
+#include "store/pg_store.hpp"
 
 #include <mcid/error.hpp>
 #include <mcid/importer.hpp>
@@ -555,5 +556,32 @@ TEST_CASE("competency define recomputes its holders in steps: writes between the
         CHECK(w.store->competency_periods_stale_jobs() == std::vector<std::string>{"another-job"});
         w.store->clear_competency_periods_stale("another-job");
         CHECK_FALSE(w.store->competency_periods_stale());
+    }
+}
+
+TEST_CASE("a rebuild's step is the store's own size (a server store's is smaller) unless the caller sets one") {
+    World w;
+    const bool server = dynamic_cast<store::PgStore*>(w.store.get()) != nullptr;
+    const std::int64_t size = w.store->rewrite_step_users();
+    CHECK(size == (server ? 500 : 5000));  // a server store's user takes a few round trips
+    // The last user id just past two steps: the full rebuild goes by ranges of ids.
+    exec_sql(*w.store,
+             "UPDATE users SET id = " + std::to_string(2 * size + 1) + " WHERE id = " + std::to_string(w.bo.user_id));
+    std::vector<std::int64_t> between;
+    RebuildSteps steps;  // users 0: the store's size
+    steps.between_steps = [&](std::int64_t done, std::int64_t) {
+        between.push_back(done);
+    };
+    rebuild_competency_status(*w.store, {}, steps);
+    CHECK(between == std::vector<std::int64_t>{size, 2 * size});
+    SECTION("a size set by the caller wins") {
+        between.clear();
+        steps.users = size;  // the same ranges, from the caller
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(between == std::vector<std::int64_t>{size, 2 * size});
+        between.clear();
+        steps.users = 2 * size + 1;
+        rebuild_competency_status(*w.store, {}, steps);
+        CHECK(between.empty());  // one step
     }
 }
