@@ -234,5 +234,41 @@ expect 0 "the full batch runs to the end" env MCIDCTL_TOKEN="$GA" "$M" purge-use
 t1=$(date +%s.%N)
 echo "    (purge of $N rows took $(python3 -c "print(round($t1-$t0,1))") s)"
 check "every batch user deleted" has "deleted=$N( |$)" "$(status_counts)"
+echo "== a step after a large batch's commit fails: the batch stands, one warning, the mark until db rebuild"
+# A batch of more than one step of accounts (5,000; 500 on a server store) drops their competency
+# periods after its commit, in steps. A step that fails (here a planted trigger refuses the
+# deletion) leaves the batch done, with its rows and exit code, warns on one stderr line, and
+# leaves competency status marked stale until db rebuild.
+TIDY=5001
+python3 -c "import sys
+with open(sys.argv[2], 'w') as f:
+    f.write('email,name,role\\n')
+    for i in range(int(sys.argv[1])): f.write(f'tidy{i}@contoso.com,Tidy {i},user\\n')" "$TIDY" "$T/tidy.csv"
+expect 0 "user import of $TIDY users" env MCIDCTL_TOKEN="$GA" "$M" user import "$T/tidy.csv" -q
+# one of them with a competency period (and its end count), as a linked holder would have
+store_sql "INSERT INTO competency_periods(user_id, competency, org_id, starts_at, ends_at)
+  SELECT id, 'Planted', org_id, 1, 2 FROM users WHERE email = 'tidy7@contoso.com'"
+store_sql "INSERT INTO competency_ends(org_id, competency, ends_at, periods)
+  SELECT org_id, 'Planted', 2, 1 FROM users WHERE email = 'tidy7@contoso.com'"
+if on_server; then
+  store_sql "CREATE FUNCTION planted_refusal() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'planted refusal'; END \$\$;
+    CREATE TRIGGER planted BEFORE DELETE ON competency_periods FOR EACH ROW EXECUTE FUNCTION planted_refusal()"
+else
+  store_sql "CREATE TRIGGER planted BEFORE DELETE ON competency_periods BEGIN SELECT RAISE(ABORT, 'planted refusal'); END"
+fi
+expect 0 "a batch of $TIDY: exit 0, though a step after its commit fails" \
+  env MCIDCTL_TOKEN="$GA" "$M" purge-user --from "$T/tidy.csv" --yes --format csv
+check "... every target purged" test "$(grep -c ',purged,' <<<"$OUT")" = "$TIDY"
+check "... a warning names what stopped and db rebuild" \
+  has "^mcidctl: warning: the batch is committed, but [0-9]+ of $TIDY purged users' competency periods dropped \(.*planted refusal.*\): .*'mcidctl db rebuild'$" "$ERR"
+check "... on one line beside the summary" test "$(grep -c warning <<<"$ERR")" = 1
+expect 0 "db check after it" env MCIDCTL_TOKEN="$OP" "$M" db check --format json
+check "db check: competency status being rewritten" test "$(json "d['competency_status']" <<<"$OUT")" = "being rewritten"
+store_sql "DROP TRIGGER planted$(on_server && echo ' ON competency_periods')"
+expect 0 "db rebuild ends it" env MCIDCTL_TOKEN="$OP" "$M" db rebuild -q
+expect 0 "db check after the rebuild" env MCIDCTL_TOKEN="$OP" "$M" db check --format json
+check "db check: competency status current" test "$(json "d['competency_status']" <<<"$OUT")" = current
+check "the purged user's planted period is gone" \
+  test "$(store_sql "SELECT count(*) FROM competency_periods WHERE competency = 'Planted'")" = 0
 
 summary
