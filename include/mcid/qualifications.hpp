@@ -91,6 +91,10 @@ struct RebuildSteps {
 RebuildResult rebuild_competency_status(Store& store, const std::function<void(const RebuildResult&)>& finish = {},
                                         const RebuildSteps& steps = {});
 
+// Whether `stale_jobs` (Store::competency_periods_stale_jobs) hold the mark of no job: periods
+// never built (a store migrated from schema 1), which only a full rebuild clears.
+bool periods_never_built(const std::vector<std::string>& stale_jobs);
+
 // Starts a job that rewrites periods in steps, inside the caller's write transaction: marks the
 // periods stale under a new job name, which it returns. Only that job's end clears that mark
 // (Store::clear_competency_periods_stale), so it lasts until the job is done whatever other jobs

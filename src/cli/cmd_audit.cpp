@@ -6,10 +6,10 @@
 #include <mcid/audit.hpp>
 #include <mcid/error.hpp>
 #include <mcid/maintenance.hpp>
+#include <mcid/qualifications.hpp>
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -191,8 +191,7 @@ void register_audit(CLI::App& app, Context& ctx) {
                         ? "run 'mcidctl db rebuild' (operator) to recompute competency status"
                         : "any command that can write the store erases them (is it read-only or always busy?)");
             }
-            const bool never_built =
-                std::find(check.stale_jobs.begin(), check.stale_jobs.end(), std::string()) != check.stale_jobs.end();
+            const bool never_built = periods_never_built(check.stale_jobs);
             const char* status = !check.competency_status_stale ? "current"
                                  : never_built                  ? "not built"
                                                                 : "being rewritten";

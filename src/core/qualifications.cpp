@@ -164,6 +164,10 @@ std::vector<std::int64_t> merged_ids(const std::vector<std::int64_t>& a, const s
 
 }  // namespace
 
+bool periods_never_built(const std::vector<std::string>& stale_jobs) {
+    return std::find(stale_jobs.begin(), stale_jobs.end(), std::string()) != stale_jobs.end();
+}
+
 std::string mark_rebuild_started(Store& store) {
     std::string token = "rebuild-" + crypto::digest_hex(crypto::new_session_token()).substr(0, 16);
     store.mark_competency_periods_stale(token);

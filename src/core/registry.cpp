@@ -8,8 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace mcid {
 namespace {
 
@@ -109,8 +107,7 @@ void Registry::define_competency(const Actor& actor, const Competency& c, const 
             codes += (codes.empty() ? "" : ",") + code;
         }
         m_store.replace_competency(c);
-        const auto marks = m_store.competency_periods_stale_jobs();
-        if (std::find(marks.begin(), marks.end(), std::string()) == marks.end()) {
+        if (!periods_never_built(m_store.competency_periods_stale_jobs())) {
             token = mark_rebuild_started(m_store);  // this define's own mark, whatever other jobs run
         }
         AuditLog(m_store, m_clock)

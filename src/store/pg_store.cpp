@@ -478,19 +478,13 @@ void PgStore::stage_purge(const std::vector<PurgeSubject>& users) {
     // Its own transaction, without the advisory lock. Writing the temporary table takes it one
     // transaction id (pg_snapshot_xmax moves by one), which change_stamp then leaves out: a
     // change by anyone else moves xmax further.
-    m_c->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
-    try {
-        fill_purge_plan(users);
-        const bool took_xid = !m_c->query("SELECT txid_current_if_assigned()").row(0).is_null(0);
-        m_c->exec("COMMIT");
-        m_staging_xids += took_xid ? 1 : 0;
-    } catch (...) {
-        try {
-            m_c->exec("ROLLBACK");
-        } catch (...) {
-        }
-        throw;
-    }
+    const bool own = transaction_depth == 0;  // (inside another transaction, its id is not ours to leave out)
+    NestedTransaction tx(
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, "BEGIN ISOLATION LEVEL READ COMMITTED");
+    fill_purge_plan(users);
+    const bool took_xid = !m_c->query("SELECT txid_current_if_assigned()").row(0).is_null(0);
+    tx.commit();
+    m_staging_xids += own && took_xid ? 1 : 0;
 }
 
 bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead, Staged staged) {

@@ -38,13 +38,16 @@ inline bool same_periods(const std::vector<std::pair<CompetencyPeriod, std::int6
 // derived_stale's row for a job's stale mark on competency_periods (Store::mark_competency_
 // periods_stale): 'competency_periods' for the mark of no job, 'competency_periods/JOB' for JOB's.
 // MCID_STALE_MARKS is the condition that finds them all.
+#define MCID_STALE_JOB_PREFIX "competency_periods/"
+#define MCID_STALE_MARKS "(name = 'competency_periods' OR substr(name, 1, 19) = '" MCID_STALE_JOB_PREFIX "')"
 inline std::string stale_mark_name(const std::string& job) {
-    return job.empty() ? std::string("competency_periods") : "competency_periods/" + job;
+    return job.empty() ? std::string("competency_periods") : MCID_STALE_JOB_PREFIX + job;
 }
 inline std::string stale_mark_job(const std::string& name) {
-    return name.size() > 19 ? name.substr(19) : std::string();
+    constexpr std::size_t prefix = sizeof(MCID_STALE_JOB_PREFIX) - 1;  // 19, as in MCID_STALE_MARKS
+    static_assert(prefix == 19);
+    return name.size() > prefix ? name.substr(prefix) : std::string();
 }
-#define MCID_STALE_MARKS "(name = 'competency_periods' OR substr(name, 1, 19) = 'competency_periods/')"
 
 // A transaction that nests: only the outermost one begins, commits or rolls back; inner ones
 // join it. `exec` runs one statement on the store's connection; `depth` is the store's count of
