@@ -93,6 +93,7 @@ private:
         std::vector<LookedUp> emails;                                // by target index
         bool made_before_commits = false;  // others committed since: the writes check it (apply)
         bool staged = false;               // users_to_purge are loaded on the store's connection
+        bool marked = false;               // and marked deleted (Store::begin_write_marking_purged)
     };
     // The acting account read afresh: a Global Admin's, or PermissionDenied.
     Actor checked_admin(const Actor& actor);

@@ -198,7 +198,9 @@ bool Offboarding::apply(const Actor& me, const PurgeReport& report, const Plan& 
     // Set-wise: a few statements over all the accounts, in the store's order, not the file's.
     if (!m_store.purge_users(plan.users_to_purge, m_clock.now(),
                              plan.made_before_commits ? Store::CheckAsRead::yes : Store::CheckAsRead::no,
-                             plan.staged ? Store::Staged::yes : Store::Staged::no)) {
+                             plan.marked   ? Store::Staged::marked
+                             : plan.staged ? Store::Staged::yes
+                                           : Store::Staged::no)) {
         return false;  // an account is no longer as the plan read it
     }
     // Their competency periods: a third of a 100,000-account batch's time in the write lock. A
@@ -426,23 +428,44 @@ PurgeReport Offboarding::purge(const Actor& actor, const std::vector<PurgeTarget
         progress(0, targets.size());  // before the write lock: other admins' commands still run
     }
     bool trust_snapshot = true;  // false once the writes found the snapshot's plan outdated
+    // A store that locks rows marks the accounts deleted before it takes the write lock, on the
+    // first run only: a run again after a deadlock (with a writer that needed one of them while
+    // the batch waited for the lock) takes the lock first. Only a plan that can be applied as it
+    // stands is marked early: with --mcid targets it is planned again under the lock.
+    bool mark_early = m_store.marks_purged_before_write_lock() && planned.staged &&
+                      (atomic == Atomic::no || planned_report.complete()) &&
+                      std::none_of(targets.begin(), targets.end(),
+                                   [](const PurgeTarget& t) { return t.kind == PurgeTarget::Kind::mcid; });
     std::vector<std::int64_t> periods_to_drop;  // a large batch's users, after its commit
     for (;;) {
         try {
             // One unit from here (run again whole after a server's transient conflict).
             PurgeReport done = run_write_unit(m_store, [&]() -> PurgeReport {
-                auto tx = m_store.begin_write();
+                const bool usable = planned_kept && trust_snapshot;
+                std::unique_ptr<Transaction> tx;
+                const bool marked = usable && mark_early;
+                if (marked) {
+                    mark_early = false;
+                    tx = m_store.begin_write_marking_purged(planned.users_to_purge, m_clock.now());
+                    if (!tx) {
+                        throw PlanOutdated{};  // an account changed since the snapshot: plan under the lock
+                    }
+                } else {
+                    tx = m_store.begin_write();
+                }
                 Actor me = planned_by;
                 Plan plan;
                 PurgeReport report;
                 std::size_t read_again = 0;
-                const bool usable = planned_kept && trust_snapshot;
                 const bool unchanged = usable && planned_at && m_store.change_stamp() == planned_at;
                 if (usable && (unchanged || snapshot_holds(actor, planned_by, targets, planned, read_again))) {
                     plan = std::move(planned);  // used once: a run after this one looks everything up again
                     plan.made_before_commits = !unchanged;
+                    plan.marked = marked;
                     report = std::move(planned_report);
                     planned_kept = false;
+                } else if (marked) {
+                    throw PlanOutdated{};  // its accounts read as deleted now: plan under the lock afresh
                 } else {
                     me = checked_admin(actor);
                     if (planned_kept) {

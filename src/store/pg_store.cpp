@@ -487,21 +487,7 @@ void PgStore::stage_purge(const std::vector<PurgeSubject>& users) {
     m_staging_xids += own && took_xid ? 1 : 0;
 }
 
-bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead, Staged staged) {
-    // Checked always: the checks ride on statements that run anyway, as aggregates on the server.
-    if (users.empty()) {
-        return true;
-    }
-    // The accounts as the caller read them, which each write below checks against what holds.
-    if (staged == Staged::no) {
-        fill_purge_plan(users);
-    }
-    std::int64_t links = 0;
-    std::int64_t universities = 0;
-    for (const PurgeSubject& u : users) {
-        links += u.mcid ? 1 : 0;
-        universities += u.university ? 1 : 0;
-    }
+bool PgStore::end_access(std::int64_t links, std::int64_t universities) {
     // Exactly the links that were read go: as many, and none other than the one read.
     const auto gone_as_read = [](const pg::Result& r, std::int64_t read) {
         return r.row(0).int64(0) == read && r.row(0).int64(1) == 0;
@@ -517,10 +503,23 @@ bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, Ch
         return false;
     }
     m_c->exec("DELETE FROM sessions WHERE user_id IN (SELECT id FROM purge_plan)");
+    return true;
+}
+
+bool PgStore::mark_purged(const std::vector<PurgeSubject>& users, Instant at) {
+    std::int64_t links = 0;
+    std::int64_t universities = 0;
+    for (const PurgeSubject& u : users) {
+        links += u.mcid ? 1 : 0;
+        universities += u.university ? 1 : 0;
+    }
+    if (!end_access(links, universities)) {
+        return false;
+    }
     // Each account is updated only if it still has the email, organization, role and status it
-    // was read with. org_user_counts moves once per (organization, status), here, with the
-    // statement trigger standing aside for this UPDATE (schema 3): its join of the old and new
-    // rows took 0.65 s for 100,000 users.
+    // was read with. The statement trigger that moves org_user_counts stands aside for this
+    // UPDATE (schema 3: its join of the old and new rows took 0.65 s for 100,000 users);
+    // purge_users moves them once per (organization, status).
     m_c->exec("SELECT set_config('mcid.user_counts_moved', 'on', true)");
     const pg::Result marked = m_c->query(
         "UPDATE users u SET status = 'deleted', deleted_at = $1, invite_code_hash = NULL, invite_expires_at = NULL "
@@ -528,9 +527,49 @@ bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, Ch
         "AND u.role = p.role AND u.status = p.status",
         {param(at)});
     m_c->exec("SELECT set_config('mcid.user_counts_moved', '', true)");
-    if (marked.affected() != static_cast<std::int64_t>(users.size())) {
+    return marked.affected() == static_cast<std::int64_t>(users.size());
+}
+
+std::unique_ptr<Transaction> PgStore::begin_write_marking_purged(const std::vector<PurgeSubject>& users, Instant at) {
+    // The writes take row locks on what they delete and update, and wait (lock_timeout, as for
+    // the write lock) only for a writer holding one of those rows. Their own time is work, not
+    // waiting: the wait for the write lock after them gets the budget that was left before them.
+    const auto started = std::chrono::steady_clock::now();
+    const std::string begin = fmt::format("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{}ms'",
+                                          std::max(1LL, write_wait_ms()));
+    auto tx = std::make_unique<NestedTransaction>(
+        transaction_depth, [this](const char* sql) { m_c->exec(sql); }, begin.c_str());
+    if (!mark_purged(users, at)) {
+        return nullptr;  // rolled back
+    }
+    if (m_busy_deadline) {
+        *m_busy_deadline += std::chrono::steady_clock::now() - started;
+    }
+    m_c->exec(take_write_lock_sql(write_wait_ms()));
+    return tx;
+}
+
+bool PgStore::purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead, Staged staged) {
+    // Checked always: the checks ride on statements that run anyway, as aggregates on the server.
+    if (users.empty()) {
+        return true;
+    }
+    // The accounts as the caller read them, which each write below checks against what holds.
+    if (staged == Staged::no) {
+        fill_purge_plan(users);
+    }
+    if (staged == Staged::marked) {
+        // Marked before the write lock, their links and sessions ended: what another writer
+        // began for one of them since (a link, a session) is ended now. A link means the batch
+        // would report it wrong (false: planned again under the lock); a session just goes.
+        if (!end_access(0, 0)) {
+            return false;
+        }
+    } else if (!mark_purged(users, at)) {
         return false;
     }
+    // org_user_counts moves once per (organization, status), here, under the write lock (other
+    // writers move these rows too): the statement trigger stood aside for mark_purged.
     m_c->exec(
         "WITH moved AS (SELECT org_id, status, count(*) AS n FROM purge_plan WHERE org_id IS NOT NULL "
         "GROUP BY org_id, status), "

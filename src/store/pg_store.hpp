@@ -40,6 +40,9 @@ public:
     std::int64_t rewrite_step_users() const override { return 500; }
     bool purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check, Staged staged) override;
     void stage_purge(const std::vector<PurgeSubject>& users) override;
+    bool marks_purged_before_write_lock() const override { return true; }
+    std::unique_ptr<Transaction> begin_write_marking_purged(const std::vector<PurgeSubject>& users,
+                                                            Instant at) override;
     std::optional<User> find_user_by_email(std::string_view email) override;
     std::vector<std::int64_t> users_due_for_erasure(Instant deleted_before, std::size_t limit) override;
     void erase_user(std::int64_t user_id, std::string_view pseudonym, Instant at) override;
@@ -148,6 +151,13 @@ private:
     void drop_periods(const std::string& users, const std::vector<pg::Param>& params);
     // Loads the temporary table purge_plan (stage_purge, purge_users) with the accounts as read.
     void fill_purge_plan(const std::vector<PurgeSubject>& users);
+    // Deletes the links, university links and sessions of the accounts in purge_plan: false when
+    // the links deleted are not `links` links and `universities` university links, each the one
+    // the account was read with.
+    bool end_access(std::int64_t links, std::int64_t universities);
+    // end_access as `users` were read, then marks them deleted at `at`, each only if still as
+    // read: false when one was not.
+    bool mark_purged(const std::vector<PurgeSubject>& users, Instant at);
     // The same for many users at once (a purge): the end instants' counts go through an analyzed
     // temporary table, so that the planner updates competency_ends by its key.
     void drop_periods_in_bulk(const std::string& users, const std::vector<pg::Param>& params);

@@ -13,6 +13,7 @@
 #include <mcid/qualifications.hpp>
 #include <mcid/registry.hpp>
 #include <mcid/reports.hpp>
+#include <mcid/write_unit.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace mcid;
@@ -474,6 +476,110 @@ TEST_CASE("a purge on a server store sees what another connection committed betw
     }
     SECTION("what the writes check") {
         check_writes_check_the_plan(w, *batch_store);
+    }
+}
+
+namespace {
+
+// Polls `watcher` (a connection of its own) until some backend waits for the store's write lock
+// (an advisory lock not granted); fails after a minute.
+void wait_for_write_lock_waiter(store::pg::Connection& watcher) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (watcher.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").row(0).int64(0) ==
+           0) {
+        REQUIRE(std::chrono::steady_clock::now() < give_up);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
+
+// The accounts are marked deleted under their own row locks, before the write lock: other writers
+// wait only for the rest of the batch (Store::begin_write_marking_purged).
+TEST_CASE("a purge on a server store marks its accounts before it waits for the write lock", "[pg]") {
+    PgDatabase db;
+    World w(open_pg_store(db.uri, OpenMode::create));
+    auto batch_store = open_pg_store(db.uri, OpenMode::open_existing);
+    store::pg::Connection watcher(db.uri);
+    PurgeReport report;
+    std::exception_ptr failed;
+    std::thread batch;
+    const auto start_batch = [&] {
+        batch = std::thread([&] {
+            try {
+                report = Offboarding(*batch_store, w.clock)
+                             .purge(w.ga, {email("alice@contoso.com"), email("pat@contoso.com")}, DryRun::no,
+                                    Atomic::no, {});
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        });
+        wait_for_write_lock_waiter(watcher);
+    };
+    const auto batch_done = [&] {
+        batch.join();
+        if (failed) {
+            std::rethrow_exception(failed);
+        }
+        CHECK(report.applied);
+        CHECK(outcomes(report) ==
+              std::map<std::string, std::string>{{"alice@contoso.com", "purged"}, {"pat@contoso.com", "purged"}});
+        CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::deleted);
+        CHECK(w.store->find_user(w.pat.user_id)->status == UserStatus::deleted);
+        CHECK(w.store->org_user_count_mismatches() == 0);
+        CHECK(AuditLog(*w.store, w.clock).verify_chain().ok);
+    };
+
+    SECTION("while another writer holds the write lock, the batch waits holding its accounts' rows") {
+        {
+            auto held = w.store->begin_write();  // another admin's write transaction, open
+            w.store->last_user_id();             // (a server store's begins with its first statement)
+            start_batch();
+            std::string row_lock = "free";  // what another transaction finds alice's row
+            watcher.exec("BEGIN");
+            try {
+                watcher.query("SELECT 1 FROM users WHERE email = 'alice@contoso.com' FOR UPDATE NOWAIT");
+            } catch (const store::pg::ServerError& e) {
+                row_lock = e.sqlstate();
+            }
+            watcher.exec("ROLLBACK");
+            CHECK(row_lock == "55P03");  // lock not available: the batch holds it
+            // Not yet deleted for anyone else, and left as it was if the batch rolled back.
+            CHECK(w.store->find_user(w.alice.user_id)->status == UserStatus::active);
+        }  // rolled back: the batch takes the lock
+        batch_done();
+    }
+    SECTION("a link and a session begun while it waits are ended under the lock, the link reported") {
+        add_profile(*w.store, 12345678, "pat@outlook.com");
+        {
+            auto held = w.store->begin_write();
+            w.store->last_user_id();
+            start_batch();  // pat had no link when the batch ended its accounts' links
+            Linking(*w.store, w.clock).link(w.pat, ProfileChoice{"pat@outlook.com"}, k_profile_password, Replace::no);
+            w.store->insert_session("alice-meanwhile", w.alice.user_id, w.clock.now(), w.clock.now() + 3600);
+            held->commit();
+        }
+        batch_done();
+        CHECK(report.rows.at(1).detail == "account deleted, MCID 12345678 unlinked");
+        CHECK_FALSE(w.store->find_link(AccountKind::profile, 12345678));
+        CHECK_FALSE(w.store->find_session("alice-meanwhile"));
+    }
+    SECTION("a writer needing one of its accounts while it waits: the server fails one of the two, both end") {
+        // The writer holds the write lock and updates alice, whose row the batch holds while it
+        // waits for that lock: a deadlock. The server fails one of them after deadlock_timeout;
+        // run_write_unit runs it again (the batch then takes the lock first).
+        run_write_unit(*w.store, [&] {
+            auto tx = w.store->begin_write();
+            User alice = *w.store->find_user(w.alice.user_id);
+            if (!batch.joinable()) {  // its first run
+                start_batch();
+            }
+            alice.name = "Alice Renamed";
+            w.store->update_user(alice);
+            tx->commit();
+        });
+        batch_done();
+        CHECK(w.store->find_user(w.alice.user_id)->name == "Alice Renamed");
     }
 }
 
