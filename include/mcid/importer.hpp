@@ -29,10 +29,10 @@ inline constexpr std::array<std::string_view, 3> k_invitation_columns = {"email"
 
 class Importer {
 public:
-    // A registry import writes `chunk_rows` rows per transaction (at SCALE 1.0, 50,000 are about
-    // 0.2 s of work): other writers wait for one chunk at most.
-    Importer(Store& store, const Clock& clock, std::int64_t chunk_rows = 50000)
-        : m_store(store), m_clock(clock), m_chunk_rows(chunk_rows > 0 ? chunk_rows : 1) {}
+    // A registry import writes `chunk_rows` rows per transaction, by default the store's own
+    // (Store::import_chunk_rows): other writers wait for one chunk at most.
+    Importer(Store& store, const Clock& clock, std::int64_t chunk_rows = 0)
+        : m_store(store), m_clock(clock), m_chunk_rows(chunk_rows > 0 ? chunk_rows : store.import_chunk_rows()) {}
 
     // Operator only. Checks every row first (a pass that writes nothing, against one snapshot):
     // throws UsageError listing bad rows, nothing imported. Then writes in chunks; an error or a

@@ -82,6 +82,8 @@ std::int64_t parse_count(std::string_view text, std::string_view field, std::int
 
 // "2026-11-24T10:00:00Z"
 std::string format_instant(Instant t);
+// A count for people to read, its thousands grouped: 9812 -> "9,812".
+std::string grouped(std::size_t n);
 // Untrusted text made safe to echo: invalid UTF-8 and control characters become '?'.
 std::string printable(std::string_view text);
 // The text is valid UTF-8 (no overlong forms or surrogates).

@@ -12,15 +12,6 @@
 namespace mcid::cli {
 namespace {
 
-// 9812 -> "9,812"
-std::string grouped(std::size_t n) {
-    std::string digits = std::to_string(n);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-        digits.insert(static_cast<std::size_t>(i), ",");
-    }
-    return digits;
-}
-
 // "purged 3, not found 1"; before anything happened, "would purge 3, not found 1".
 std::string summary_line(const PurgeReport& r, bool would = false) {
     std::string out;

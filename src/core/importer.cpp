@@ -524,7 +524,9 @@ ImportSummary Importer::import_registry(const Actor& actor, ImportKind kind, std
             std::string message = e.what();
             const std::string nothing = "nothing was changed";
             const std::string done = fmt::format("the first {} of {} rows were imported (committed in chunks of {})",
-                                                 committed, summary.rows, m_chunk_rows);
+                                                 grouped(static_cast<std::size_t>(committed)),
+                                                 grouped(static_cast<std::size_t>(summary.rows)),
+                                                 grouped(static_cast<std::size_t>(m_chunk_rows)));
             const auto at = message.find(nothing);
             message = at == std::string::npos ? message + "; " + done : message.replace(at, nothing.size(), done);
             throw Error(e.code(), message, "run the same import again to complete it (rows are upserted)");

@@ -286,8 +286,8 @@ void Offboarding::drop_purged_periods(std::vector<std::int64_t> users, PurgeRepo
             if (const auto at = why.find(nothing); at != std::string::npos) {
                 why.replace(at, nothing.size(), "that step was not made");
             }
-            report.periods_error =
-                fmt::format("{} of {} purged users' competency periods dropped ({})", done, users.size(), why);
+            report.periods_error = fmt::format("{} of {} purged users' competency periods dropped ({})", grouped(done),
+                                               grouped(users.size()), why);
         }
     }
 }

@@ -118,6 +118,14 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+std::string grouped(std::size_t n) {
+    std::string digits = std::to_string(n);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+        digits.insert(static_cast<std::size_t>(i), ",");
+    }
+    return digits;
+}
+
 std::string printable(std::string_view text) {
     std::string out;
     out.reserve(text.size());

@@ -38,6 +38,7 @@ public:
     // A user's periods take a few round trips: a competency define of 132,860 holders at SCALE
     // 1.0 held the lock 7.5 s per step of 5,000 (another admin's invite waited 4.7 s).
     std::int64_t rewrite_step_users() const override { return 500; }
+    std::int64_t import_chunk_rows() const override { return 1000; }
     bool purge_users(const std::vector<PurgeSubject>& users, Instant at, CheckAsRead check, Staged staged) override;
     void stage_purge(const std::vector<PurgeSubject>& users) override;
     bool marks_purged_before_write_lock() const override { return true; }

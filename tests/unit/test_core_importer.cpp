@@ -232,6 +232,30 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
         CHECK(count_credentials(*w.store, 12345678) == 0);
         CHECK(import_audit_rows(*w.store) == audits);
     }
+    SECTION("by default a chunk is the store's own size (a server store's is smaller)") {
+        const bool server = dynamic_cast<store::PgStore*>(w.store.get()) != nullptr;
+        const std::int64_t chunk = w.store->import_chunk_rows();
+        CHECK(chunk == (server ? 1000 : 50000));  // a server store recomputes a profile in round trips
+        // Stopped at the first progress report (every 10,000 rows) past the first chunk.
+        const std::int64_t stop_at = (chunk / 10000 + 1) * 10000;
+        const std::int64_t done = (stop_at - 1) / chunk * chunk;  // the chunks committed by then
+        const std::string csv = many_credentials(static_cast<int>(stop_at) + 1, 12345678);
+        const Progress stop = [&](std::size_t reported, std::size_t total) {
+            if (total > 0 && reported == static_cast<std::size_t>(stop_at))
+                throw Interrupted("interrupted; nothing was changed");
+        };
+        std::istringstream in(csv);
+        try {
+            Importer(*w.store, w.clock).import_registry(w.op, ImportKind::credentials, in, stop);
+            FAIL("the import went through");
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()) ==
+                  fmt::format("interrupted; the first {} of {} rows were imported (committed in chunks of {})",
+                              grouped(static_cast<std::size_t>(done)), grouped(static_cast<std::size_t>(stop_at + 1)),
+                              grouped(static_cast<std::size_t>(chunk))));
+        }
+        CHECK(count_credentials(*w.store, 12345678) == done);
+    }
     SECTION("stopped after two chunks: those rows stay, the error says how many, the same import completes it") {
         const std::string csv = many_credentials(25000, 12345678);
         const Progress stop = [](std::size_t done, std::size_t total) {
@@ -245,7 +269,7 @@ TEST_CASE("registry import in chunks: every row checked first, then written a ch
         } catch (const Error& e) {
             CHECK(e.code() == ExitCode::interrupted);
             CHECK(std::string(e.what()) ==
-                  "interrupted; the first 16000 of 25000 rows were imported (committed in chunks of 8000)");
+                  "interrupted; the first 16,000 of 25,000 rows were imported (committed in chunks of 8,000)");
             CHECK(e.hint().find("run the same import again") != std::string::npos);
         }
         CHECK(count_credentials(*w.store, 12345678) == 16000);

@@ -99,3 +99,13 @@ TEST_CASE("roles, statuses, codes and counts") {
     CHECK_THROWS_AS(parse_count("0", "n", 10), UsageError);
     CHECK_THROWS_AS(parse_count("11", "n", 10), UsageError);
 }
+
+TEST_CASE("counts for people are grouped by thousands, from the fourth digit") {
+    CHECK(grouped(0) == "0");
+    CHECK(grouped(999) == "999");
+    CHECK(grouped(1000) == "1,000");
+    CHECK(grouped(5001) == "5,001");
+    CHECK(grouped(999999) == "999,999");
+    CHECK(grouped(1000000) == "1,000,000");
+    CHECK(grouped(18446744073709551615ULL) == "18,446,744,073,709,551,615");
+}
